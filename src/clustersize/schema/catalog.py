@@ -1,0 +1,126 @@
+"""Catalogs: sourced reference data shipped in catalogs/*.yaml.
+
+In a catalog every number is a *sourced value*: ``{value, source, as_of, confidence,
+price_type?, note?}``, where ``source`` names keys of catalogs/sources.yaml. A value no
+source gives is written ``{value: null, note: why}`` and must come from the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InputError
+from ..yamlsafe import load_file
+from .errors import input_error_from_validation
+from .rules import ExportRuleset
+
+SECTIONS = ("accelerators", "sites", "energy_contracts", "cloud_offers", "custom_programs")
+PROVENANCE_KEYS = {"value", "source", "as_of", "confidence", "price_type", "note"}
+
+
+def default_catalog_dir() -> Path:
+    """The catalogs bundled with the package, or the repository's catalogs/ in a checkout."""
+    bundled = resources.files("clustersize") / "catalogs"
+    if bundled.is_dir():
+        return Path(str(bundled))
+    return Path(__file__).resolve().parents[3] / "catalogs"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All catalog entries, flattened to plain values, with their provenance by path."""
+
+    entries: dict[str, dict[str, dict[str, Any]]]
+    provenance: dict[str, dict[str, Any]]
+    defaults: dict[str, dict[str, Any]]
+    rulesets: dict[str, ExportRuleset]
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def is_sourced(node: Any) -> bool:
+    """True for a mapping written in the sourced-value form."""
+    return isinstance(node, dict) and "value" in node and set(node) <= PROVENANCE_KEYS
+
+
+def flatten(node: Any, path: str, provenance: dict[str, dict], *, file: str,
+            sources: dict[str, str] | None, default_source: dict | None = None) -> Any:
+    """Replace sourced values by their value, recording provenance under `path`.
+
+    With `sources` given (catalog mode) a bare number is an error and every cited source
+    key must exist; with `default_source` (problem mode) bare values are recorded with it.
+    """
+    if is_sourced(node):
+        meta = {k: v for k, v in node.items() if k != "value"}
+        if sources is not None and node["value"] is not None:
+            _check_sourced(meta, path, file, sources)
+        provenance[path] = meta
+        return node["value"]
+    if isinstance(node, dict):
+        return {k: flatten(v, f"{path}.{k}" if path else str(k), provenance, file=file,
+                           sources=sources, default_source=default_source)
+                for k, v in node.items()}
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        if sources is not None:
+            raise InputError("a catalog number must carry its source", file=file, path=path,
+                             fix="write {value: ..., source: KEY, as_of: YYYY-MM-DD, confidence: H|M|L}")
+        if default_source is not None:
+            provenance[path] = dict(default_source)
+    return node
+
+
+def _check_sourced(meta: dict, path: str, file: str, sources: dict[str, str]) -> None:
+    cited = meta.get("source")
+    keys = cited if isinstance(cited, list) else [cited]
+    if not cited or any(k not in sources for k in keys):
+        missing = [k for k in keys if k not in sources]
+        raise InputError(f"unknown or missing source {missing or cited!r}", file=file, path=path,
+                         fix="cite a key defined in catalogs/sources.yaml")
+    if not isinstance(meta.get("as_of"), dt.date):
+        raise InputError("a sourced value needs an as_of date", file=file, path=path,
+                         fix="add as_of: YYYY-MM-DD")
+    if meta.get("confidence") not in ("H", "M", "L"):
+        raise InputError("a sourced value needs a confidence grade", file=file, path=path,
+                         fix="add confidence: H, M or L")
+
+
+def _read(directory: Path, name: str) -> tuple[Any, str]:
+    path = directory / name
+    return load_file(path), str(path)
+
+
+@lru_cache(maxsize=8)
+def load_catalog(directory: str | None = None) -> Catalog:
+    """Read and check every catalog file in `directory` (default: the bundled catalogs)."""
+    root = Path(directory) if directory else default_catalog_dir()
+    raw_sources, _ = _read(root, "sources.yaml")
+    sources = {str(k): str(v) for k, v in (raw_sources or {}).get("sources", {}).items()}
+    entries: dict[str, dict[str, dict[str, Any]]] = {}
+    provenance: dict[str, dict] = {}
+    for section in SECTIONS:
+        raw, file = _read(root, f"{section}.yaml")
+        section_entries = (raw or {}).get(section)
+        if not isinstance(section_entries, dict):
+            raise InputError(f"expected a mapping under {section!r}", file=file, path=section)
+        entries[section] = {str(eid): flatten(body, f"{section}.{eid}", provenance, file=file, sources=sources)
+                            for eid, body in section_entries.items()}
+    raw_defaults, file = _read(root, "defaults.yaml")
+    defaults = flatten(raw_defaults.get("defaults", {}), "defaults", provenance, file=file, sources=sources)
+    raw_rules, file = _read(root, "export_rules.yaml")
+    rulesets = {}
+    for rid, body in (raw_rules or {}).get("rulesets", {}).items():
+        for key in body.get("sources", []):
+            if key not in sources:
+                raise InputError(f"unknown source {key!r}", file=file, path=f"rulesets.{rid}.sources",
+                                 fix="cite a key defined in catalogs/sources.yaml")
+        try:
+            rulesets[str(rid)] = ExportRuleset.model_validate(body)
+        except ValidationError as exc:
+            raise input_error_from_validation(exc, file=file, prefix=f"rulesets.{rid}") from None
+    return Catalog(entries, provenance, defaults, rulesets, sources)

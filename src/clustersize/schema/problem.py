@@ -1,0 +1,263 @@
+"""The problem file, after catalog entries and overrides are merged into it.
+
+Every numeric field states its unit in brackets. Fields a catalog cannot source
+(supply caps, lead times, site sizes) are scenario inputs the problem must give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from .rules import ExportRuleset
+from .types import (
+    PUE, Count, CountryCode, Fraction, Gap, Identifier, NonNegative, Positive, PositiveCount,
+    QuarterLabel, Share, Strict,
+)
+
+PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
+ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
+
+
+class Chip(Strict):
+    """Specifications of one accelerator type (dense figures, no sparsity)."""
+
+    name: str = Field(description="Display name.")
+    vendor: str = Field(description="Vendor or designer.")
+    bf16_tflops: Positive = Field(description="Dense BF16 peak [TFLOP/s].")
+    fp8_tflops: Positive | None = Field(None, description="Dense FP8 peak [TFLOP/s]; BF16 is used where absent.")
+    fp4_tflops: Positive | None = Field(None, description="Dense FP4 peak [TFLOP/s].")
+    int8_tops: Positive | None = Field(None, description="Dense INT8 peak [TOP/s].")
+    memory_gb: Positive | None = Field(None, description="HBM capacity [GB].")
+    mem_bw_tbps: Positive | None = Field(None, description="Memory bandwidth [TB/s].")
+    tdp_w: Positive | None = Field(None, description="Board power [W].")
+    it_power_kw: Positive | None = Field(
+        None, description="IT power per accelerator incl. its server and network share, at full load [kW].")
+    die_area_mm2: Positive | None = Field(None, description="Applicable logic die area for performance density [mm^2].")
+    tpp: Positive | None = Field(None, description="Total Processing Performance (EAR 3A090); computed from specs when absent.")
+    price_usd: Positive | None = Field(None, description="Unit price [USD].")
+    price_type: PriceType | None = Field(None, description="What the price is: list, street, analyst, system-derived.")
+    server_network_usd: NonNegative | None = Field(
+        None, description="Server and network share per accelerator [USD]; derived from the price type when absent.")
+    units_per_server: PositiveCount = Field(8, description="Accelerators per server or rack: the unit plans are rounded to.")
+    for_sale: bool = Field(True, description="False for accelerators only rented as cloud offers (TPU, Trainium).")
+    notes: str | None = None
+
+
+class Accelerator(Chip):
+    """An accelerator the planner may buy, with this buyer's supply terms."""
+
+    from_: Identifier | None = Field(None, alias="from", description="Catalog id this entry is based on (default: its own id).")
+    supply_per_quarter: NonNegative | None = Field(
+        None, description="Units this buyer can obtain per quarter [units]; absent means unlimited.")
+    supply_by_quarter: dict[QuarterLabel, NonNegative] = Field(
+        default_factory=dict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
+    lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
+    available_from: dt.date | None = Field(None, description="First date it can be ordered.")
+    price_decline_per_quarter: Share = Field(0.0, description="Price fall per quarter after the planning start [fraction].")
+    mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
+    components: dict[Identifier, NonNegative] = Field(
+        default_factory=dict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
+
+
+class Site(Strict):
+    """A datacenter site the planner may open and build out."""
+
+    from_: Identifier | None = Field(None, alias="from")
+    name: str
+    country: CountryCode = Field(description="ISO 3166 alpha-2 country code.")
+    region: str | None = None
+    pue: PUE = Field(description="Power usage effectiveness: facility power / IT power.")
+    build_cost_usd_per_mw: NonNegative = Field(description="Construction cost per MW of IT capacity [USD/MW].")
+    fixed_cost_usd: NonNegative = Field(description="One-off cost of opening the site (land, permits, substation) [USD].")
+    max_mw: Positive = Field(description="Largest IT capacity the site can reach [MW].")
+    existing_mw: NonNegative = Field(0.0, description="IT capacity already built and powered [MW].")
+    build_lead_quarters: Count = Field(description="Quarters from decision to powered new capacity [quarters].")
+    grid_price_usd_per_mwh: NonNegative | None = Field(
+        None, description="Industrial grid tariff [USD/MWh]; grid contracts at the site default to it.")
+    grid_carbon_g_per_kwh: NonNegative | None = Field(None, description="Grid carbon intensity [gCO2/kWh].")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _existing_within_max(self) -> Site:
+        if self.existing_mw > self.max_mw:
+            raise ValueError(f"existing_mw ({self.existing_mw}) exceeds max_mw ({self.max_mw})")
+        return self
+
+
+class Contract(Strict):
+    """An energy contract that can be signed for one site."""
+
+    from_: Identifier | None = Field(None, alias="from")
+    name: str | None = None
+    kind: ContractKind
+    site: Identifier = Field(description="Site id the contract feeds.")
+    price_usd_per_mwh: NonNegative = Field(description="Energy price [USD/MWh].")
+    max_mw: Positive = Field(description="Largest contracted capacity [MW].")
+    capacity_factor: Fraction = Field(1.0, description="Average output / contracted capacity.")
+    firm_fraction: Share = Field(description="Share of contracted MW that counts as firm at every hour.")
+    min_take_fraction: Share = Field(0.0, description="Minimum energy taken, as a share of deliverable energy.")
+    fixed_cost_usd: NonNegative = Field(0.0, description="One-off cost of signing [USD].")
+    fixed_cost_usd_per_mw: NonNegative = Field(0.0, description="Cost per contracted MW, e.g. on-site turbines [USD/MW].")
+    carbon_g_per_kwh: NonNegative = Field(description="Carbon intensity of the energy [gCO2/kWh].")
+    first_available: dt.date | None = Field(None, description="First date the energy flows.")
+    notes: str | None = None
+
+
+class CloudOffer(Strict):
+    """Cloud capacity that can be rented for the run instead of bought."""
+
+    from_: Identifier | None = Field(None, alias="from")
+    provider: str
+    accelerator: Identifier = Field(description="Catalog accelerator id.")
+    country: CountryCode
+    price_usd_per_hour: Positive = Field(description="Price per accelerator-hour [USD/h].")
+    max_units: NonNegative = Field(description="Most accelerators the provider will rent to this buyer [units].")
+    units_per_instance: PositiveCount = Field(8, description="Accelerators per rentable instance [units].")
+    mfu: Fraction | None = None
+    notes: str | None = None
+
+
+class CustomProgram(Strict):
+    """A custom-chip program: fund it (NRE) to be able to buy its chip."""
+
+    from_: Identifier | None = Field(None, alias="from")
+    name: str
+    nre_usd: NonNegative = Field(description="Non-recurring engineering cost [USD].")
+    months_to_volume: NonNegative = Field(description="Months from the funding decision to volume supply [months].")
+    success_probability: Fraction = Field(description="Chance the program delivers on time; reported, not optimised.")
+    volume_per_quarter: NonNegative = Field(description="Units that can be made per quarter once in volume [units].")
+    chip: Accelerator
+    notes: str | None = None
+
+
+class Target(Strict):
+    """Training compute to reach: `flop`, or `parameters` and `tokens` (C = 6 N D)."""
+
+    flop: Positive | None = Field(None, description="Training compute [FLOP].")
+    parameters: Positive | None = Field(None, description="Model parameters N [count].")
+    tokens: Positive | None = Field(None, description="Training tokens D [count].")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Target:
+        if (self.flop is None) == (self.parameters is None or self.tokens is None):
+            raise ValueError("give either flop, or both parameters and tokens")
+        return self
+
+    @property
+    def total_flop(self) -> float:
+        """Training compute [FLOP]."""
+        return self.flop if self.flop is not None else 6.0 * self.parameters * self.tokens
+
+
+class RunOptions(Strict):
+    """The training run."""
+
+    deadline: dt.date = Field(description="Date the run must finish by.")
+    length_days: Positive = Field(description="Run length [days].")
+    start: dt.date | None = Field(None, description="Run start; default: the latest quarter start that meets the deadline.")
+    precision: Literal["bf16", "fp8"] = "bf16"
+    mfu: Fraction = Field(description="Model FLOPs utilisation of dense peak.")
+    max_sites: PositiveCount = Field(1, description="Most sites (owned or rented) the synchronous run may span.")
+    multi_site_efficiency: Fraction | None = Field(
+        None, description="Share of compute kept when the run spans more than one site; needed when max_sites > 1.")
+    average_draw_fraction: Fraction = Field(description="Average power draw during training / full-load power.")
+
+    @model_validator(mode="after")
+    def _multi_site(self) -> RunOptions:
+        if self.max_sites > 1 and self.multi_site_efficiency is None:
+            raise ValueError("max_sites > 1 needs multi_site_efficiency (no sourced default exists)")
+        return self
+
+
+class CostOptions(Strict):
+    """How costs are counted."""
+
+    basis: Literal["full", "amortised"] = Field(
+        "full", description="full: all capex; amortised: hardware (and sites, given facility_life_years) for the run's share.")
+    hardware_life_years: Positive = Field(description="Hardware depreciation life [years].")
+    facility_life_years: Positive | None = Field(None, description="Facility life for the amortised basis [years].")
+    carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
+    server_overhead: Positive = Field(description="Server price / accelerator price, for chip-only prices.")
+    interconnect_share: Share = Field(description="Cluster network share of total hardware cost.")
+
+
+class ExportOptions(Strict):
+    """Export-control regime applied to purchases."""
+
+    ruleset: Identifier = Field("none", description="Ruleset id from catalogs/export_rules.yaml.")
+    headquarters: CountryCode = Field("US", description="Buyer's headquarters country.")
+    licence_lead_quarters: Count | None = Field(
+        None, description="Extra lead time where a licence is required [quarters]; needed when one applies.")
+    cap_used_tpp: dict[CountryCode, NonNegative] = Field(
+        default_factory=dict, description="Cap already used in a country by earlier exports [TPP].")
+
+    _rules: ExportRuleset | None = PrivateAttr(default=None)
+
+    @property
+    def rules(self) -> ExportRuleset:
+        """The ruleset named by `ruleset`, attached when the problem is loaded."""
+        if self._rules is None:
+            raise RuntimeError("export rules are attached by clustersize.load_problem")
+        return self._rules
+
+
+class SolverOptions(Strict):
+    """Defaults for the solve; CLI flags override them."""
+
+    name: Literal["scip", "highs", "cpsat", "cbc"] = "scip"
+    time_limit_s: Positive = Field(60.0, description="Wall-clock limit for each solver call [s].")
+    gap: Gap = Field(1e-4, description="Relative optimality gap at which a solve stops.")
+    threads: PositiveCount = 1
+    seed: Count = 0
+    integer_units: bool = Field(False, description="Solve whole servers exactly instead of rounding a continuous plan.")
+
+
+class Problem(Strict):
+    """A complete, validated planning problem."""
+
+    name: str
+    description: str | None = None
+    planning_start: dt.date = Field(description="First day of the first planning quarter.")
+    target: Target
+    run: RunOptions
+    costs: CostOptions
+    export: ExportOptions = Field(default_factory=ExportOptions)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
+    accelerators: dict[Identifier, Accelerator] = Field(default_factory=dict)
+    sites: dict[Identifier, Site]
+    contracts: dict[Identifier, Contract] = Field(default_factory=dict)
+    cloud: dict[Identifier, CloudOffer] = Field(default_factory=dict)
+    custom_programs: dict[Identifier, CustomProgram] = Field(default_factory=dict)
+    components: dict[Identifier, NonNegative] = Field(
+        default_factory=dict, description="Shared component supply per quarter for this buyer [units/quarter].")
+    cloud_chips: dict[Identifier, Chip] = Field(
+        default_factory=dict, description="Specs of rented accelerators (filled from the catalog).")
+
+    _provenance: dict[str, dict] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="<dict>")
+
+    @model_validator(mode="after")
+    def _references(self) -> Problem:
+        if self.planning_start.day != 1 or self.planning_start.month not in (1, 4, 7, 10):
+            raise ValueError("planning_start must be the first day of a quarter (Jan/Apr/Jul/Oct 1)")
+        for cid, contract in self.contracts.items():
+            if contract.site not in self.sites:
+                raise ValueError(f"contracts.{cid}.site: unknown site {contract.site!r}")
+        for oid, offer in self.cloud.items():
+            if offer.accelerator not in self.cloud_chips:
+                raise ValueError(f"cloud.{oid}.accelerator: no specs for {offer.accelerator!r}")
+        for aid, acc in self.accelerators.items():
+            if acc.price_usd is None:
+                raise ValueError(f"accelerators.{aid}.price_usd: no sourced price in the catalog; set one")
+            for comp in acc.components:
+                if comp not in self.components:
+                    raise ValueError(f"accelerators.{aid}.components.{comp}: no supply given under components")
+        return self
+
+    @property
+    def provenance(self) -> dict[str, dict]:
+        """Source, date and confidence of each catalog value used, by field path."""
+        return self._provenance

@@ -1,0 +1,80 @@
+"""Export-control rulesets as data: classification thresholds, country groups, policies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .types import CountryCode, NonNegative, Positive, Strict
+
+ALL_COUNTRIES = "ALL"
+
+
+class Condition(Strict):
+    """Bounds on an accelerator's specs; every bound given must hold."""
+
+    tpp_min: NonNegative | None = Field(None, description="TPP >= this.")
+    tpp_below: Positive | None = Field(None, description="TPP < this.")
+    pd_min: NonNegative | None = Field(None, description="Performance density >= this [TPP/mm^2].")
+    pd_below: Positive | None = Field(None, description="Performance density < this [TPP/mm^2].")
+    mem_bw_below_tbps: Positive | None = Field(None, description="Memory bandwidth < this [TB/s].")
+    mem_bw_min_tbps: Positive | None = Field(None, description="Memory bandwidth >= this [TB/s].")
+    vendor_in: list[str] | None = Field(None, description="Chip vendor is one of these.")
+
+    @property
+    def needs_pd(self) -> bool:
+        """True when the condition cannot be judged without a performance density."""
+        return self.pd_min is not None or self.pd_below is not None
+
+
+class ClassRule(Strict):
+    """An export classification (e.g. 3A090.a) and the specs that put a chip in it."""
+
+    eccn: str
+    any_of: list[Condition] = Field(min_length=1)
+
+
+class Policy(Strict):
+    """What applies to a class of chips in a group of countries. The first matching policy wins."""
+
+    id: str
+    groups: list[str] = Field(min_length=1, description="Country group names, or ALL.")
+    classes: list[str] = Field(min_length=1, description="ECCN classes covered, or * for any chip.")
+    when: Condition | None = None
+    action: Literal["allowed", "licence", "cap", "prohibited"]
+    cap_tpp: Positive | None = Field(None, description="Cumulative cap per country for action cap [TPP].")
+    applies_to_headquarters: bool = Field(
+        False, description="Also applies wherever the buyer is headquartered in one of the groups.")
+    source: str
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _cap_needs_amount(self) -> Policy:
+        if (self.action == "cap") != (self.cap_tpp is not None):
+            raise ValueError("cap_tpp is given exactly when action is cap")
+        return self
+
+
+class ExportRuleset(Strict):
+    """One export-control regime."""
+
+    title: str
+    status: Literal["in force", "rescinded", "scenario"]
+    effective: dt.date | None = None
+    sources: list[str] = Field(min_length=1)
+    as_of: dt.date
+    confidence: Literal["H", "M", "L"]
+    notes: str | None = None
+    classification: list[ClassRule] = Field(default_factory=list)
+    country_groups: dict[str, list[CountryCode]] = Field(default_factory=dict)
+    policies: list[Policy] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _groups_known(self) -> ExportRuleset:
+        for policy in self.policies:
+            for group in policy.groups:
+                if group != ALL_COUNTRIES and group not in self.country_groups:
+                    raise ValueError(f"policy {policy.id}: unknown country group {group!r}")
+        return self

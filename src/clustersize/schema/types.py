@@ -1,0 +1,30 @@
+"""Constrained scalar types shared by the schema models.
+
+Numbers are strict (a quoted "1e26" is refused, not coerced) and finite (NaN and
+inf are refused: pydantic accepts them by default).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Num = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+NonNegative = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
+Share = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+PUE = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=1, le=3)]
+Gap = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+QuarterLabel = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}Q[1-4]$")]
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, NaN/inf are refused, assignment re-validates."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)

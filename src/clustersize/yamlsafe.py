@@ -1,0 +1,112 @@
+"""Safe YAML reading: YAML 1.2 scalars, no duplicate keys, no tags, no aliases, bounded size.
+
+PyYAML's SafeLoader follows YAML 1.1, which reads ``1e26`` as a string and ``NO``
+(Norway) as ``False``. This loader resolves booleans only from ``true``/``false`` and
+floats by the YAML 1.2 core schema, so ``1e26``, ``1E+26`` and ``1.0e26`` are numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+from .errors import InputError
+
+MAX_FILE_BYTES = 5_000_000
+MAX_NODES = 200_000
+
+_FLOAT_12 = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+_INT_12 = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
+_BOOL_12 = re.compile(r"^(true|True|TRUE|false|False|FALSE)$")
+_NULL_12 = re.compile(r"^(~|null|Null|NULL|)$")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema resolvers and strict mappings."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConstructorError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
+        self._node_count = getattr(self, "_node_count", 0) + 1
+        if self._node_count > MAX_NODES:
+            raise ConstructorError(None, None, f"more than {MAX_NODES} YAML nodes", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False):  # noqa: D102
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regex, _first in [
+    ("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF")),
+    ("tag:yaml.org,2002:int", _INT_12, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789.")),
+    ("tag:yaml.org,2002:null", _NULL_12, ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789")),
+]:
+    _Loader.add_implicit_resolver(_tag, _regex, _first)
+
+
+def _construct_float(loader: _Loader, node) -> float:
+    text = loader.construct_scalar(node).lower()
+    if text.lstrip("+-") == ".inf":
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+def _construct_int(loader: _Loader, node) -> int:
+    return int(loader.construct_scalar(node), 0)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def loads(text: str, *, source: str = "<string>") -> Any:
+    """Parse YAML text safely; raise InputError naming `source` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        fix = ("remove the tag: only plain YAML data is read" if "tag" in str(problem)
+               else "give each key once" if "duplicate" in str(problem)
+               else "write the value out instead of an alias" if "alias" in str(problem)
+               else "correct the YAML syntax")
+        raise InputError(problem, file=source, path=where, fix=fix) from None
+    except yaml.YAMLError as exc:
+        raise InputError(str(exc), file=source, fix="correct the YAML syntax") from None
+
+
+def load_file(path: str | Path) -> Any:
+    """Read a YAML file safely, refusing files over MAX_FILE_BYTES."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", file=str(path),
+                         fix="check the path") from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+                         file=str(path), fix="split the data or shorten the file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read file as UTF-8 text ({exc})", file=str(path),
+                         fix="save the file as UTF-8") from None
+    return loads(text, source=str(path))
