@@ -126,6 +126,7 @@ def merge_with_catalog(raw: dict, catalog: Catalog, *, file: str) -> tuple[dict,
                 base = {}
             entries[eid] = _deep_merge(base, body)
     _fill_cloud_chips(merged, catalog, provenance)
+    _fill_grid_contracts(merged, provenance)
     for section in DEFAULTED_SECTIONS:
         target = merged.setdefault(section, {})
         if not isinstance(target, dict):
@@ -155,6 +156,22 @@ def _fill_cloud_chips(merged: dict, catalog: Catalog, provenance: dict) -> None:
             entry = catalog.entries["accelerators"][acc]
             chips[acc] = {k: v for k, v in entry.items() if k in chip_fields}
             provenance.update(_rename(catalog.provenance, f"accelerators.{acc}", f"cloud_chips.{acc}"))
+
+
+def _fill_grid_contracts(merged: dict, provenance: dict) -> None:
+    """Grid contracts default to their site's tariff and carbon intensity."""
+    sites = merged.get("sites") or {}
+    for cid, contract in (merged.get("contracts") or {}).items():
+        site = sites.get(contract.get("site")) if isinstance(contract, dict) else None
+        if contract.get("kind") != "grid" or not isinstance(site, dict):
+            continue
+        for field, site_field in (("price_usd_per_mwh", "grid_price_usd_per_mwh"),
+                                  ("carbon_g_per_kwh", "grid_carbon_g_per_kwh")):
+            if field not in contract and site.get(site_field) is not None:
+                contract[field] = site[site_field]
+                source = provenance.get(f"sites.{contract['site']}.{site_field}")
+                if source:
+                    provenance[f"contracts.{cid}.{field}"] = dict(source)
 
 
 def _attach_ruleset(problem: Problem, catalog: Catalog, file: str) -> None:

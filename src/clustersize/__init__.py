@@ -1,0 +1,31 @@
+"""clustersize: the cheapest verified way to reach a training-compute target by a date.
+
+>>> import clustersize
+>>> problem = clustersize.load_problem("problems/gpt5.yaml",
+...                                    overrides={"accelerators.h100-sxm.price_usd": 25000})
+>>> plan = clustersize.solve(problem)            # doctest: +SKIP
+>>> plan.tables["purchases"]                     # doctest: +SKIP
+"""
+
+from .errors import (
+    ClustersizeError, InfeasibleError, InputError, NoSolutionError, VerificationError,
+)
+from .plan import Plan, write_plan
+from .plan import verify as _verify_tables
+from .schema.load import load_problem
+from .schema.problem import Problem
+from .solve import solve
+from .status import Status
+
+__version__ = "0.1.0"
+
+
+def verify(plan: Plan, problem: Problem) -> dict:
+    """Independently check `plan` against `problem`; returns {'ok', 'checks', 'violations', ...}."""
+    return _verify_tables(plan, problem)
+
+
+__all__ = [
+    "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status",
+    "VerificationError", "load_problem", "solve", "verify", "write_plan", "__version__",
+]

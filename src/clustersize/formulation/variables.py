@@ -1,0 +1,53 @@
+"""Decision variables, declared as a table: family, index, bounds, cost, integrality.
+
+The objective is the sum of column costs (all in $M):
+
+    min  sum_{a,s,t} P[a,t] buy[a,s,t]                       hardware (server/network share included)
+       + sum_s (F[s] open[s] + B[s] new_mw[s])                 sites
+       + sum_k (p[k] energy[k] + Fk[k] sign[k] + Fm[k] mw[k])  energy, carbon, contract fixed costs
+       + sum_o R[o] rent[o]                                    cloud rentals for the run
+       + sum_p NRE[p] fund[p]                                  custom-chip programs
+
+P and the site costs carry the cost-basis multiplier (1 for full capex, the run's share of
+the asset life for the amortised basis).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..modeldata import ModelData
+from .program import ProgramBuilder
+
+INF = np.inf
+
+
+def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
+    """Add every variable family; return the column indexes of each."""
+    cells = [f"{data.acc_ids[a]},{data.site_ids[s]},{data.periods[t]}"
+             for a, s, t in zip(data.cell_acc, data.cell_site, data.cell_period)]
+    supply_ub = data.acc_supply[data.cell_acc, data.cell_period] if len(cells) else np.zeros(0)
+    program = data.acc_program[data.cell_acc] if len(cells) else np.zeros(0, dtype=int)
+    supply_ub = np.where(program >= 0, data.prog_volume[np.maximum(program, 0)] if data.prog_ids else INF, supply_ub)
+    n_cloud = len(data.cloud_ids)
+    table = [
+        # family,      labels,          lower, upper,                cost,                                 integer
+        ("buy",        cells,           0.0,   supply_ub,            data.acc_price[data.cell_acc, data.cell_period] if cells else [], data.integer_units),
+        ("open",       data.site_ids,   0.0,   1.0,                  data.site_fixed,                      True),
+        ("new_mw",     data.site_ids,   0.0,   data.site_new_mw_max, data.site_build,                      False),
+        ("sign",       data.con_ids,    0.0,   1.0,                  data.con_fixed,                       True),
+        ("contract_mw", data.con_ids,   0.0,   data.con_max_mw,      data.con_fixed_per_mw,                False),
+        ("energy",     data.con_ids,    0.0,   INF,                  data.con_price,                       False),
+        ("rent",       data.cloud_ids,  0.0,   data.cloud_max,       data.cloud_cost,                      data.integer_units),
+        ("use_cloud",  data.cloud_ids,  0.0,   1.0,                  np.zeros(n_cloud),                    True),
+        ("fund",       data.prog_ids,   0.0,   1.0,                  data.prog_nre,                        True),
+        ("multi_site", ["run"] if needs_multi_site(data) else [], 0.0, 1.0, 0.0,                            True),
+    ]
+    return {family: builder.add_columns(family, labels, lower, upper, cost, integer)
+            for family, labels, lower, upper, cost, integer in table}
+
+
+def needs_multi_site(data: ModelData) -> bool:
+    """A multi-site indicator is needed when more than one location may be used and it costs compute."""
+    locations = len(data.site_ids) + len(data.cloud_ids)
+    return data.max_sites > 1 and locations > 1 and data.multi_site_efficiency < 1.0

@@ -1,0 +1,96 @@
+"""Whole servers and instances from a continuous-count solve, kept feasible and verified.
+
+The solve treats server counts as continuous (solver-bench.md: integer counts in the
+thousands made every solver 10-30x slower for under 0.001 % of cost). Then:
+
+1. Round: re-solve with every binary decision fixed and each count an integer confined to
+   [floor, ceil] of its continuous value; if that box holds no feasible point, to
+   [0, its upper bound].
+2. Polish: if the rounded plan is not within the requested gap of the continuous bound
+   (coarse units such as 72-GPU racks can cost more than the gap), solve the exact
+   whole-unit MILP in the time left and keep the cheaper plan.
+
+The continuous optimum is a valid lower bound on the whole-unit problem, so the reported
+bound is the larger of it and the exact solve's own bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .formulation import LinearProgram
+from .solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+
+COUNT_FAMILIES = ("buy", "rent")
+EPS = 1e-6
+MIN_POLISH_SECONDS = 1.0
+
+
+def count_columns(lp: LinearProgram) -> np.ndarray:
+    """Indexes of the server and instance count columns."""
+    return np.flatnonzero(np.isin(lp.col_family, COUNT_FAMILIES))
+
+
+def is_whole(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """True when every count column is a whole number."""
+    counts = x[count_columns(lp)]
+    return bool(np.all(np.abs(counts - np.round(counts)) <= tol))
+
+
+def with_integer_counts(lp: LinearProgram) -> LinearProgram:
+    """The exact whole-unit program."""
+    integer = lp.integer.copy()
+    integer[count_columns(lp)] = True
+    return dataclasses.replace(lp, integer=integer)
+
+
+def rounding_program(lp: LinearProgram, x: np.ndarray, widen: bool) -> LinearProgram:
+    """The program with binaries fixed and counts integer in their rounding box."""
+    lower, upper = lp.lower.copy(), lp.upper.copy()
+    binaries = np.flatnonzero(lp.integer & ~np.isin(lp.col_family, COUNT_FAMILIES))
+    lower[binaries] = upper[binaries] = np.round(x[binaries])
+    counts = count_columns(lp)
+    if widen:
+        upper[counts] = np.floor(lp.upper[counts] + EPS)
+    else:
+        lower[counts] = np.maximum(lp.lower[counts], np.floor(x[counts] + EPS))
+        upper[counts] = np.minimum(lp.upper[counts], np.ceil(x[counts] - EPS))
+    return dataclasses.replace(with_integer_counts(lp), lower=lower, upper=upper)
+
+
+def _within_gap(objective: float, bound: float | None, gap: float) -> bool:
+    return bound is not None and (objective - bound) / max(abs(objective), 1e-9) <= gap + 1e-9
+
+
+def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
+    """Round, then polish if needed; status OPTIMAL only when within the gap of a proven bound."""
+    proven = relaxed.status is Status.OPTIMAL
+    bound = relaxed.bound
+    spent = relaxed.seconds
+    result = relaxed
+    if not is_whole(lp, relaxed.x):
+        for widen in (False, True):
+            result = solve_with_watchdog(backend, rounding_program(lp, relaxed.x, widen), options)
+            spent += result.seconds
+            if result.status.has_plan:
+                break
+        if not result.status.has_plan:
+            result = dataclasses.replace(result, objective=None, x=None)
+    best = result if result.status.has_plan else None
+    left = options.time_limit_s - spent
+    if (best is None or not _within_gap(best.objective, bound, options.gap)) and left >= MIN_POLISH_SECONDS:
+        exact = solve_with_watchdog(backend, with_integer_counts(lp), dataclasses.replace(options, time_limit_s=left))
+        spent += exact.seconds
+        if exact.bound is not None and (bound is None or exact.bound > bound):
+            bound = exact.bound
+        proven = proven or exact.status is Status.OPTIMAL
+        if exact.status.has_plan and (best is None or exact.objective < best.objective):
+            best = exact
+    if best is None:
+        return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None, seconds=spent,
+                                   message="no whole-server plan found within the time limit")
+    status = Status.OPTIMAL if proven and _within_gap(best.objective, bound, options.gap) else Status.FEASIBLE
+    note = "exact whole-unit solve" if best is not result else "rounded to whole servers"
+    return dataclasses.replace(best, status=status, bound=bound, seconds=spent, message=note)

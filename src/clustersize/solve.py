@@ -1,0 +1,97 @@
+"""The pipeline: problem -> model data -> formulation -> backend -> rounding -> plan -> verifier."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .diagnose import precheck
+from .errors import InputError
+from .formulation import LinearProgram, build
+from .modeldata import USD_PER_MUSD, ModelData, build_model_data
+from .plan import extract
+from .plan.plan import Plan
+from .plan.verify import verify
+from .rounding import whole_unit_plan
+from .schema.load import input_hash
+from .schema.problem import Problem
+from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
+
+
+def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
+          gap: float | None = None, threads: int | None = None, seed: int | None = None,
+          integer_units: bool | None = None, check: bool = True) -> Plan:
+    """Solve `problem` and verify the plan.
+
+    Parameters
+    ----------
+    problem : a Problem from `load_problem`.
+    solver, time_limit [s], gap [fraction], threads, seed, integer_units : override the
+        problem's `solver:` section.
+    check : raise InfeasibleError / NoSolutionError / VerificationError instead of
+        returning a plan without a verified solution.
+    """
+    settings = problem.solver.model_copy(update={k: v for k, v in {
+        "name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads, "seed": seed,
+        "integer_units": integer_units}.items() if v is not None})
+    problem = problem.model_copy(update={"solver": settings})
+    try:
+        backend = get_backend(settings.name)
+    except ValueError as exc:
+        raise InputError(str(exc), path="solver.name", fix="pass --solver scip|highs|cpsat|cbc") from None
+    if not backend.available():
+        raise InputError(f"solver {settings.name!r} is not installed here", path="solver.name",
+                         fix="install the project's dependencies or choose another solver")
+    options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
+                           seed=settings.seed)
+    data = build_model_data(problem)
+    lp = build(data)
+    result = solve_with_watchdog(backend, lp, options)
+    if result.status.has_plan and not settings.integer_units:
+        result = whole_unit_plan(backend, lp, result, options)
+    plan = make_plan(problem, data, lp, result, options)
+    if check:
+        plan.raise_for_status()
+    return plan
+
+
+def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: SolverResult,
+              options: SolveOptions) -> Plan:
+    """Assemble the plan from the solver's result, then verify it independently."""
+    plan = Plan(
+        status=result.status, problem_name=problem.name, input_hash=input_hash(problem), solver=result.solver,
+        solver_version=result.version, raw_status=result.raw_status, requested_gap=options.gap,
+        time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
+        run_start=data.run_start.isoformat(), periods=data.periods, target_flop=problem.target.total_flop,
+        multi_site_efficiency=data.multi_site_efficiency,
+    )
+    plan.tables["exclusions"] = pd.DataFrame([e.__dict__ for e in data.exclusions],
+                                             columns=["kind", "option", "where", "reason", "rule"])
+    plan.tables["licences"] = pd.DataFrame(data.licences, columns=["accelerator", "site", "reason"])
+    if result.message:
+        plan.messages.append(result.message)
+    if not result.status.has_plan:
+        if result.status is Status.INFEASIBLE:
+            plan.messages.extend(precheck(data) or [
+                "the pre-checks found no single cause; the constraints conflict in combination "
+                "(see the exclusions, supply caps, power and export rules)"])
+        return plan
+    x = result.x
+    tables = {
+        "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),
+        "contracts": extract.contracts_table(problem, data, lp, x), "rentals": extract.rentals_table(problem, data, lp, x),
+    }
+    tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
+    tables["costs"] = extract.costs_table(problem, data, tables)
+    tables["compute"] = extract.compute_table(data, lp, x)
+    tables["export_usage"] = extract.export_table(data, lp, x)
+    tables["binding"] = extract.binding_table(lp, x)
+    plan.tables.update(tables)
+    plan.objective_usd = float(lp.cost @ x) * USD_PER_MUSD
+    plan.bound_usd = result.bound * USD_PER_MUSD if result.bound is not None else None
+    plan.locations_used = int(tables["sites"].opened.sum() + (tables["rentals"].units > 0).sum())
+    efficiency = data.multi_site_efficiency if plan.locations_used > 1 else 1.0
+    plan.delivered_flop = float(tables["compute"].flop.sum()) * efficiency
+    funded = tables["custom_programs"]
+    plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
+    plan.verification = verify(plan, problem)
+    return plan

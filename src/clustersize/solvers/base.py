@@ -1,0 +1,54 @@
+"""The solver interface: options, our own status vocabulary, results, capability flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..status import Status
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Options every backend receives; the gap is always set explicitly."""
+
+    time_limit_s: float = 60.0
+    gap: float = 1e-4
+    threads: int = 1
+    seed: int = 0
+    grace_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; callers ask these instead of testing names."""
+
+    integer: bool = True
+    bound_at_limit: bool = True       # reports a dual bound when stopped early
+    incumbent_at_limit: bool = True   # returns its best plan when stopped early
+    threads: bool = False             # uses more than one thread when asked
+    honours_time_limit: bool = True   # measured: returns within the limit + a few seconds
+
+
+@dataclass
+class SolverResult:
+    """What a backend returns, before our mapping to a plan."""
+
+    status: Status
+    solver: str
+    version: str
+    raw_status: str
+    objective: float | None = None
+    bound: float | None = None
+    x: np.ndarray | None = None
+    seconds: float = 0.0
+    message: str = ""
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap |objective - bound| / max(|objective|, 1e-9), or None without both."""
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
