@@ -55,7 +55,9 @@ def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
     price = np.array([c.price_usd_per_mwh for c in contracts])
     return pd.DataFrame({
         "contract": d.con_ids, "site": [c.site for c in contracts], "kind": d.con_kind,
-        "signed": np.round(_cols(lp, x, "sign")).astype(bool), "contracted_mw": mw, "firm_mw": mw * d.con_firm,
+        # A contract "signed" at 0 MW with no fixed cost is a free, meaningless choice of the solver.
+        "signed": np.round(_cols(lp, x, "sign")).astype(bool) & ((mw > ZERO) | (d.con_fixed > 0)),
+        "contracted_mw": mw, "firm_mw": mw * d.con_firm,
         "energy_mwh": energy_mwh, "price_usd_per_mwh": price, "energy_cost_usd": energy_mwh * price,
         "emissions_t": energy_mwh * d.con_carbon / 1000.0,
         "carbon_cost_usd": energy_mwh * d.con_carbon / 1000.0 * problem.costs.carbon_price_usd_per_t,

@@ -63,9 +63,14 @@ def flatten(node: Any, path: str, provenance: dict[str, dict], *, file: str,
         provenance[path] = meta
         return node["value"]
     if isinstance(node, dict):
-        return {k: flatten(v, f"{path}.{k}" if path else str(k), provenance, file=file,
+        flat = {k: flatten(v, f"{path}.{k}" if path else str(k), provenance, file=file,
                            sources=sources, default_source=default_source)
                 for k, v in node.items()}
+        # A price's type is written beside its source; the schema also needs it as a field.
+        for key, value in node.items():
+            if is_sourced(value) and "price_type" in value and "price_type" not in flat:
+                flat["price_type"] = value["price_type"]
+        return flat
     if isinstance(node, (int, float)) and not isinstance(node, bool):
         if sources is not None:
             raise InputError("a catalog number must carry its source", file=file, path=path,

@@ -1,0 +1,54 @@
+"""Catalog tables with derived figures, for `clustersize catalog`."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .exportcontrol import classify, total_processing_performance
+from .schema.catalog import load_catalog
+from .schema.problem import Chip
+
+
+def accelerators() -> pd.DataFrame:
+    """Specs, all-in price, $ per PFLOP/s, W per PFLOP/s (BF16 dense), TPP and export class per ruleset."""
+    catalog = load_catalog()
+    overhead = catalog.defaults["costs"]["server_overhead"]
+    share = catalog.defaults["costs"]["interconnect_share"]
+    rows = []
+    for aid, entry in catalog.entries["accelerators"].items():
+        chip = Chip.model_validate(entry)
+        pflops = chip.bf16_tflops / 1000.0
+        all_in = None
+        if chip.price_usd is not None:
+            server = 1.0 if chip.price_type == "system-derived" else overhead
+            all_in = chip.price_usd * server / (1.0 - share)
+        row = {"id": aid, "name": chip.name, "bf16_tflops": chip.bf16_tflops, "fp8_tflops": chip.fp8_tflops,
+               "price_usd": chip.price_usd, "price_type": chip.price_type, "all_in_usd": all_in,
+               "usd_per_pflops": all_in / pflops if all_in else None,
+               "w_per_pflops": chip.it_power_kw * 1000.0 / pflops if chip.it_power_kw else None,
+               "tpp": total_processing_performance(chip), "for_sale": chip.for_sale}
+        for rid, rules in catalog.rulesets.items():
+            if rid != "none":
+                row[rid] = classify(chip, rules) or "-"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def section(name: str) -> pd.DataFrame:
+    """Any catalog section as a table of plain values."""
+    catalog = load_catalog()
+    return pd.DataFrame([{"id": k, **{f: v for f, v in e.items() if not isinstance(v, dict)}}
+                         for k, e in catalog.entries[name].items()])
+
+
+def rules() -> pd.DataFrame:
+    """Export policies of every ruleset, in order of precedence."""
+    catalog = load_catalog()
+    rows = []
+    for rid, ruleset in catalog.rulesets.items():
+        for policy in ruleset.policies:
+            rows.append({"ruleset": rid, "status": ruleset.status, "policy": policy.id,
+                         "groups": ",".join(policy.groups), "classes": ",".join(policy.classes),
+                         "action": policy.action, "cap_tpp": policy.cap_tpp,
+                         "headquarters": policy.applies_to_headquarters})
+    return pd.DataFrame(rows)

@@ -1,0 +1,207 @@
+"""The command line: a thin shell over the library.
+
+Exit codes: 0 verified plan; 2 bad input; 3 infeasible; 4 limit reached without a plan;
+5 the plan failed independent verification (a bug: please report it); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .errors import ClustersizeError, InputError
+from .status import Status
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Plan AI compute build-outs: the cheapest verified way to a training-compute target.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Show catalog entries with derived figures.")
+app.add_typer(catalog_app, name="catalog")
+err = Console(stderr=True)
+
+EXIT_BY_STATUS = {Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4, Status.ERROR: 4, Status.UNBOUNDED: 1}
+
+
+def parse_sets(items: list[str] | None) -> dict[str, str]:
+    """['a.b=1', ...] -> {'a.b': '1'}; InputError for an item without '='."""
+    overrides = {}
+    for item in items or []:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip():
+            raise InputError(f"--set {item!r} is not PATH=VALUE", fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
+        overrides[path.strip()] = value.strip()
+    return overrides
+
+
+@app.command()
+def solve(
+    problem_file: Path = typer.Argument(..., help="Problem YAML file."),
+    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    gap: Optional[float] = typer.Option(None, help="Relative optimality gap, e.g. 1e-4."),
+    threads: Optional[int] = typer.Option(None, help="Solver threads."),
+    seed: Optional[int] = typer.Option(None, help="Solver random seed."),
+    integer_units: bool = typer.Option(False, "--integer-units", help="Solve whole servers exactly from the start."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
+    out: Optional[Path] = typer.Option(None, help="Write plan.json and tables/ here."),
+    table_format: str = typer.Option("csv", "--format", help="Table files: csv or parquet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout instead of the summary."),
+) -> None:
+    """Solve a problem, verify the plan, print it and write it."""
+    from . import load_problem
+    from . import solve as run_solve
+    from .plan import write_plan
+    from .report import render
+
+    problem = load_problem(problem_file, parse_sets(set_))
+    plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
+                     integer_units=integer_units or None, check=False)
+    if as_json:
+        typer.echo(plan.to_json())
+    else:
+        render(plan, Console())
+    if out is not None:
+        written = write_plan(plan, out, table_format)
+        err.print(f"wrote {len(written)} files under {out}")
+    if plan.has_plan and not plan.verified:
+        err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
+        for v in plan.verification.get("violations", [])[:10]:
+            err.print(f"  {v['check']} [{v['index']}]: {v['message']}")
+        raise typer.Exit(5)
+    if not plan.has_plan:
+        for message in plan.messages:
+            err.print(message)
+        raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+
+
+@app.command()
+def verify(
+    plan_file: Path = typer.Argument(..., help="plan.json written by `clustersize solve --out`."),
+    problem_file: Path = typer.Argument(..., help="The problem YAML the plan answers."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="The overrides the plan was solved with."),
+) -> None:
+    """Check a written plan against its problem, independently of any solver."""
+    from . import load_problem
+    from .plan import Plan
+    from .plan.verify import verify as run_verify
+    from .schema.load import input_hash
+
+    try:
+        doc = json.loads(plan_file.read_text(encoding="utf-8"))
+        plan = Plan.from_dict(doc)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a clustersize plan ({exc})", file=str(plan_file), fix="pass plan.json from solve --out") from None
+    problem = load_problem(problem_file, parse_sets(set_))
+    if plan.input_hash != input_hash(problem):
+        err.print("[yellow]note: the problem differs from the one the plan was solved for (input hash)[/yellow]")
+    report = run_verify(plan, problem)
+    if report["ok"]:
+        typer.echo(f"verified: {report['checks']} checks passed; cost {report['cost_usd']:,.2f} USD")
+        return
+    typer.echo(f"NOT verified: {len(report['violations'])} violations")
+    for v in report["violations"]:
+        typer.echo(f"  {v['check']} [{v['index']}]: {v['message']}")
+    raise typer.Exit(5 if plan.has_plan else 4)
+
+
+@app.command()
+def schema(out: Optional[Path] = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
+    """The JSON Schema of the problem file."""
+    from .schema.problem import Problem
+
+    text = json.dumps(Problem.model_json_schema(by_alias=True), indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        typer.echo(text)
+
+
+def _show(frame, title: str) -> None:
+    from .report import frame_table
+
+    Console(width=max(120, Console().width)).print(frame_table(frame, title, max_rows=500))
+
+
+@catalog_app.command("accelerators")
+def catalog_accelerators() -> None:
+    """Accelerators with $/PFLOP/s, W/PFLOP/s (BF16 dense, all-in) and export class per ruleset."""
+    from . import catalog_views
+
+    _show(catalog_views.accelerators(), "Accelerators")
+
+
+@catalog_app.command("sites")
+def catalog_sites() -> None:
+    """Datacenter markets."""
+    from . import catalog_views
+
+    _show(catalog_views.section("sites"), "Sites")
+
+
+@catalog_app.command("contracts")
+def catalog_contracts() -> None:
+    """Energy contract templates."""
+    from . import catalog_views
+
+    _show(catalog_views.section("energy_contracts"), "Energy contracts")
+
+
+@catalog_app.command("cloud")
+def catalog_cloud() -> None:
+    """Cloud offers."""
+    from . import catalog_views
+
+    _show(catalog_views.section("cloud_offers"), "Cloud offers")
+
+
+@catalog_app.command("programs")
+def catalog_programs() -> None:
+    """Custom-chip programs."""
+    from . import catalog_views
+
+    _show(catalog_views.section("custom_programs"), "Custom-chip programs")
+
+
+@catalog_app.command("rules")
+def catalog_rules() -> None:
+    """Export-control policies of every ruleset, in precedence order."""
+    from . import catalog_views
+
+    _show(catalog_views.rules(), "Export-control rulesets")
+
+
+def main() -> None:
+    """Entry point: run the app, turning our errors into messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except ClustersizeError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        for line in getattr(exc, "diagnosis", []) or []:
+            err.print(f"  {line}")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - no tracebacks for users
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("CLUSTERSIZE_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set CLUSTERSIZE_DEBUG=1 for a traceback)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Rich terminal summary of a plan: cost, compute, mix, sites, energy, what binds, export use."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from .plan.plan import Plan
+from .status import Status
+
+# Rows of these families are definitions (output of a contract, site link), not limits.
+DEFINITIONAL = {"contract_output", "contract_site", "multi_site", "contract_min_take", "custom_volume_link"}
+
+
+def usd(value: float | None) -> str:
+    """$1.23B / $45.6M / $7,890."""
+    if value is None or pd.isna(value):
+        return "-"
+    magnitude = abs(value)
+    if magnitude >= 1e9:
+        return f"${value / 1e9:,.3f}B"
+    if magnitude >= 1e6:
+        return f"${value / 1e6:,.2f}M"
+    return f"${value:,.0f}"
+
+
+def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:
+    """A DataFrame as a rich table (numbers formatted compactly)."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
+    for _, row in frame.head(max_rows).iterrows():
+        table.add_row(*[_cell(v) for v in row])
+    if len(frame) > max_rows:
+        table.caption = f"{len(frame) - max_rows} more rows in the written tables"
+    return table
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if pd.isna(value):
+            return "-"
+        if abs(value) >= 1e7 or (0 < abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:,.2f}" if value != int(value) else f"{value:,.0f}"
+    return str(value)
+
+
+def headline(plan: Plan) -> Panel:
+    """Status, cost and verification in one panel."""
+    lines = [f"[bold]{plan.problem_name}[/bold]  solver {plan.solver} ({plan.solver_version})"]
+    if plan.status is Status.OPTIMAL:
+        state = f"[green]OPTIMAL[/green] (gap {plan.gap or 0:.2e} <= {plan.requested_gap:g})"
+    elif plan.status is Status.FEASIBLE:
+        state = (f"[yellow]FEASIBLE, not proven optimal[/yellow]: gap {plan.gap:.2%}" if plan.gap is not None
+                 else "[yellow]FEASIBLE, no bound[/yellow]")
+    else:
+        state = f"[red]{plan.status.value.upper()}[/red]"
+    lines.append(f"status {state}  in {plan.solve_seconds:.2f} s (limit {plan.time_limit_s:g} s)")
+    if plan.has_plan:
+        costs = plan.table("costs")
+        other = "amortised" if plan.cost_basis == "full" else "full capex"
+        other_value = costs.amortised_usd.sum() if plan.cost_basis == "full" else costs.full_capex_usd.sum()
+        lines.append(f"cost [bold]{usd(plan.objective_usd)}[/bold] ({plan.cost_basis} basis; {other}: {usd(other_value)});"
+                     f" lower bound {usd(plan.bound_usd)}")
+        lines.append(f"compute {plan.delivered_flop:.4g} FLOP delivered vs target {plan.target_flop:.4g} FLOP;"
+                     f" run starts {plan.run_start}; {plan.locations_used} location(s)")
+        v = plan.verification or {}
+        lines.append("[green]verified[/green]: " + f"{v.get('checks', 0)} independent checks passed" if v.get("ok")
+                     else f"[red]verification failed[/red]: {len(v.get('violations', []))} violations")
+        if plan.success_probability < 1:
+            lines.append(f"custom-chip success probability {plan.success_probability:.0%}")
+    for message in plan.messages:
+        lines.append(message)
+    return Panel("\n".join(lines), title="clustersize plan", expand=False)
+
+
+def mix_table(plan: Plan) -> Table | None:
+    """Accelerators bought by site, plus rentals [units]."""
+    purchases, rentals = plan.table("purchases"), plan.table("rentals")
+    rows = []
+    if len(purchases):
+        rows += [(acc, site, units) for (acc, site), units in purchases.groupby(["accelerator", "site"]).units.sum().items()]
+    rows += [(r.accelerator, f"cloud:{r.offer}", r.units) for r in rentals.itertuples()]
+    if not rows:
+        return None
+    return frame_table(pd.DataFrame(rows, columns=["accelerator", "location", "units"]), "Mix by accelerator and location")
+
+
+def binding_summary(plan: Plan) -> Table | None:
+    """Binding rows by family, definitional families left out."""
+    binding = plan.table("binding")
+    if binding.empty:
+        return None
+    tight = binding[binding.binding & ~binding.family.isin(DEFINITIONAL)]
+    if tight.empty:
+        return None
+    summary = tight.groupby("family")["index"].apply(lambda s: ", ".join(map(str, s.head(6))) + (" ..." if len(s) > 6 else ""))
+    return frame_table(summary.reset_index().rename(columns={"index": "binding at"}), "What binds")
+
+
+def render(plan: Plan, console: Console | None = None) -> None:
+    """Print the summary."""
+    console = console or Console()
+    parts: list = [headline(plan)]
+    if plan.has_plan:
+        costs = plan.table("costs")
+        parts.append(frame_table(costs[costs.full_capex_usd > 0].assign(
+            cost=lambda f: f.cost_usd.map(usd))[["component", "cost"]], "Cost breakdown"))
+        compute = plan.table("compute")
+        parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
+        for item in (mix_table(plan),):
+            if item is not None:
+                parts.append(item)
+        sites = plan.table("sites")
+        parts.append(frame_table(sites[sites.opened][["site", "country", "existing_mw", "new_mw", "it_load_mw",
+                                                      "facility_peak_mw"]], "Sites [MW]"))
+        contracts = plan.table("contracts")
+        signed = contracts[contracts.signed].assign(cost=lambda f: f.energy_cost_usd.map(usd))
+        parts.append(frame_table(signed[["contract", "kind", "contracted_mw", "energy_mwh", "cost", "emissions_t"]]
+                                 .rename(columns={"contracted_mw": "MW", "energy_mwh": "MWh", "emissions_t": "tCO2"}),
+                                 "Energy"))
+        binding = binding_summary(plan)
+        if binding is not None:
+            parts.append(binding)
+        export = plan.table("export_usage")
+        if not export.empty:
+            parts.append(frame_table(export, "Export-control caps [TPP]"))
+    licences = plan.table("licences")
+    if not licences.empty:
+        parts.append(frame_table(licences, "Licences required"))
+    exclusions = plan.table("exclusions")
+    if not exclusions.empty:
+        parts.append(frame_table(exclusions[["kind", "option", "where", "reason"]], "Excluded before solving", max_rows=15))
+    console.print(Group(*parts))
