@@ -14,7 +14,7 @@ from .plan import Plan, write_plan
 from .plan import verify as _verify_tables
 from .schema.load import load_problem
 from .schema.problem import Problem
-from .solve import solve
+from .pipeline import solve
 from .status import Status
 
 __version__ = "0.1.0"

@@ -118,15 +118,15 @@ def merge_with_catalog(raw: dict, catalog: Catalog, *, file: str) -> tuple[dict,
                 base = copy.deepcopy(known[base_id])
                 for k, v in _rename(catalog.provenance, f"{cat_section}.{base_id}", f"{section}.{eid}").items():
                     provenance.setdefault(k, v)
-            elif "from" in body or "name" not in body:
+            elif "from" in body or not ({"name", "provider"} & set(body)):
                 raise InputError(f"unknown catalog id {base_id!r}{did_you_mean(base_id, known)}", file=file,
                                  path=f"{section}.{eid}" + (".from" if "from" in body else ""),
-                                 fix=f"use an id from catalogs/{cat_section}.yaml, or define every field (with name)")
+                                 fix=f"use an id from catalogs/{cat_section}.yaml, or define every field (with name or provider)")
             else:
                 base = {}
             entries[eid] = _deep_merge(base, body)
     _fill_cloud_chips(merged, catalog, provenance)
-    _fill_grid_contracts(merged, provenance)
+    _fill_grid_contracts(merged, provenance, file)
     for section in DEFAULTED_SECTIONS:
         target = merged.setdefault(section, {})
         if not isinstance(target, dict):
@@ -158,11 +158,17 @@ def _fill_cloud_chips(merged: dict, catalog: Catalog, provenance: dict) -> None:
             provenance.update(_rename(catalog.provenance, f"accelerators.{acc}", f"cloud_chips.{acc}"))
 
 
-def _fill_grid_contracts(merged: dict, provenance: dict) -> None:
+def _fill_grid_contracts(merged: dict, provenance: dict, file: str) -> None:
     """Grid contracts default to their site's tariff and carbon intensity."""
     sites = merged.get("sites") or {}
     for cid, contract in (merged.get("contracts") or {}).items():
-        site = sites.get(contract.get("site")) if isinstance(contract, dict) else None
+        if not isinstance(contract, dict):
+            continue
+        if contract.get("site") not in sites:
+            raise InputError(f"unknown site {contract.get('site')!r}{did_you_mean(contract.get('site'), sites)}",
+                             file=file, path=f"contracts.{cid}.site",
+                             fix="name a site listed under sites")
+        site = sites[contract["site"]]
         if contract.get("kind") != "grid" or not isinstance(site, dict):
             continue
         for field, site_field in (("price_usd_per_mwh", "grid_price_usd_per_mwh"),

@@ -29,6 +29,7 @@ class Capabilities:
     incumbent_at_limit: bool = True   # returns its best plan when stopped early
     threads: bool = False             # uses more than one thread when asked
     honours_time_limit: bool = True   # measured: returns within the limit + a few seconds
+    exact_continuous: bool = True     # False: continuous columns solved on a grid, no valid bound (CP-SAT)
 
 
 @dataclass

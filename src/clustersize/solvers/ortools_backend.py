@@ -62,21 +62,49 @@ class OrtoolsBackend:
         from ortools.linear_solver.python import model_builder as mb
 
         started = time.perf_counter()
-        model = mb.Model()
-        model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
-        for j in np.flatnonzero(lp.integer):
-            model.helper.set_var_integrality(int(j), True)
+        model = _load(lp, lp.integer)
         solver = mb.Solver(self.solver_id)
         solver.set_time_limit_in_seconds(options.time_limit_s)
         solver.set_solver_specific_parameters(self.parameters(options))
         raw = solver.solve(model)
         status = STATUS_MAP.get(raw.name, Status.ERROR)
         x = objective = bound = None
+        message = solver.status_string or ""
         if status.has_plan:
             x = np.asarray(solver.values(model.get_variables()), dtype=float)
             objective = float(solver.objective_value)
             bound = float(solver.best_objective_bound) if np.isfinite(solver.best_objective_bound) else None
-            if lp.integer.sum() == 0 and status is Status.OPTIMAL:
+            if not lp.integer.any() and status is Status.OPTIMAL:
                 bound = objective
+            if not self.capabilities.exact_continuous and not lp.integer.all():
+                x, objective = _complete_continuous(lp, x, options)
+                status, bound = (Status.FEASIBLE, None) if x is not None else (Status.ERROR, None)
+                message = "continuous columns re-solved exactly by GLOP; CP-SAT's bound is not a proof here"
         return SolverResult(status, self.name, self.version(), raw.name, objective, bound, x,
-                            time.perf_counter() - started, solver.status_string or "")
+                            time.perf_counter() - started, message)
+
+
+def _load(lp: LinearProgram, integer: np.ndarray):
+    from ortools.linear_solver.python import model_builder as mb
+
+    model = mb.Model()
+    model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+    for j in np.flatnonzero(integer):
+        model.helper.set_var_integrality(int(j), True)
+    return model
+
+
+def _complete_continuous(lp: LinearProgram, x: np.ndarray, options: SolveOptions):
+    """Fix the integer columns at x and solve the remaining LP with GLOP; (x, objective) or (None, None)."""
+    from ortools.linear_solver.python import model_builder as mb
+
+    lower, upper = lp.lower.copy(), lp.upper.copy()
+    fixed = np.flatnonzero(lp.integer)
+    lower[fixed] = upper[fixed] = np.round(x[fixed])
+    model = mb.Model()
+    model.helper.fill_model_from_sparse_data(lower, upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+    glop = mb.Solver("GLOP")
+    glop.set_time_limit_in_seconds(options.time_limit_s)
+    if glop.solve(model) != mb.SolveStatus.OPTIMAL:
+        return None, None
+    return np.asarray(glop.values(model.get_variables()), dtype=float), float(glop.objective_value)

@@ -1,0 +1,67 @@
+"""Shared fixtures: a hand-computable base problem and the installed backends."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from clustersize.solvers import available_backends
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+BACKENDS = available_backends()
+
+# Base case, derived by hand:
+#   one unit of "alpha" delivers 1000e12 FLOP/s x MFU 0.5 x 100 days x 86,400 s = 4.32e21 FLOP,
+#   so the 4.32e24 FLOP target needs exactly 1,000 units; at $10,000 each that is $10,000,000.
+#   1,000 units x 1 kW = 1 MW IT; PUE 1, draw 1 -> 1 MW x 2,400 h = 2,400 MWh x $50 = $120,000.
+#   Total: $10,120,000.
+BASE_COST = 10_120_000.0
+RUN_HOURS = 2400.0
+
+
+def chip(price: float = 10_000.0, **extra) -> dict:
+    """A 1000-TFLOP/s, 1-kW, 1-unit-per-server accelerator with no server/network share."""
+    spec = {"name": "Alpha", "vendor": "Test", "bf16_tflops": 1000.0, "it_power_kw": 1.0, "price_usd": price,
+            "price_type": "input", "server_network_usd": 0.0, "units_per_server": 1, "lead_time_quarters": 0,
+            "tpp": 1000.0}
+    spec.update(extra)
+    return spec
+
+
+def site(mw: float = 10.0, fixed: float = 0.0, country: str = "US", grid_price: float = 50.0) -> dict:
+    """An existing, powered site of `mw` IT capacity with PUE 1."""
+    return {"name": "Site", "country": country, "pue": 1.0, "build_cost_usd_per_mw": 0.0, "fixed_cost_usd": fixed,
+            "max_mw": mw, "existing_mw": mw, "build_lead_quarters": 0, "grid_price_usd_per_mwh": grid_price,
+            "grid_carbon_g_per_kwh": 0.0}
+
+
+def grid(site_id: str, mw: float = 10.0) -> dict:
+    """A firm grid contract at the site's tariff."""
+    return {"name": "Grid", "kind": "grid", "site": site_id, "max_mw": mw, "firm_fraction": 1.0}
+
+
+def base_problem() -> dict:
+    """The base case as a dict (see BASE_COST)."""
+    return copy.deepcopy({
+        "name": "known-answer",
+        "planning_start": dt.date(2027, 1, 1),
+        "target": {"flop": 4.32e24},
+        "run": {"deadline": dt.date(2027, 10, 9), "start": dt.date(2027, 7, 1), "length_days": 100.0,
+                "mfu": 0.5, "average_draw_fraction": 1.0, "max_sites": 1},
+        "costs": {"basis": "full", "hardware_life_years": 5.0, "server_overhead": 1.64, "interconnect_share": 0.19},
+        "export": {"ruleset": "none"},
+        "solver": {"time_limit_s": 30.0},
+        "accelerators": {"alpha": chip()},
+        "sites": {"s1": site()},
+        "contracts": {"s1-grid": grid("s1")},
+    })
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Each installed backend in turn."""
+    return request.param
