@@ -124,7 +124,10 @@ def schema(out: Optional[Path] = typer.Option(None, help="Write the JSON Schema 
 def _show(frame, title: str) -> None:
     from .report import frame_table
 
-    Console(width=max(120, Console().width)).print(frame_table(frame, title, max_rows=500))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=250)
+    console.print(frame_table(frame, title, max_rows=500))
 
 
 @catalog_app.command("accelerators")
@@ -178,7 +181,9 @@ def catalog_rules() -> None:
 def main() -> None:
     """Entry point: run the app, turning our errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except ClustersizeError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         for line in getattr(exc, "diagnosis", []) or []:

@@ -1,4 +1,4 @@
-"""CBC: PuLP's bundled binary fed an MPS file written from our arrays.
+"""CBC: PuLP's bundled binary fed a full-precision MPS file written from our arrays.
 
 PuLP's own status says "Optimal" at a time limit and its values are the LP relaxation when
 CBC found nothing, so we read CBC's solution file and log ourselves.
@@ -16,6 +16,7 @@ import numpy as np
 
 from ..formulation import LinearProgram
 from .base import Capabilities, SolveOptions, SolverResult, Status
+from .mps import write_mps
 
 # First words of CBC's solution file -> ours (with/without a plan decided by the file's values).
 STATUS_MAP = {
@@ -80,18 +81,8 @@ class CbcBackend:
         return f"pulp {pulp.__version__} cbc"
 
     def write_mps(self, lp: LinearProgram, path: Path) -> None:
-        """Write the arrays as MPS with columns C0.. and rows R0.. (via OR-Tools' writer)."""
-        from ortools.linear_solver.python import model_builder as mb
-
-        model = mb.Model()
-        model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
-        for j in range(lp.shape[1]):
-            model.helper.set_var_name(j, f"C{j}")
-            if lp.integer[j]:
-                model.helper.set_var_integrality(j, True)
-        for i in range(lp.shape[0]):
-            model.helper.set_constraint_name(i, f"R{i}")
-        model.helper.write_to_mps_file(str(path))
+        """Write the arrays as full-precision MPS (see solvers/mps.py)."""
+        write_mps(lp, path)
 
     def solve(self, lp: LinearProgram, options: SolveOptions) -> SolverResult:
         """Write MPS, run CBC with a hard timeout, read the solution file and the bound from the log."""
