@@ -179,3 +179,52 @@ def test_infeasible_says_what_is_short(backend):
     assert any("short 4.32e+23 FLOP" in m for m in plan.messages), plan.messages
     with pytest.raises(clustersize.InfeasibleError):
         plan.raise_for_status()
+
+
+def test_target_from_parameters_and_tokens(backend):
+    """C = 6 N D = 6 x 1e11 x 7.2e12 = 4.32e24 FLOP: the base case."""
+    doc = base_problem()
+    doc["target"] = {"parameters": 1e11, "tokens": 7.2e12}
+    assert solve(doc, backend).objective_usd == pytest.approx(BASE_COST, rel=REL)
+
+
+def test_carbon_price(backend):
+    """2,400 MWh at 400 gCO2/kWh = 960 t; at $100/t that adds $96,000."""
+    doc = base_problem()
+    doc["sites"]["s1"]["grid_carbon_g_per_kwh"] = 400.0
+    doc["costs"]["carbon_price_usd_per_t"] = 100.0
+    plan = solve(doc, backend)
+    assert plan.objective_usd == pytest.approx(BASE_COST + 96_000, rel=REL)
+    contract = plan.table("contracts").iloc[0]
+    assert contract.emissions_t == pytest.approx(960.0, rel=1e-6)
+    assert contract.carbon_cost_usd == pytest.approx(96_000.0, rel=1e-6)
+
+
+def test_component_cap(backend):
+    """Lead 2 quarters leaves only 2027Q1 to order in; 600 HBM stacks at 2 per alpha = 300 alpha;
+    700 beta (no HBM, $15k): 3M + 10.5M + 120k = 13,620,000."""
+    doc = base_problem()
+    doc["components"] = {"hbm": 600.0}
+    doc["accelerators"]["alpha"].update(lead_time_quarters=2, components={"hbm": 2.0})
+    doc["accelerators"]["beta"] = chip(price=15_000.0, name="Beta", lead_time_quarters=2)
+    plan = solve(doc, backend)
+    assert plan.objective_usd == pytest.approx(13_620_000, rel=REL)
+    assert units(plan, "alpha") == pytest.approx(300)
+
+
+def test_new_capacity_is_built(backend):
+    """No existing capacity; 1 MW built at $1M/MW plus a $0.5M opening cost: 10M + 1.5M + 120k."""
+    doc = base_problem()
+    doc["sites"]["s1"].update(existing_mw=0.0, max_mw=2.0, build_cost_usd_per_mw=1_000_000.0, fixed_cost_usd=500_000.0)
+    plan = solve(doc, backend)
+    assert plan.objective_usd == pytest.approx(11_620_000, rel=REL)
+    assert plan.table("sites").new_mw.iloc[0] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_price_decline_favours_late_orders(backend):
+    """10 % per quarter: ordering in 2027Q3 (t = 2) costs 10,000 x 0.9^2 = 8,100: 8.1M + 120k."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["price_decline_per_quarter"] = 0.1
+    plan = solve(doc, backend)
+    assert plan.objective_usd == pytest.approx(8_220_000, rel=REL)
+    assert set(plan.table("purchases").quarter) == {"2027Q3"}

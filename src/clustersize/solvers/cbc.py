@@ -34,10 +34,9 @@ STATUS_MAP = {
 def cbc_path() -> str | None:
     """Path of PuLP's bundled CBC binary, or None."""
     try:
-        from pulp.apis import PULP_CBC_CMD
+        from pulp.apis.coin_api import pulp_cbc_path as path
     except ImportError:
         return None
-    path = PULP_CBC_CMD().path
     return path if path and Path(path).exists() else None
 
 
