@@ -138,36 +138,21 @@ def catalog_accelerators() -> None:
     _show(catalog_views.accelerators(), "Accelerators")
 
 
-@catalog_app.command("sites")
-def catalog_sites() -> None:
-    """Datacenter markets."""
-    from . import catalog_views
+def _section_command(section: str, title: str):
+    def command() -> None:
+        from . import catalog_views
 
-    _show(catalog_views.section("sites"), "Sites")
+        _show(catalog_views.section(section), title)
 
-
-@catalog_app.command("contracts")
-def catalog_contracts() -> None:
-    """Energy contract templates."""
-    from . import catalog_views
-
-    _show(catalog_views.section("energy_contracts"), "Energy contracts")
+    command.__doc__ = f"{title}."
+    return command
 
 
-@catalog_app.command("cloud")
-def catalog_cloud() -> None:
-    """Cloud offers."""
-    from . import catalog_views
-
-    _show(catalog_views.section("cloud_offers"), "Cloud offers")
-
-
-@catalog_app.command("programs")
-def catalog_programs() -> None:
-    """Custom-chip programs."""
-    from . import catalog_views
-
-    _show(catalog_views.section("custom_programs"), "Custom-chip programs")
+for _name, (_section, _title) in {"sites": ("sites", "Datacenter markets"),
+                                  "contracts": ("energy_contracts", "Energy contract templates"),
+                                  "cloud": ("cloud_offers", "Cloud offers"),
+                                  "programs": ("custom_programs", "Custom-chip programs")}.items():
+    catalog_app.command(_name)(_section_command(_section, _title))
 
 
 @catalog_app.command("rules")

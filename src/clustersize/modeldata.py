@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import InputError
 from .exportcontrol import decide, total_processing_performance
-from .periods import derived_run_start, quarter_index, quarter_label, quarter_start
+from .periods import derived_run_start, quarter_index, quarter_label
 from .schema.problem import Accelerator, Problem
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
@@ -170,9 +170,9 @@ def build_model_data(problem: Problem) -> ModelData:
             continue
         if acc.it_power_kw is None:
             raise InputError("no IT power per accelerator", file=problem._source,
-                             path=_acc_path(aid, prog_ids) + ".it_power_kw", fix="give it_power_kw [kW]")
+                             path=_acc_path(aid) + ".it_power_kw", fix="give it_power_kw [kW]")
         if acc.price_usd is None:
-            raise InputError("no unit price", file=problem._source, path=_acc_path(aid, prog_ids) + ".price_usd",
+            raise InputError("no unit price", file=problem._source, path=_acc_path(aid) + ".price_usd",
                              fix="give price_usd [USD]")
         acc_rows.append((aid, acc, prog))
 
@@ -221,7 +221,7 @@ def build_model_data(problem: Problem) -> ModelData:
     cells, caps, licences = [], {}, []
     reported: set[tuple[str, str]] = set()
     capped_country: list[str | None] = []
-    for a, (aid, acc, prog) in enumerate(acc_rows):
+    for a, (aid, acc, _) in enumerate(acc_rows):
         for s, (sid, (site, _)) in enumerate(zip(site_ids, site_rows)):
             decision = decide(acc, site.country, hq, rules)
             extra = 0
@@ -315,10 +315,7 @@ def build_model_data(problem: Problem) -> ModelData:
     )
 
 
-def _acc_path(aid: str, prog_ids: list[str]) -> str:
+def _acc_path(aid: str) -> str:
     if aid.startswith("custom:"):
         return f"custom_programs.{aid.split(':', 1)[1]}.chip"
     return f"accelerators.{aid}"
-
-
-__all__ = ["ModelData", "Exclusion", "build_model_data", "run_start_of", "quarter_start", "peak_tflops"]

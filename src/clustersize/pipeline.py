@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from pydantic import ValidationError
 
 from .diagnose import precheck
 from .errors import InputError
@@ -13,7 +14,8 @@ from .plan.plan import Plan
 from .plan.verify import verify
 from .rounding import whole_unit_plan
 from .schema.load import input_hash
-from .schema.problem import Problem
+from .schema.errors import input_error_from_validation
+from .schema.problem import Problem, SolverOptions
 from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
 
 
@@ -30,9 +32,12 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     check : raise InfeasibleError / NoSolutionError / VerificationError instead of
         returning a plan without a verified solution.
     """
-    settings = problem.solver.model_copy(update={k: v for k, v in {
-        "name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads, "seed": seed,
-        "integer_units": integer_units}.items() if v is not None})
+    updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
+                                 "seed": seed, "integer_units": integer_units}.items() if v is not None}
+    try:
+        settings = SolverOptions.model_validate({**problem.solver.model_dump(), **updates})
+    except ValidationError as exc:
+        raise input_error_from_validation(exc, file="solve options", prefix="solver") from None
     problem = problem.model_copy(update={"solver": settings})
     try:
         backend = get_backend(settings.name)
@@ -62,7 +67,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         solver_version=result.version, raw_status=result.raw_status, requested_gap=options.gap,
         time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
         run_start=data.run_start.isoformat(), periods=data.periods, target_flop=problem.target.total_flop,
-        multi_site_efficiency=data.multi_site_efficiency,
+        multi_site_efficiency=data.multi_site_efficiency, provenance=problem.provenance,
     )
     plan.tables["exclusions"] = pd.DataFrame([e.__dict__ for e in data.exclusions],
                                              columns=["kind", "option", "where", "reason", "rule"])
@@ -81,7 +86,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         "contracts": extract.contracts_table(problem, data, lp, x), "rentals": extract.rentals_table(problem, data, lp, x),
     }
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
-    tables["costs"] = extract.costs_table(problem, data, tables)
+    tables["costs"] = extract.costs_table(problem, tables)
     tables["compute"] = extract.compute_table(data, lp, x)
     tables["export_usage"] = extract.export_table(data, lp, x)
     tables["binding"] = extract.binding_table(lp, x)

@@ -11,7 +11,7 @@ from .plan.plan import Plan
 from .status import Status
 
 # Rows of these families are definitions (output of a contract, site link), not limits.
-DEFINITIONAL = {"contract_output", "contract_site", "multi_site", "contract_min_take", "custom_volume_link"}
+DEFINITIONAL = {"contract_output", "contract_site", "multi_site", "contract_min_take"}
 
 
 def usd(value: float | None) -> str:

@@ -11,7 +11,8 @@ thousands made every solver 10-30x slower for under 0.001 % of cost). Then:
    whole-unit MILP in the time left and keep the cheaper plan.
 
 The continuous optimum is a valid lower bound on the whole-unit problem, so the reported
-bound is the larger of it and the exact solve's own bound.
+bound is the larger of it and the exact solve's own bound, and OPTIMAL means "within the
+requested gap of that bound" (backends that cannot prove a bound report none).
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ def _within_gap(objective: float, bound: float | None, gap: float) -> bool:
 
 def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
     """Round, then polish if needed; status OPTIMAL only when within the gap of a proven bound."""
-    proven = relaxed.status is Status.OPTIMAL
     bound = relaxed.bound
     spent = relaxed.seconds
     result = relaxed
@@ -85,12 +85,11 @@ def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: 
         spent += exact.seconds
         if exact.bound is not None and (bound is None or exact.bound > bound):
             bound = exact.bound
-        proven = proven or exact.status is Status.OPTIMAL
         if exact.status.has_plan and (best is None or exact.objective < best.objective):
             best = exact
     if best is None:
         return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None, seconds=spent,
                                    message="no whole-server plan found within the time limit")
-    status = Status.OPTIMAL if proven and _within_gap(best.objective, bound, options.gap) else Status.FEASIBLE
+    status = Status.OPTIMAL if _within_gap(best.objective, bound, options.gap) else Status.FEASIBLE
     note = "exact whole-unit solve" if best is not result else "rounded to whole servers"
     return dataclasses.replace(best, status=status, bound=bound, seconds=spent, message=note)

@@ -133,7 +133,7 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def costs_table(problem: Problem, d: ModelData, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def costs_table(problem: Problem, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Cost by component on both bases; `cost_usd` is the basis the problem selected."""
     sites = tables["sites"]
     build = np.array([problem.sites[s].build_cost_usd_per_mw for s in sites.site]) if len(sites) else np.zeros(0)

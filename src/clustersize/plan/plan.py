@@ -44,6 +44,7 @@ class Plan:
     messages: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     verification: dict[str, Any] | None = None
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -83,7 +84,8 @@ class Plan:
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
-            "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created")}
+            "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
+            "provenance")}
         return {"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
                 "tables": {name: _records(frame) for name, frame in self.tables.items()},
                 "verification": self.verification}
@@ -111,6 +113,8 @@ def _scalar(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
     return value
 
 

@@ -67,7 +67,7 @@ def flatten(node: Any, path: str, provenance: dict[str, dict], *, file: str,
                            sources=sources, default_source=default_source)
                 for k, v in node.items()}
         # A price's type is written beside its source; the schema also needs it as a field.
-        for key, value in node.items():
+        for value in node.values():
             if is_sourced(value) and "price_type" in value and "price_type" not in flat:
                 flat["price_type"] = value["price_type"]
         return flat

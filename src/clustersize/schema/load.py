@@ -140,7 +140,7 @@ def merge_with_catalog(raw: dict, catalog: Catalog, *, file: str) -> tuple[dict,
 
 def _deep_merge(base: dict, overlay: dict) -> dict:
     for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and key not in ("supply_by_quarter",):
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = _deep_merge(base[key], value)
         else:
             base[key] = value

@@ -46,10 +46,3 @@ class SolverResult:
     seconds: float = 0.0
     message: str = ""
     log: list[str] = field(default_factory=list)
-
-    @property
-    def gap(self) -> float | None:
-        """Relative gap |objective - bound| / max(|objective|, 1e-9), or None without both."""
-        if self.objective is None or self.bound is None:
-            return None
-        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
