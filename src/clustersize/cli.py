@@ -110,6 +110,29 @@ def verify(
 
 
 @app.command()
+def generate(
+    size: str = typer.Option("3x3x4x4", help="CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50."),
+    seed: int = typer.Option(0, help="Random seed: equal size and seed give an equal problem."),
+    out: Optional[Path] = typer.Option(None, help="Write the problem YAML here instead of stdout."),
+) -> None:
+    """Write a seeded, valid, synthetic problem file."""
+    import yaml
+
+    from .generate import generate_problem
+
+    try:
+        doc = generate_problem(size, seed)
+    except ValueError as exc:
+        raise InputError(str(exc), path="--size", fix="e.g. --size 15x30x12x50") from None
+    text = yaml.safe_dump(doc, sort_keys=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out}")
+    else:
+        typer.echo(text)
+
+
+@app.command()
 def schema(out: Optional[Path] = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
     """The JSON Schema of the problem file."""
     from .schema.problem import Problem
@@ -180,12 +203,12 @@ def main() -> None:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - no tracebacks for users
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # Usage errors come from the click that typer bundles (privately, in recent typer):
+        # recognise them by their interface rather than by import path.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(1)
         if os.environ.get("CLUSTERSIZE_DEBUG"):
             raise

@@ -34,11 +34,15 @@ def precheck(d: ModelData) -> list[str]:
         findings.append(f"short {_flop(need_single - supply_compute)}: all supply deliverable by {d.run_start} "
                         f"(purchases and cloud) gives {_flop(supply_compute)}, the target is {_flop(need_single)}")
     if len(d.cell_acc):
+        # Each location (site or cloud offer) can deliver at most its capacity at the best density
+        # usable anywhere; the run may use the max_sites best locations.
         best_density = float((d.acc_compute / d.acc_it_mw)[np.unique(d.cell_acc)].max())
-        capacity = float((d.site_existing_mw + d.site_new_mw_max).sum())
-        power_compute = capacity * best_density + cloud
+        capacity = d.site_existing_mw + d.site_new_mw_max
+        per_location = np.sort(np.concatenate([capacity * best_density, d.cloud_max * d.cloud_compute]))[::-1]
+        power_compute = float(per_location[:d.max_sites].sum())
         if power_compute < need_single * (1 - 1e-9):
-            findings.append(f"short {_flop(need_single - power_compute)}: {capacity:,.0f} MW of IT capacity that "
-                            f"can be powered by {d.run_start} holds at most {_flop(power_compute - cloud)} "
-                            f"(plus {_flop(cloud)} from cloud); the target is {_flop(need_single)}")
+            where = (f"the {d.max_sites} best of {len(per_location)} locations (max_sites)"
+                     if len(per_location) > d.max_sites else f"all {len(per_location)} locations")
+            findings.append(f"short {_flop(need_single - power_compute)}: power that can be built by {d.run_start} at "
+                            f"{where} holds at most {_flop(power_compute)}; the target is {_flop(need_single)}")
     return findings

@@ -7,6 +7,7 @@ floats by the YAML 1.2 core schema, so ``1e26``, ``1E+26`` and ``1.0e26`` are nu
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,17 @@ def _construct_int(loader: _Loader, node) -> int:
     return int(loader.construct_scalar(node), 0)
 
 
+def _construct_date(loader: _Loader, node) -> dt.date:
+    text = loader.construct_scalar(node)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConstructorError(None, None, f"invalid date {text!r} ({exc})", node.start_mark) from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 
 
 def loads(text: str, *, source: str = "<string>") -> Any:
@@ -84,7 +94,8 @@ def loads(text: str, *, source: str = "<string>") -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        fix = ("remove the tag: only plain YAML data is read" if "tag" in str(problem)
+        fix = ("write a real date as YYYY-MM-DD" if "invalid date" in str(problem)
+               else "remove the tag: only plain YAML data is read" if "tag" in str(problem)
                else "give each key once" if "duplicate" in str(problem)
                else "write the value out instead of an alias" if "alias" in str(problem)
                else "correct the YAML syntax")

@@ -43,6 +43,8 @@ def _fix_for(error: dict) -> str:
         return "give a value within the stated range"
     if kind in ("float_type", "int_type") and isinstance(error.get("input"), str):
         return "write a number without quotes, e.g. 1e26"
+    if kind == "value_error" and "ISO 3166" in error.get("msg", ""):
+        return "use the two-letter ISO 3166 code"
     if kind == "string_pattern_mismatch":
         return "use the documented form (country: two capital letters, e.g. NO; quarter: 2027Q3)"
     return "correct the value"
