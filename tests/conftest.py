@@ -65,3 +65,8 @@ def base_problem() -> dict:
 def backend(request) -> str:
     """Each installed backend in turn."""
     return request.param
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite tests/golden/*.json from the current solver results (a deliberate decision).")

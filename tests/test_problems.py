@@ -100,3 +100,19 @@ def test_seeded_single_thread_solve_is_reproducible():
     second = clustersize.solve(problem, seed=3, threads=1)
     assert first.table("purchases").equals(second.table("purchases"))
     assert first.objective_usd == second.objective_usd
+
+
+def test_plan_hash_is_reproducible_and_sensitive():
+    problem = clustersize.load_problem(ROOT / "problems" / "gpt5.yaml")
+    first, second = (clustersize.solve(problem, seed=1, threads=1) for _ in range(2))
+    assert first.decision_hash() == second.decision_hash()
+    changed = clustersize.solve(clustersize.load_problem(ROOT / "problems" / "gpt5.yaml",
+                                                         {"accelerators.gb200.price_usd": 30000}))
+    assert changed.decision_hash() != first.decision_hash()
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
+def test_coefficient_range_is_reported(path):
+    plan = clustersize.solve(clustersize.load_problem(path))
+    low, high = plan.model["coefficient_range"]["matrix"]
+    assert COEFFICIENT_RANGE[0] <= low <= high <= COEFFICIENT_RANGE[1]

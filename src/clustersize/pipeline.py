@@ -68,6 +68,8 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
         run_start=data.run_start.isoformat(), periods=data.periods, target_flop=problem.target.total_flop,
         multi_site_efficiency=data.multi_site_efficiency, provenance=problem.provenance,
+        model={"rows": lp.shape[0], "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz),
+               "integer_columns": int(lp.integer.sum()), "coefficient_range": lp.coefficient_range()},
     )
     plan.tables["exclusions"] = pd.DataFrame([e.__dict__ for e in data.exclusions],
                                              columns=["kind", "option", "where", "reason", "rule"])

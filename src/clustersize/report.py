@@ -61,6 +61,10 @@ def headline(plan: Plan) -> Panel:
     else:
         state = f"[red]{plan.status.value.upper()}[/red]"
     lines.append(f"status {state}  in {plan.solve_seconds:.2f} s (limit {plan.time_limit_s:g} s)")
+    if plan.model:
+        span = plan.model["coefficient_range"]["matrix"]
+        lines.append(f"model {plan.model['rows']:,} rows x {plan.model['columns']:,} columns, "
+                     f"{plan.model['nonzeros']:,} nonzeros, |coefficients| {span[0]:.2g}..{span[1]:.2g}")
     if plan.has_plan:
         costs = plan.table("costs")
         other = "amortised" if plan.cost_basis == "full" else "full capex"

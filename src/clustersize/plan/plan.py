@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from ..errors import InfeasibleError, NoSolutionError, VerificationError
 from ..status import Status
 
 SCHEMA_VERSION = "clustersize.plan/1"
+DECISION_TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs")
 TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs", "costs", "compute", "export_usage",
           "exclusions", "licences", "binding")
 
@@ -45,6 +47,7 @@ class Plan:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     verification: dict[str, Any] | None = None
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -63,6 +66,14 @@ class Plan:
     def verified(self) -> bool:
         """True when the independent verifier found no violation."""
         return bool(self.verification and self.verification.get("ok"))
+
+    def decision_hash(self) -> str:
+        """SHA-256 of the decisions (purchases, sites, contracts, rentals, programs), numbers rounded
+        to 6 decimals: equal plans hash equal whatever the solve time or timestamp."""
+        decisions = {name: _records(self.table(name).round(6)) for name in DECISION_TABLES}
+        text = json.dumps(_clean(decisions), sort_keys=True, default=str,
+                          separators=(",", ":"), allow_nan=False).encode()
+        return hashlib.sha256(text).hexdigest()
 
     def raise_for_status(self) -> None:
         """Raise the project's error unless this is a verified plan."""
@@ -85,7 +96,8 @@ class Plan:
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
             "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
-            "provenance")}
+            "provenance", "model")}
+        head["plan_hash"] = self.decision_hash() if self.has_plan else None
         return {"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
                 "tables": {name: _records(frame) for name, frame in self.tables.items()},
                 "verification": self.verification}
@@ -99,7 +111,7 @@ class Plan:
         """Read a plan document written by `to_dict`."""
         if doc.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"expected schema {SCHEMA_VERSION!r}, found {doc.get('schema')!r}")
-        fields = {k: v for k, v in doc.items() if k not in ("schema", "status", "gap", "tables")}
+        fields = {k: v for k, v in doc.items() if k not in ("schema", "status", "gap", "tables", "plan_hash")}
         tables = {name: pd.DataFrame.from_records(rows) for name, rows in doc.get("tables", {}).items()}
         return cls(status=Status(doc["status"]), tables=tables, **fields)
 
