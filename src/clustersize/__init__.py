@@ -16,6 +16,7 @@ from .schema.load import load_problem
 from .schema.problem import Problem
 from .pipeline import solve
 from .status import Status
+from .whatif import sweep
 
 __version__ = "0.1.0"
 
@@ -27,5 +28,5 @@ def verify(plan: Plan, problem: Problem) -> dict:
 
 __all__ = [
     "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status",
-    "VerificationError", "load_problem", "solve", "verify", "write_plan", "__version__",
+    "VerificationError", "load_problem", "solve", "sweep", "verify", "write_plan", "__version__",
 ]

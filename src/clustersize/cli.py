@@ -110,6 +110,67 @@ def verify(
 
 
 @app.command()
+def whatif(
+    problem_file: Path = typer.Argument(..., help="Problem YAML file."),
+    vary: Optional[list[str]] = typer.Option(None, help="PATH=START:STOP:N or PATH=a,b,c (repeatable: a grid)."),
+    zip_values: bool = typer.Option(False, "--zip", help="Pair the --vary lists instead of a full grid."),
+    sample: Optional[list[str]] = typer.Option(None, help="PATH~triangular(a,b,c) etc. (repeatable): Monte Carlo."),
+    samples: int = typer.Option(100, help="Monte Carlo draws."),
+    seed: int = typer.Option(0, help="Monte Carlo seed."),
+    correlate: Optional[list[str]] = typer.Option(None, help="PATH_A,PATH_B=RHO between sampled parameters."),
+    scenarios: Optional[Path] = typer.Option(None, help="YAML file: scenarios: {name: {path: value}}."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field for every point: PATH=VALUE."),
+    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
+    workers: Optional[int] = typer.Option(None, help="Local worker processes (default: one per core)."),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
+    warm_start: bool = typer.Option(True, "--warm-start/--no-warm-start", help="Start each point from the previous plan."),
+    out: Path = typer.Option(Path("whatif-out"), help="Directory for results.parquet, results.csv and plots."),
+    plot: bool = typer.Option(False, "--plot", help="Write PNG plots under --out."),
+) -> None:
+    """Solve the problem over a sweep, Monte Carlo samples or scenarios; every point verified."""
+    from .plan.writers import write_table
+    from .report import frame_table, usd
+    from .schema.load import apply_overrides
+    from .whatif import base_document, make_points, run_points
+    from .whatif.plots import plot as make_plots
+    from .whatif.summary import comparison, percentiles, reachable_share
+
+    base = base_document(problem_file)
+    apply_overrides(base, parse_sets(set_), file=str(problem_file))
+    from . import load_problem
+
+    load_problem(base)  # the base problem itself must be valid
+    points, parameters = make_points(base, vary=vary, zip_values=zip_values, samples=sample, n_samples=samples,
+                                     seed=seed, correlations=correlate, scenarios=scenarios)
+    settings = {"solver": solver, "time_limit": time_limit, "gap": gap, "warm_start": warm_start}
+    result = run_points(base, points, settings, workers=workers, scheduler=scheduler, progress=True)
+    frame = result.frame()
+    written = [write_table(frame, out / "results.parquet"), write_table(frame, out / "results.csv")]
+    console = Console()
+    if result.interrupted:
+        err.print(f"interrupted: {len(frame)} of {len(points)} points finished and written under {out}")
+        raise typer.Exit(130)
+    mode = points[0].mode if points else ""
+    counts = frame.status.value_counts().to_dict()
+    console.print(f"{len(frame)} points: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    if mode == "sample":
+        console.print(f"target reachable in {reachable_share(frame):.0%} of samples")
+        console.print(frame_table(percentiles(frame), "Percentiles over samples with a plan"))
+    elif mode == "scenario":
+        console.print(frame_table(comparison(frame).assign(objective_usd=lambda f: f.objective_usd.map(usd)),
+                                  "Scenarios"))
+    else:
+        shown = [*parameters, "status", "objective_usd", "binding"]
+        console.print(frame_table(frame[[c for c in shown if c in frame.columns]]
+                                  .assign(objective_usd=lambda f: f.objective_usd.map(usd)), "Sweep", max_rows=60))
+    if plot:
+        written += make_plots(frame, parameters, out)
+    err.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@app.command()
 def generate(
     size: str = typer.Option("3x3x4x4", help="CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50."),
     seed: int = typer.Option(0, help="Random seed: equal size and seed give an equal problem."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 from pydantic import ValidationError
 
@@ -21,7 +23,7 @@ from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with
 
 def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
           gap: float | None = None, threads: int | None = None, seed: int | None = None,
-          integer_units: bool | None = None, check: bool = True) -> Plan:
+          integer_units: bool | None = None, check: bool = True, warm_start: Plan | None = None) -> Plan:
     """Solve `problem` and verify the plan.
 
     Parameters
@@ -31,6 +33,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         problem's `solver:` section.
     check : raise InfeasibleError / NoSolutionError / VerificationError instead of
         returning a plan without a verified solution.
+    warm_start : a previous plan; its solution is passed to the solver as a start when the
+        model has the same structure (only coefficients changed), and ignored otherwise.
     """
     updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
                                  "seed": seed, "integer_units": integer_units}.items() if v is not None}
@@ -50,10 +54,14 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
                            seed=settings.seed)
     data = build_model_data(problem)
     lp = build(data)
+    structure = lp.structure_key()
+    if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
+        options = dataclasses.replace(options, hint=warm_start.solution)
     result = solve_with_watchdog(backend, lp, options)
     if result.status.has_plan and not settings.integer_units:
         result = whole_unit_plan(backend, lp, result, options)
     plan = make_plan(problem, data, lp, result, options)
+    plan.structure = structure
     if check:
         plan.raise_for_status()
     return plan
@@ -83,6 +91,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
                 "(see the exclusions, supply caps, power and export rules)"])
         return plan
     x = result.x
+    plan.solution = x
     tables = {
         "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),
         "contracts": extract.contracts_table(problem, data, lp, x), "rentals": extract.rentals_table(problem, data, lp, x),

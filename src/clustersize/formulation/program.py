@@ -9,6 +9,7 @@ Backends load these arrays in one call; diagnosis and reports read the metadata.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,15 @@ class LinearProgram:
     def row_names(self) -> list[str]:
         """family[label] for each row."""
         return [f"{f}[{l}]" for f, l in zip(self.row_family, self.row_label)]
+
+    def structure_key(self) -> str:
+        """Hash of names, integrality and sparsity: equal keys mean only coefficients differ."""
+        digest = hashlib.sha256()
+        for part in (self.col_family, self.col_label, self.row_family, self.row_label):
+            digest.update("\x1f".join(map(str, part)).encode())
+        for array in (self.integer, self.matrix.indptr, self.matrix.indices):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
     def coefficient_range(self) -> dict[str, tuple[float, float]]:
         """Smallest and largest nonzero magnitudes of matrix, cost and finite bounds."""

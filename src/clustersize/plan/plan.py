@@ -48,6 +48,10 @@ class Plan:
     verification: dict[str, Any] | None = None
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    # Not serialised: the solution in internal columns and the model's structure, so a what-if
+    # point can warm-start from the previous one when only coefficients changed.
+    solution: Any = field(default=None, repr=False, compare=False)
+    structure: str = field(default="", repr=False, compare=False)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property

@@ -21,6 +21,16 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
+def write_table(frame, path: str | Path) -> Path:
+    """Write one table as CSV or Parquet (by suffix), atomically; returns the path."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return path
+
+
 def write_plan(plan: Plan, out_dir: str | Path, table_format: str = "csv") -> list[Path]:
     """Write plan.json and tables/<name>.<csv|parquet>; returns the paths written."""
     if table_format not in ("csv", "parquet"):
@@ -32,10 +42,5 @@ def write_plan(plan: Plan, out_dir: str | Path, table_format: str = "csv") -> li
     _atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     written.append(target)
     for name, frame in plan.tables.items():
-        path = out / "tables" / f"{name}.{table_format}"
-        if table_format == "csv":
-            _atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False))
-        else:
-            _atomic_write(path, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
-        written.append(path)
+        written.append(write_table(frame, out / "tables" / f"{name}.{table_format}"))
     return written

@@ -18,6 +18,7 @@ class SolveOptions:
     threads: int = 1
     seed: int = 0
     grace_s: float = 5.0
+    hint: np.ndarray | None = None    # a previous solution to start from (same columns), or None
 
 
 @dataclass(frozen=True)

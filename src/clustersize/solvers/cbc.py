@@ -62,6 +62,13 @@ def parse_solution(text: str, n_cols: int) -> tuple[Status, float | None, np.nda
     return status, objective, x, raw
 
 
+def write_mip_start(x: np.ndarray, path: Path) -> None:
+    """A MIP start in CBC's solution-file format (as PuLP writes it for warmStart)."""
+    lines = ["Stopped on time - objective value 0"]
+    lines += [f"{j:>7} C{j} {value!r:>15} {0:>23}" for j, value in enumerate(x.tolist())]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
 class CbcBackend:
     """CBC 2.10 via the binary PuLP ships."""
 
@@ -89,7 +96,11 @@ class CbcBackend:
         with tempfile.TemporaryDirectory(prefix="clustersize-cbc-") as tmp:
             mps, sol = Path(tmp) / "model.mps", Path(tmp) / "model.sol"
             self.write_mps(lp, mps)
-            command = [cbc_path(), str(mps), "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
+            start = []
+            if options.hint is not None:
+                write_mip_start(options.hint, Path(tmp) / "start.mst")
+                start = ["-mips", str(Path(tmp) / "start.mst")]
+            command = [cbc_path(), str(mps), *start, "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
                        "-threads", str(options.threads), "-randomCbcSeed", str(options.seed + 1),
                        "-timeMode", "elapsed", "-branch", "-printingOptions", "all", "-solution", str(sol)]
             try:

@@ -63,6 +63,9 @@ class OrtoolsBackend:
 
         started = time.perf_counter()
         model = _load(lp, lp.integer)
+        if options.hint is not None:
+            for j, value in enumerate(options.hint):
+                model.helper.add_hint(j, float(value))
         solver = mb.Solver(self.solver_id)
         solver.set_time_limit_in_seconds(options.time_limit_s)
         solver.set_solver_specific_parameters(self.parameters(options))
