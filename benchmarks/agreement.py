@@ -29,8 +29,9 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--gap", type=float, default=1e-4)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("agreement.md"))
+    parser.add_argument("--backends", nargs="*", help="Backends to compare with SCIP (default: all installed).")
     args = parser.parse_args()
-    backends = available_backends()
+    backends = ["scip", *[b for b in (args.backends or available_backends()) if b != "scip"]]
     tally: dict[str, Counter] = {b: Counter() for b in backends}
     worst: dict[str, float] = {b: 0.0 for b in backends}
     disagreements: list[str] = []

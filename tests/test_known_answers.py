@@ -174,8 +174,11 @@ def test_infeasible_says_what_is_short(backend):
     doc = base_problem()
     doc["accelerators"]["alpha"]["supply_per_quarter"] = 300.0
     plan = clustersize.solve(clustersize.load_problem(doc), solver=backend, check=False)
-    assert plan.status is Status.INFEASIBLE
     assert not plan.has_plan
+    if not get_backend(backend).capabilities.exact_continuous:
+        assert plan.status is Status.NO_SOLUTION   # CP-SAT's grid cannot prove infeasibility
+        return
+    assert plan.status is Status.INFEASIBLE
     assert any("short 4.32e+23 FLOP" in m for m in plan.messages), plan.messages
     with pytest.raises(clustersize.InfeasibleError):
         plan.raise_for_status()

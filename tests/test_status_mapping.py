@@ -134,3 +134,16 @@ def test_gap_is_always_set_explicitly():
     for name in ("scip", "highs", "cpsat"):
         assert "0.003" in backends()[name].parameters(options)
     assert np.isclose(options.gap, 3e-3)
+
+
+def test_cpsat_grid_infeasible_is_not_a_proof():
+    """Regression (benchmarks/agreement.py, seed 32 at 2x2x3x3): CP-SAT answered INFEASIBLE on a
+    problem SCIP solves, because it puts continuous columns on a grid."""
+    from clustersize.generate import generate_problem
+
+    problem = clustersize.load_problem(generate_problem("2x2x3x3", 32))
+    assert clustersize.solve(problem, solver="scip", check=False).status is Status.OPTIMAL
+    cpsat = clustersize.solve(problem, solver="cpsat", check=False)
+    assert cpsat.status is not Status.INFEASIBLE
+    if not cpsat.has_plan:
+        assert cpsat.status is Status.NO_SOLUTION

@@ -171,6 +171,63 @@ def whatif(
 
 
 @app.command()
+def explain(
+    problem_file: Path = typer.Argument(..., help="Problem YAML file."),
+    plan_file: Optional[Path] = typer.Option(None, "--plan", help="Explain this plan.json instead of solving."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
+    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
+    break_even: bool = typer.Option(True, "--break-even/--no-break-even", help="Find break-even prices (re-solves)."),
+    tolerance: float = typer.Option(0.01, help="Relative tolerance of break-even prices."),
+    workers: Optional[int] = typer.Option(None, help="Processes for break-even searches (default: one per core)."),
+    out: Optional[Path] = typer.Option(None, help="Write plan.json (with an 'explanation' key) and tables here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of the report."),
+) -> None:
+    """Why the plan is what it is: what binds and its worth, break-even prices, or why infeasible."""
+    from . import load_problem
+    from . import solve as run_solve
+    from .explain import explain as run_explain
+    from .explain.render import render
+    from .plan import Plan, write_plan
+    from .whatif import base_document
+
+    base = base_document(problem_file)
+    overrides = parse_sets(set_)
+    problem = load_problem(problem_file, overrides)
+    if plan_file is not None:
+        try:
+            plan = Plan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"not a clustersize plan ({exc})", file=str(plan_file),
+                             fix="pass plan.json from solve --out") from None
+    else:
+        plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, check=False)
+    if overrides:
+        from .schema.load import apply_overrides
+
+        apply_overrides(base, overrides, file=str(problem_file))
+    explanation = run_explain(problem, plan, break_even=break_even, tolerance=tolerance, workers=workers,
+                              solver=solver, time_limit=time_limit, gap=gap, base=base)
+    plan.explanation = explanation
+    if as_json:
+        typer.echo(json.dumps(_json_ready(explanation), indent=2))
+    else:
+        render(explanation, Console())
+    if out is not None:
+        written = write_plan(plan, out)
+        err.print(f"wrote {len(written)} files under {out}")
+    if not plan.has_plan:
+        raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+
+
+def _json_ready(node):
+    from .plan.plan import _clean
+
+    return _clean(node)
+
+
+@app.command()
 def generate(
     size: str = typer.Option("3x3x4x4", help="CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50."),
     seed: int = typer.Option(0, help="Random seed: equal size and seed give an equal problem."),

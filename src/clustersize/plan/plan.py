@@ -48,6 +48,7 @@ class Plan:
     verification: dict[str, Any] | None = None
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    explanation: dict[str, Any] | None = None
     # Not serialised: the solution in internal columns and the model's structure, so a what-if
     # point can warm-start from the previous one when only coefficients changed.
     solution: Any = field(default=None, repr=False, compare=False)
@@ -100,7 +101,7 @@ class Plan:
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
             "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
-            "provenance", "model")}
+            "provenance", "model", "explanation")}
         head["plan_hash"] = self.decision_hash() if self.has_plan else None
         return {"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
                 "tables": {name: _records(frame) for name, frame in self.tables.items()},

@@ -31,6 +31,7 @@ class Capabilities:
     threads: bool = False             # uses more than one thread when asked
     honours_time_limit: bool = True   # measured: returns within the limit + a few seconds
     exact_continuous: bool = True     # False: continuous columns solved on a grid, no valid bound (CP-SAT)
+    iis: bool = False                 # can compute an irreducible infeasible subset (none of ours can)
 
 
 @dataclass
@@ -47,3 +48,4 @@ class SolverResult:
     seconds: float = 0.0
     message: str = ""
     log: list[str] = field(default_factory=list)
+    duals: np.ndarray | None = None   # row duals d(objective)/d(row bound), for LPs

@@ -1,0 +1,140 @@
+"""Break-even prices: the price at which each option enters or leaves the plan, by bisection.
+
+Each evaluation is a full solve (discrete choices free). An option outside the plan is
+priced down from its price toward ~0; one in the plan is priced up, doubling up to
+MAX_FACTOR. The break-even price is bracketed to a relative tolerance (default 1 %), and
+the plan just past it is summarised.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..pipeline import solve
+from ..plan.plan import Plan
+from ..schema.load import load_problem
+
+MIN_FACTOR = 1e-3
+MAX_FACTOR = 64.0
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option and the price field that moves it."""
+
+    kind: str       # accelerator, site, contract, cloud, program
+    option: str
+    path: str       # override path of its price
+    price: float    # current price in the field's unit
+    unit: str
+
+
+def options_of(problem) -> list[Option]:
+    """Every option with a price to move."""
+    found = [Option("accelerator", a, f"accelerators.{a}.price_usd", acc.price_usd, "USD per unit")
+             for a, acc in problem.accelerators.items()]
+    for sid, site in problem.sites.items():
+        if site.max_mw > site.existing_mw and site.build_cost_usd_per_mw > 0:
+            found.append(Option("site", sid, f"sites.{sid}.build_cost_usd_per_mw", site.build_cost_usd_per_mw,
+                                "USD per MW"))
+        elif site.fixed_cost_usd > 0:
+            found.append(Option("site", sid, f"sites.{sid}.fixed_cost_usd", site.fixed_cost_usd, "USD"))
+    found += [Option("contract", k, f"contracts.{k}.price_usd_per_mwh", c.price_usd_per_mwh, "USD per MWh")
+              for k, c in problem.contracts.items() if c.price_usd_per_mwh > 0]
+    found += [Option("cloud", o, f"cloud.{o}.price_usd_per_hour", c.price_usd_per_hour, "USD per accelerator-hour")
+              for o, c in problem.cloud.items()]
+    for pid, program in problem.custom_programs.items():
+        if program.nre_usd > 0:
+            found.append(Option("program", pid, f"custom_programs.{pid}.nre_usd", program.nre_usd, "USD"))
+    return found
+
+
+def in_plan(plan: Plan, option: Option) -> bool:
+    """Whether the plan uses the option."""
+    if not plan.has_plan:
+        return False
+    if option.kind == "accelerator":
+        purchases = plan.table("purchases")
+        return bool((purchases.accelerator == option.option).any())
+    if option.kind == "site":
+        sites = plan.table("sites")
+        return bool(sites.loc[sites.site == option.option, "opened"].any())
+    if option.kind == "contract":
+        contracts = plan.table("contracts")
+        return bool(contracts.loc[contracts.contract == option.option, "signed"].any())
+    if option.kind == "cloud":
+        return bool((plan.table("rentals").offer == option.option).any())
+    programs = plan.table("custom_programs")
+    return bool(programs.loc[programs.program == option.option, "funded"].any())
+
+
+def _summary(plan: Plan) -> str:
+    if not plan.has_plan:
+        return plan.status.value
+    purchases, rentals = plan.table("purchases"), plan.table("rentals")
+    mix = purchases.groupby("accelerator").units.sum().to_dict() if len(purchases) else {}
+    mix.update({f"cloud:{r.offer}": r.units for r in rentals.itertuples()})
+    top = sorted(mix.items(), key=lambda kv: -kv[1])[:4]
+    return f"${plan.objective_usd / 1e9:,.3f}B: " + ", ".join(f"{k} {v:,.0f}" for k, v in top)
+
+
+def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any], tolerance: float) -> dict:
+    """Bisect the price multiplier at which `option` flips in or out of the plan."""
+    def solve_at(factor: float) -> Plan:
+        problem = load_problem(base, {option.path: option.price * factor})
+        return solve(problem, check=False, **settings)
+
+    row = {"kind": option.kind, "option": option.option, "in_plan": used, "price": option.price, "unit": option.unit,
+           "break_even_price": None, "plan_past_it": "", "solves": 0, "note": ""}
+    if used:
+        inside, outside = 1.0, 2.0
+        plan = solve_at(outside)
+        row["solves"] += 1
+        while in_plan(plan, option) and outside < MAX_FACTOR:
+            inside, outside = outside, outside * 2
+            plan = solve_at(outside)
+            row["solves"] += 1
+        if in_plan(plan, option):
+            row["note"] = f"stays in the plan up to {MAX_FACTOR:g}x its price"
+            return row
+    else:
+        outside, inside = 1.0, MIN_FACTOR
+        plan = solve_at(inside)
+        row["solves"] += 1
+        if not in_plan(plan, option):
+            row["note"] = f"does not enter even at {MIN_FACTOR:.1%} of its price (another limit keeps it out)"
+            return row
+    while abs(outside - inside) > tolerance * min(inside, outside):
+        middle = (inside * outside) ** 0.5
+        row["solves"] += 1
+        if in_plan(solve_at(middle), option):
+            inside = middle
+        else:
+            outside = middle
+    # The plan just past the break-even point: without the option if it was in, with it if not.
+    past = solve_at(outside if used else inside)
+    row["solves"] += 1
+    row["break_even_price"] = option.price * (inside + outside) / 2
+    row["plan_past_it"] = _summary(past)
+    return row
+
+
+def _task(args) -> dict:
+    return break_even(*args)
+
+
+def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], tolerance: float = 0.01,
+                     workers: int | None = None) -> list[dict]:
+    """Break-even prices of every option, options in parallel on local processes."""
+    jobs = [(base, option, in_plan(plan, option), settings, tolerance) for option in options_of(problem)]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        return [_task(job) for job in jobs]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+        return list(executor.map(_task, jobs))

@@ -1,0 +1,48 @@
+"""The explanation in plain words and tables, for the terminal."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+
+from ..report import frame_table, usd
+
+
+def render(explanation: dict, console: Console | None = None) -> None:
+    """Print what binds and its worth, the closest options, or why the problem is infeasible."""
+    console = console or Console()
+    diagnosis = explanation.get("diagnosis")
+    if diagnosis:
+        console.print("[bold red]No plan reaches the target.[/bold red] Why:")
+        for line in diagnosis["findings"] + diagnosis["sites_excluded"]:
+            console.print(f"  - {line}")
+        if diagnosis["violations"]:
+            console.print("Cheapest relaxation (each limit priced as stated in docs/explain.md):")
+            for v in diagnosis["violations"]:
+                console.print(f"  - {v['message']}  [dim]{v['family']}[{v['index']}][/dim]")
+        console.print(f"[dim]IIS: {diagnosis['iis']}[/dim]")
+        return
+    console.print(f"[bold]Plan cost {usd(explanation['objective_usd'])}[/bold] ({explanation['status']})")
+    marginal = pd.DataFrame(explanation["marginal_values"])
+    if not marginal.empty:
+        console.print(frame_table(marginal.assign(value=marginal.value_usd.map(lambda v: f"{usd(v)}"))[
+            ["meaning", "value", "unit"]], "What binds, and what one more unit is worth"))
+    run = explanation.get("run_length")
+    if run:
+        sign = "saves" if run["value_usd"] >= 0 else "costs"
+        console.print(f"{run['meaning']}: {sign} {usd(abs(run['value_usd']))} per day")
+    console.print(f"[dim]{explanation['note']}[/dim]")
+    near = [b for b in explanation["binding"] if b["state"] == "near"]
+    if near:
+        console.print(frame_table(pd.DataFrame(near)[["family", "index", "relative_slack"]], "Near-tight limits"))
+    breaks = pd.DataFrame(explanation.get("break_even") or [])
+    if not breaks.empty:
+        breaks = breaks.assign(
+            now=breaks.price.map(lambda v: f"{v:,.4g}"),
+            flips_at=breaks.break_even_price.map(lambda v: "-" if pd.isna(v) else f"{v:,.4g}"),
+            change=(breaks.break_even_price / breaks.price - 1).map(lambda v: "-" if pd.isna(v) else f"{v:+.0%}"))
+        breaks["closest"] = (breaks.break_even_price / breaks.price - 1).abs().fillna(float("inf"))
+        shown = breaks.sort_values("closest")[["kind", "option", "in_plan", "now", "flips_at", "change", "unit",
+                                               "plan_past_it", "note"]]
+        console.print(frame_table(shown, f"Break-even prices (bisection, within "
+                                         f"{explanation['break_even_tolerance']:.0%}); closest first"))
