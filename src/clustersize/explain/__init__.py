@@ -83,7 +83,8 @@ def explain(problem: Problem, plan: Plan | None = None, *, break_even: bool = Tr
         from ..whatif import base_document
 
         doc = base if base is not None else base_document(problem)
-        explanation["break_even"] = break_even_table(doc, problem, plan, settings, tolerance, workers)
+        explanation["break_even"] = break_even_table(doc, problem, plan, settings, tolerance, workers,
+                                                     exclusions=data.exclusions)
     return explanation
 
 

@@ -8,6 +8,7 @@ the plan just past it is summarised.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,7 @@ class Option:
     path: str       # override path of its price
     price: float    # current price in the field's unit
     unit: str
+    blocked: str = ""  # why it was excluded before solving, if it was
 
 
 def options_of(problem) -> list[Option]:
@@ -90,6 +92,9 @@ def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any],
 
     row = {"kind": option.kind, "option": option.option, "in_plan": used, "price": option.price, "unit": option.unit,
            "break_even_price": None, "plan_past_it": "", "solves": 0, "note": ""}
+    if option.blocked:
+        row["note"] = f"excluded before solving at any price: {option.blocked}"
+        return row
     if used:
         inside, outside = 1.0, 2.0
         plan = solve_at(outside)
@@ -106,7 +111,10 @@ def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any],
         plan = solve_at(inside)
         row["solves"] += 1
         if not in_plan(plan, option):
-            row["note"] = f"does not enter even at {MIN_FACTOR:.1%} of its price (another limit keeps it out)"
+            why = "another limit keeps it out"
+            if option.kind == "contract":
+                why = f"its site {problem_site(base, option.option)} would also have to open"
+            row["note"] = f"does not enter even at {MIN_FACTOR:.1%} of its price ({why})"
             return row
     while abs(outside - inside) > tolerance * min(inside, outside):
         middle = (inside * outside) ** 0.5
@@ -123,14 +131,33 @@ def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any],
     return row
 
 
+def problem_site(base: dict, contract: str) -> str:
+    """The site a contract feeds, from the raw problem document."""
+    return str((base.get("contracts") or {}).get(contract, {}).get("site", "?"))
+
+
 def _task(args) -> dict:
     return break_even(*args)
 
 
+def blocking_reasons(exclusions) -> dict[tuple[str, str], str]:
+    """(kind, option) -> why the option was pruned everywhere before solving."""
+    reasons = {}
+    for e in exclusions:
+        if e.kind in ("site", "contract"):
+            reasons[(e.kind, e.option)] = e.reason
+        elif e.kind == "purchase" and e.where == "every site":
+            kind, name = ("program", e.option.split(":", 1)[1]) if e.option.startswith("custom:") else ("accelerator", e.option)
+            reasons[(kind, name)] = e.reason
+    return reasons
+
+
 def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], tolerance: float = 0.01,
-                     workers: int | None = None) -> list[dict]:
+                     workers: int | None = None, exclusions=()) -> list[dict]:
     """Break-even prices of every option, options in parallel on local processes."""
-    jobs = [(base, option, in_plan(plan, option), settings, tolerance) for option in options_of(problem)]
+    blocked = blocking_reasons(exclusions)
+    options = [dataclasses.replace(o, blocked=blocked.get((o.kind, o.option), "")) for o in options_of(problem)]
+    jobs = [(base, option, in_plan(plan, option), settings, tolerance) for option in options]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         return [_task(job) for job in jobs]

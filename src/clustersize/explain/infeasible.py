@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from ..diagnose import precheck
 from ..formulation import LinearProgram
+from ..formulation.variables import ROW_REPEATED_BOUNDS
 from ..modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..solvers import SolveOptions, get_backend, solve_with_watchdog
 
@@ -28,9 +29,6 @@ RELAXATION = {
     "energy_balance": (1e6, "MWh"), "cloud_capacity": (1e7, "accelerator"), "max_sites": (1e10, "location"),
     "export_cap": (1e3, "TPP"), "compute_target": (1e11, "1e24 FLOP"),
 }
-
-
-REPEATED_BY_ROWS = ("buy", "rent", "new_mw", "contract_mw")
 
 
 def _user_per_internal(family: str, index: str, d: ModelData) -> float:
@@ -50,8 +48,56 @@ def _user_per_internal(family: str, index: str, d: ModelData) -> float:
     return 1.0
 
 
+BINARIES = ("open", "sign", "use_cloud", "fund", "multi_site")
+LINKED = ("site_build", "contract_size", "cloud_capacity", "custom_volume")   # capacity x binary
+BIG = 1e5   # [MW, servers, instances]: far above any real quantity in a problem
+
+
+def _split_links(lp: LinearProgram) -> LinearProgram:
+    """Separate each capacity from the choice it hangs on, so that slack can enlarge one but not
+    bypass the other: `x - M y <= 0` becomes `x - BIG y <= 0` (hard) and `x <= M` (elastic, same
+    family and index); `site_power` gains the hard link `load - BIG open <= 0`."""
+    matrix = lp.matrix.tocsr()
+    is_binary = np.isin(lp.col_family, BINARIES)
+    open_cols = dict(zip(lp.col_label[lp.col_slices["open"]], np.arange(lp.shape[1])[lp.col_slices["open"]]))
+    data, upper = matrix.data.copy(), lp.row_upper.copy()
+    extra_rows, extra_upper, extra_family, extra_label = [], [], [], []
+    for i in np.flatnonzero(np.isin(lp.row_family, LINKED + ("site_power",))):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        cols, coefs = matrix.indices[start:end], matrix.data[start:end]
+        binary = is_binary[cols]
+        if lp.row_family[i] == "site_power":
+            loads = ~binary & (lp.col_family[cols] != "new_mw")
+            link = {c: v for c, v in zip(cols[loads], coefs[loads])}
+            link[open_cols[lp.row_label[i]]] = -BIG
+            extra_rows.append(link)
+            extra_upper.append(0.0)
+            extra_family.append("site_link")
+            extra_label.append(lp.row_label[i])
+            continue
+        capacity = -float(coefs[binary].sum())
+        data[start:end] = np.where(binary, -BIG, coefs)                    # the hard link
+        extra_rows.append({c: v for c, v in zip(cols[~binary], coefs[~binary])})
+        extra_upper.append(capacity + upper[i])                            # the elastic capacity
+        extra_family.append(lp.row_family[i])
+        extra_label.append(lp.row_label[i])
+    hard = sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+    family = lp.row_family.copy()
+    family[np.isin(family, LINKED)] = "link"                               # hard links are not relaxed
+    rows = [(r, c, v) for r, entries in enumerate(extra_rows) for c, v in entries.items()]
+    extra = sp.csr_matrix(([v for _, _, v in rows], ([r for r, _, _ in rows], [c for _, c, _ in rows])),
+                          shape=(len(extra_rows), lp.shape[1]))
+    return dataclasses.replace(
+        lp, matrix=sp.vstack([hard, extra]).tocsr(),
+        row_lower=np.concatenate([lp.row_lower, np.full(len(extra_rows), -np.inf)]),
+        row_upper=np.concatenate([upper, extra_upper]),
+        row_family=np.concatenate([family, np.array(extra_family, dtype=object)]),
+        row_label=np.concatenate([lp.row_label, np.array(extra_label, dtype=object)]))
+
+
 def elastic_program(lp: LinearProgram, d: ModelData) -> tuple[LinearProgram, np.ndarray]:
     """The program with a priced slack column on every capacity row; returns it and the slack rows."""
+    lp = _split_links(lp)
     rows = np.flatnonzero(np.isin(lp.row_family, list(RELAXATION)))
     sign = np.where(lp.row_family[rows] == "compute_target", 1.0, -1.0)   # >= target gains, <= limits give
     slack = sp.csr_matrix((sign, (rows, np.arange(rows.size))), shape=(lp.shape[0], rows.size))
@@ -59,7 +105,7 @@ def elastic_program(lp: LinearProgram, d: ModelData) -> tuple[LinearProgram, np.
                       for f, i in zip(lp.row_family[rows], lp.row_label[rows])])
     # Column bounds that repeat a capacity row (supply, rentals, new MW, contract MW) are lifted so
     # that the priced row alone carries the limit and can be exceeded.
-    upper = np.where(np.isin(lp.col_family, REPEATED_BY_ROWS), np.inf, lp.upper)
+    upper = np.where(np.isin(lp.col_family, ROW_REPEATED_BOUNDS), np.inf, lp.upper)
     elastic = dataclasses.replace(
         lp, cost=np.concatenate([lp.cost, price]), lower=np.concatenate([lp.lower, np.zeros(rows.size)]),
         upper=np.concatenate([upper, np.full(rows.size, np.inf)]),
@@ -110,10 +156,10 @@ def diagnose(problem, d: ModelData, lp: LinearProgram, solver: str = "scip", tim
     if result.status.has_plan:
         slack = result.x[lp.shape[1]:]
         for k in np.flatnonzero(slack > 1e-6):
-            family, index = lp.row_family[rows[k]], lp.row_label[rows[k]]
+            family, index = elastic.row_family[rows[k]], elastic.row_label[rows[k]]
             per = _user_per_internal(family, index, d)
             amount = slack[k] * per
-            bound = lp.row_upper[rows[k]] if family != "compute_target" else lp.row_lower[rows[k]]
+            bound = elastic.row_upper[rows[k]] if family != "compute_target" else elastic.row_lower[rows[k]]
             limit = bound * per if np.isfinite(bound) and bound > 0 else None
             price, unit = RELAXATION[family]
             violations.append({"family": family, "index": index, "amount": amount, "unit": unit,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..formulation import LinearProgram, build
+from ..formulation.variables import ROW_REPEATED_BOUNDS
 from ..modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, build_model_data
 from ..rounding import COUNT_FAMILIES
 from ..schema.problem import Problem
@@ -26,8 +27,9 @@ DUAL_TOL = 1e-9
 
 
 def fixed_discrete_lp(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
-    """The LP with binaries fixed at x and counts continuous."""
-    lower, upper = lp.lower.copy(), lp.upper.copy()
+    """The LP with binaries fixed at x, counts continuous, and capacity bounds left to their rows."""
+    lower = lp.lower.copy()
+    upper = np.where(np.isin(lp.col_family, ROW_REPEATED_BOUNDS), np.inf, lp.upper)
     binaries = np.flatnonzero(lp.integer & ~np.isin(lp.col_family, COUNT_FAMILIES))
     lower[binaries] = upper[binaries] = np.round(x[binaries])
     return dataclasses.replace(lp, lower=lower, upper=upper, integer=np.zeros_like(lp.integer))
@@ -66,9 +68,30 @@ def _meaning(family: str, index: str, d: ModelData) -> tuple[str, str, float] | 
     return None
 
 
+def _chosen(lp: LinearProgram, x: np.ndarray, family: str) -> set[str]:
+    """Labels of a binary family chosen (value 1) in the plan."""
+    cols = lp.col_slices[family]
+    return {str(label) for label, value in zip(lp.col_label[cols], x[cols]) if value > 0.5}
+
+
+def _about_chosen_option(family: str, index: str, chosen: dict[str, set[str]], d: ModelData) -> bool:
+    """A limit on an option the plan did not choose cannot be used without changing that choice:
+    its dual is an artefact of degeneracy, and its value is a break-even question instead."""
+    if family in ("site_power", "site_build", "firm_power", "energy_balance"):
+        return index in chosen["open"]
+    if family == "contract_size":
+        return index in chosen["sign"]
+    if family == "cloud_capacity":
+        return index in chosen["use_cloud"]
+    if family == "custom_volume":
+        return index.split(",")[0] in chosen["fund"]
+    return True
+
+
 def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """One row per binding limit with a nonzero dual, in user units."""
+    """One row per binding limit on a chosen option with a nonzero dual, in user units."""
     result = lp_solve(lp, x)
+    chosen = {family: _chosen(lp, x, family) for family in ("open", "sign", "use_cloud", "fund")}
     columns = ["family", "index", "meaning", "value_usd", "unit", "lp_objective_usd"]
     if result.status is not Status.OPTIMAL:
         return pd.DataFrame(columns=columns)
@@ -76,7 +99,7 @@ def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.
     for i in np.flatnonzero(np.abs(result.duals) > DUAL_TOL):
         family, index = lp.row_family[i], lp.row_label[i]
         meaning = _meaning(family, index, data)
-        if meaning is None:
+        if meaning is None or not _about_chosen_option(family, index, chosen, data):
             continue
         what, unit, per_internal = meaning
         dual = result.duals[i]

@@ -36,13 +36,17 @@ def render(explanation: dict, console: Console | None = None) -> None:
     if near:
         console.print(frame_table(pd.DataFrame(near)[["family", "index", "relative_slack"]], "Near-tight limits"))
     breaks = pd.DataFrame(explanation.get("break_even") or [])
-    if not breaks.empty:
-        breaks = breaks.assign(
-            now=breaks.price.map(lambda v: f"{v:,.4g}"),
-            flips_at=breaks.break_even_price.map(lambda v: "-" if pd.isna(v) else f"{v:,.4g}"),
-            change=(breaks.break_even_price / breaks.price - 1).map(lambda v: "-" if pd.isna(v) else f"{v:+.0%}"))
-        breaks["closest"] = (breaks.break_even_price / breaks.price - 1).abs().fillna(float("inf"))
-        shown = breaks.sort_values("closest")[["kind", "option", "in_plan", "now", "flips_at", "change", "unit",
-                                               "plan_past_it", "note"]]
-        console.print(frame_table(shown, f"Break-even prices (bisection, within "
-                                         f"{explanation['break_even_tolerance']:.0%}); closest first"))
+    if breaks.empty:
+        return
+    breaks["change"] = breaks.break_even_price / breaks.price - 1
+    breaks = breaks.assign(closest=breaks.change.abs().fillna(float("inf"))).sort_values("closest")
+    table = pd.DataFrame({
+        "option": breaks.kind + " " + breaks.option, "in plan": breaks.in_plan,
+        "price": breaks.price.map(lambda v: f"{v:,.4g}"),
+        "flips at": breaks.break_even_price.map(lambda v: "-" if pd.isna(v) else f"{v:,.4g}"),
+        "change": breaks.change.map(lambda v: "-" if pd.isna(v) else f"{v:+.0%}")})
+    console.print(frame_table(table, f"Break-even prices, closest first (bisection within "
+                                     f"{explanation['break_even_tolerance']:.0%}; prices in each option's unit)"))
+    for row in breaks.itertuples():
+        what = (f"past it: {row.plan_past_it}" if row.plan_past_it else row.note)
+        console.print(f"  {row.kind} {row.option} ({row.unit}): {what}")

@@ -20,6 +20,9 @@ from ..modeldata import ModelData
 from .program import ProgramBuilder
 
 INF = np.inf
+# Upper bounds of these families repeat a capacity row (supply, cloud quota, buildable MW, contract
+# size): tighter for the solver, but a dual or an elastic slack must act on the row alone.
+ROW_REPEATED_BOUNDS = ("buy", "rent", "new_mw", "contract_mw")
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:

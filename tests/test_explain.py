@@ -1,0 +1,161 @@
+"""Explanations: marginal values and break-even prices derived by hand; one infeasible
+fixture per family, named with its index and the size of the shortfall."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import clustersize
+from clustersize.explain import explain
+
+from conftest import ROOT, base_problem, chip, grid, site
+
+
+def values(doc: dict) -> dict[tuple[str, str], float]:
+    ex = explain(clustersize.load_problem(doc), break_even=False)
+    return {(m["family"], m["index"]): m["value_usd"] for m in ex["marginal_values"]}
+
+
+def test_compute_target_and_run_length():
+    """1e24 FLOP = 1e24 / 4.32e21 = 231.48 units of $10,000 + $120 energy = $2,342,592.59.
+    Run length: N(L) = 1,000 x 100 / L units; energy N x L x 1.2 is constant; one more day
+    saves 10,000 x 1,000 x 100 x (1/100 - 1/101) = $99,009.90."""
+    ex = explain(clustersize.load_problem(base_problem()), break_even=False)
+    marginal = {(m["family"], m["index"]): m["value_usd"] for m in ex["marginal_values"]}
+    assert marginal == {("compute_target", "run"): pytest.approx(10_120 * 1e24 / 4.32e21, rel=1e-6)}
+    assert ex["run_length"]["value_usd"] == pytest.approx(99_009.90, rel=1e-6)
+    assert ex["diagnosis"] is None
+
+
+def test_site_power_is_worth_the_energy_price_difference():
+    """s1 (0.8 MW, $50/MWh) is full; the rest runs at s2 ($60/MWh). One more MW at s1 moves
+    1,000 units x 2.4 MWh from $60 to $50: $24,000 per MW."""
+    doc = base_problem()
+    doc["sites"] = {"s1": site(mw=0.8), "s2": site(mw=0.5, fixed=1e6, grid_price=60.0)}
+    doc["contracts"] = {"s1-grid": grid("s1"), "s2-grid": grid("s2")}
+    doc["run"].update(max_sites=2, multi_site_efficiency=1.0)
+    assert values(doc)[("site_power", "s1")] == pytest.approx(24_000, rel=1e-6)
+
+
+def test_supply_is_worth_the_price_gap():
+    """alpha ($10k) is capped at 300 a quarter, beta ($15k) fills the rest: one more alpha saves $5,000."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["supply_per_quarter"] = 300.0
+    doc["accelerators"]["beta"] = chip(price=15_000.0, name="Beta")
+    marginal = values(doc)
+    for quarter in ("2027Q1", "2027Q2", "2027Q3"):
+        assert marginal[("supply_cap", f"alpha,{quarter}")] == pytest.approx(5_000, rel=1e-6)
+
+
+def test_export_cap_value():
+    """Diffusion cap in AE binds; the rest runs in the US at $60/MWh. One H100-equivalent of cap
+    (15,832 TPP = 3.1664 alpha units) moves 3.1664 x 2.4 MWh from $60 to $50: $75.99."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["tpp"] = 5000.0
+    doc["sites"] = {"s1": site(country="AE"), "s2": site(fixed=1e6, grid_price=60.0)}
+    doc["contracts"] = {"s1-grid": grid("s1"), "s2-grid": grid("s2")}
+    doc["run"].update(max_sites=2, multi_site_efficiency=1.0)
+    doc["export"] = {"ruleset": "us-2025-01-diffusion", "cap_used_tpp": {"AE": 785.5e6}}
+    assert values(doc)[("export_cap", "AE")] == pytest.approx(15_832 / 5000 * 2.4 * 10, rel=1e-6)
+
+
+def test_break_even_prices():
+    """beta enters below alpha's $10,000; alpha leaves above beta's $15,000 (within 1 %)."""
+    doc = base_problem()
+    doc["accelerators"]["beta"] = chip(price=15_000.0, name="Beta")
+    ex = explain(clustersize.load_problem(doc), tolerance=0.01, workers=1)
+    rows = {r["option"]: r for r in ex["break_even"]}
+    assert rows["beta"]["in_plan"] is False
+    assert rows["beta"]["break_even_price"] == pytest.approx(10_000, rel=0.01)
+    assert "beta 1,000" in rows["beta"]["plan_past_it"]
+    assert rows["alpha"]["in_plan"] is True
+    assert rows["alpha"]["break_even_price"] == pytest.approx(15_000, rel=0.01)
+    assert rows["s1-grid"]["note"].startswith("stays in the plan")
+
+
+def diagnosis(doc: dict) -> dict:
+    problem = clustersize.load_problem(doc)
+    plan = clustersize.solve(problem, check=False)
+    assert not plan.has_plan
+    return explain(problem, plan, break_even=False)["diagnosis"]
+
+
+def violation(diag: dict, families: set[str]) -> dict:
+    found = [v for v in diag["violations"] if v["family"] in families]
+    assert found, diag["violations"]
+    return found[0]
+
+
+def two_big_sites(doc):
+    doc["sites"] = {"s1": site(mw=20.0), "s2": site(mw=20.0)}
+    doc["contracts"] = {"s1-grid": grid("s1", 40.0), "s2-grid": grid("s2", 40.0)}
+    doc["target"]["flop"] = 35 * 4.32e24   # 35,000 units = 35 MW: more than one site holds
+
+
+CASES = {
+    # family: (change to the base problem, families that may be named, index, shortfall)
+    "supply_cap": (lambda d: d["accelerators"]["alpha"].update(supply_per_quarter=300.0), {"supply_cap"}, None, 100),
+    "site_power": (lambda d: d["sites"].update(s1=site(mw=0.5)), {"site_power", "site_build"}, "s1", 0.5),
+    "export_cap": (lambda d: (d["accelerators"]["alpha"].update(tpp=5000.0), d["sites"]["s1"].update(country="AE"),
+                              d.update(export={"ruleset": "us-2025-01-diffusion", "cap_used_tpp": {"AE": 785.5e6}})),
+                   {"export_cap"}, "AE", 500_000),
+    "firm_power": (lambda d: d.update(contracts={"solar": {
+        "name": "Solar", "kind": "solar_ppa", "site": "s1", "price_usd_per_mwh": 40.0, "max_mw": 10.0,
+        "capacity_factor": 0.25, "firm_fraction": 0.0, "carbon_g_per_kwh": 0.0}}), {"firm_power"}, "s1", 1.0),
+    "contract_size": (lambda d: d["contracts"]["s1-grid"].update(max_mw=0.6), {"contract_size"}, "s1-grid", 0.4),
+    "max_sites": (two_big_sites, {"max_sites"}, "run", 1),
+    "cloud_capacity": (lambda d: (d.update(sites={}, contracts={}, cloud_chips={"alpha-cloud": {
+        "name": "A", "vendor": "T", "bf16_tflops": 1000.0}}, cloud={"c1": {
+            "provider": "T", "accelerator": "alpha-cloud", "country": "US", "price_usd_per_hour": 4.0,
+            "max_units": 800.0, "units_per_instance": 1}})), {"cloud_capacity"}, "c1", 200),
+    "component_cap": (lambda d: (d.update(components={"hbm": 600.0}),
+                                 d["accelerators"]["alpha"].update(lead_time_quarters=2, components={"hbm": 2.0})),
+                      {"component_cap"}, "hbm,2027Q1", 1400),
+}
+
+
+@pytest.mark.parametrize("family", sorted(CASES))
+def test_infeasible_problem_is_explained_by_family_index_and_size(family):
+    change, families, index, shortfall = CASES[family]
+    doc = base_problem()
+    change(doc)
+    found = violation(diagnosis(doc), families)
+    if index is not None:
+        assert found["index"] == index
+    total = sum(v["amount"] for v in diagnosis(doc)["violations"] if v["family"] in families)
+    assert total == pytest.approx(shortfall, rel=0.01)
+
+
+def test_nothing_allowed_anywhere():
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["tpp"] = 5000.0
+    doc["sites"]["s1"]["country"] = "CN"
+    doc["export"] = {"ruleset": "us-2023-10"}
+    diag = diagnosis(doc)
+    assert "no accelerator can be bought at any site" in diag["findings"][0]
+    assert "d5-presumption-of-denial" in diag["findings"][0]
+    assert violation(diag, {"compute_target"})["amount"] == pytest.approx(4.32, rel=1e-6)
+
+
+def test_cli_explain(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "clustersize.cli", *a], capture_output=True,  # noqa: E731
+                                    text=True, timeout=120, cwd=ROOT)
+    ok = run("explain", "problems/gpt5.yaml", "--no-break-even", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert any(m["family"] == "supply_cap" for m in json.loads(ok.stdout)["marginal_values"])
+    run("solve", "problems/gpt5.yaml", "--out", str(tmp_path / "p"))
+    from_file = run("explain", "problems/gpt5.yaml", "--plan", str(tmp_path / "p" / "plan.json"), "--no-break-even",
+                    "--out", str(tmp_path / "e"))
+    assert from_file.returncode == 0 and "supply" in from_file.stdout
+    assert json.loads((tmp_path / "e" / "plan.json").read_text())["explanation"]["marginal_values"]
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["supply_per_quarter"] = 300.0
+    import yaml
+
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(doc))
+    bad = run("explain", str(tmp_path / "bad.yaml"))
+    assert bad.returncode == 3 and "supply of alpha" in bad.stdout
