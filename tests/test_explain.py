@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import clustersize
-from clustersize.explain import explain
+from clustersize.explanation import explain
 
 from conftest import ROOT, base_problem, chip, grid, site
 

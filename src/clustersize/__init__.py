@@ -15,6 +15,7 @@ from .plan import verify as _verify_tables
 from .schema.load import load_problem
 from .schema.problem import Problem
 from .pipeline import solve
+from .explanation import explain
 from .status import Status
 from .whatif import sweep
 
@@ -27,6 +28,6 @@ def verify(plan: Plan, problem: Problem) -> dict:
 
 
 __all__ = [
-    "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status",
+    "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status", "explain",
     "VerificationError", "load_problem", "solve", "sweep", "verify", "write_plan", "__version__",
 ]

@@ -187,8 +187,8 @@ def explain(
     """Why the plan is what it is: what binds and its worth, break-even prices, or why infeasible."""
     from . import load_problem
     from . import solve as run_solve
-    from .explain import explain as run_explain
-    from .explain.render import render
+    from .explanation import explain as run_explain
+    from .explanation.render import render
     from .plan import Plan, write_plan
     from .whatif import base_document
 
