@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from .diagnose import precheck
 from .errors import InputError
 from .formulation import LinearProgram, build
+from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
 from .modeldata import USD_PER_MUSD, ModelData, build_model_data
 from .plan import extract
 from .plan.plan import Plan
@@ -19,6 +20,12 @@ from .schema.load import input_hash
 from .schema.errors import input_error_from_validation
 from .schema.problem import Problem, SolverOptions
 from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
+
+
+CONTINUOUS_SHARE = 0.85
+QUICK_SHARE = 0.3         # of the continuous budget, for relax-and-fix on large models ...
+QUICK_SECONDS = 10.0      # ... but at least this much (or 80 % of a smaller budget)
+MIN_ROUNDING_SECONDS = 2.0
 
 
 def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
@@ -57,14 +64,36 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     structure = lp.structure_key()
     if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
         options = dataclasses.replace(options, hint=warm_start.solution)
-    result = solve_with_watchdog(backend, lp, options)
+    # The time limit is a budget for the whole solve: the continuous solve gets most of it and
+    # rounding to whole servers (and any polish) the rest.
+    first = options if settings.integer_units else dataclasses.replace(
+        options, time_limit_s=options.time_limit_s * CONTINUOUS_SHARE)
+    if lp.shape[1] >= LARGE_COLUMNS:
+        result = _large(backend, lp, first, data.max_sites)
+    else:
+        result = solve_with_watchdog(backend, lp, first)
     if result.status.has_plan and not settings.integer_units:
-        result = whole_unit_plan(backend, lp, result, options)
+        left = max(options.time_limit_s - result.seconds, MIN_ROUNDING_SECONDS)
+        result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
     plan = make_plan(problem, data, lp, result, options)
     plan.structure = structure
     if check:
         plan.raise_for_status()
     return plan
+
+
+def _large(backend, lp: LinearProgram, options: SolveOptions, max_sites: int) -> SolverResult:
+    """Relax-and-fix for a plan within seconds, then the full MILP, started from it, in the time left."""
+    quick_budget = max(options.time_limit_s * QUICK_SHARE, min(options.time_limit_s * 0.8, QUICK_SECONDS))
+    quick, strengthened = relax_and_fix(backend, lp, dataclasses.replace(options, time_limit_s=quick_budget), max_sites)
+    if quick.status is Status.INFEASIBLE or quick.status is Status.OPTIMAL:
+        return quick
+    left = options.time_limit_s - quick.seconds
+    hint = quick.x if quick.status.has_plan and options.hint is None else options.hint
+    # Same columns, plus valid cuts: the full MILP's plan and bound hold for the original program.
+    full = solve_with_watchdog(backend, strengthened,
+                               dataclasses.replace(options, time_limit_s=max(left, 1.0), hint=hint))
+    return best_of(quick, full, options.gap)
 
 
 def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: SolverResult,

@@ -68,11 +68,12 @@ def _within_gap(objective: float, bound: float | None, gap: float) -> bool:
 def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
     """Round, then polish if needed; status OPTIMAL only when within the gap of a proven bound."""
     bound = relaxed.bound
-    spent = relaxed.seconds
+    spent = 0.0            # of this step's budget, options.time_limit_s
     result = relaxed
     if not is_whole(lp, relaxed.x):
         for widen in (False, True):
-            result = solve_with_watchdog(backend, rounding_program(lp, relaxed.x, widen), options)
+            budget = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - spent, MIN_POLISH_SECONDS))
+            result = solve_with_watchdog(backend, rounding_program(lp, relaxed.x, widen), budget)
             spent += result.seconds
             if result.status.has_plan:
                 break
@@ -88,8 +89,9 @@ def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: 
         if exact.status.has_plan and (best is None or exact.objective < best.objective):
             best = exact
     if best is None:
-        return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None, seconds=spent,
+        return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None,
+                                   seconds=relaxed.seconds + spent,
                                    message="no whole-server plan found within the time limit")
     status = Status.OPTIMAL if _within_gap(best.objective, bound, options.gap) else Status.FEASIBLE
     note = "exact whole-unit solve" if best is not result else "rounded to whole servers"
-    return dataclasses.replace(best, status=status, bound=bound, seconds=spent, message=note)
+    return dataclasses.replace(best, status=status, bound=bound, seconds=relaxed.seconds + spent, message=note)

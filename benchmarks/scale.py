@@ -1,0 +1,143 @@
+"""Speed at every scale; writes benchmarks/scale.json and the tables in BENCHMARKS.md.
+
+    python benchmarks/scale.py [--sizes small medium large x1m] [--time-limit 60]
+
+For each size (generated, seed 0) and installed backend: build time (load + model data +
+arrays), solve time, status, objective, bound, gap and peak memory of the solver process.
+References measured in the same run:
+  raw    the same arrays exported as MPS and solved by CBC alone (no rounding, no verifier),
+         and their LP relaxation (GLOP);
+  greedy the spreadsheet planner (clustersize.greedy), verified by the same verifier, and
+         what the optimizer saves against it over seeds 0..9 of the medium size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import clustersize
+from clustersize.formulation import build
+from clustersize.generate import generate_problem
+from clustersize.greedy import greedy_solution
+from clustersize.modeldata import build_model_data
+from clustersize.pipeline import make_plan
+from clustersize.solvers import SolveOptions, SolverResult, Status, available_backends, solve_with_watchdog
+from clustersize.solvers.cbc import cbc_path
+from clustersize.solvers.lp_duals import GlopDuals
+from clustersize.solvers.mps import write_mps
+
+SIZES = {"small": "5x5x8x10", "medium": "15x30x12x50", "large": "30x200x20x200", "x1m": "50x1000x20x2000"}
+HERE = Path(__file__).parent
+
+
+def child_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def build_case(size: str):
+    started = time.perf_counter()
+    problem = clustersize.load_problem(generate_problem(size, 0))
+    data = build_model_data(problem)
+    lp = build(data)
+    return problem, data, lp, time.perf_counter() - started
+
+
+def solve_case(name: str, size: str, solver: str, limit: float) -> dict:
+    problem, data, lp, build_s = build_case(size)
+    started = time.perf_counter()
+    plan = clustersize.solve(problem, solver=solver, time_limit=limit, check=False)
+    return {"size": name, "shape": size, "backend": solver, "rows": lp.shape[0], "columns": lp.shape[1],
+            "nonzeros": int(lp.matrix.nnz), "build_s": round(build_s, 3), "solve_s": round(time.perf_counter() - started, 2),
+            "status": plan.status.value, "objective_usd": plan.objective_usd, "bound_usd": plan.bound_usd,
+            "gap": plan.gap, "verified": plan.verified, "peak_solver_mb": round(child_peak_mb())}
+
+
+def raw_reference(name: str, size: str, limit: float) -> list[dict]:
+    problem, data, lp, _ = build_case(size)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        mps = Path(tmp) / "model.mps"
+        write_mps(lp, mps)
+        started = time.perf_counter()
+        try:
+            run = subprocess.run([cbc_path(), str(mps), "-sec", str(limit), "-ratio", "1e-4", "-solve"],
+                                 capture_output=True, text=True, timeout=limit + 60)
+            tail = [line for line in run.stdout.splitlines() if line.startswith(("Result", "Objective value", "Gap"))]
+        except subprocess.TimeoutExpired:
+            tail = ["killed: no answer within the limit + 60 s"]
+        rows.append({"size": name, "reference": "raw CBC on MPS (continuous counts)", "seconds": round(time.perf_counter() - started, 1),
+                     "result": "; ".join(tail)})
+    relaxed = solve_with_watchdog(GlopDuals(), _relaxed(lp), SolveOptions(time_limit_s=limit))
+    rows.append({"size": name, "reference": "LP relaxation (GLOP)", "seconds": round(relaxed.seconds, 2),
+                 "result": f"{relaxed.status.value}, bound {relaxed.objective * 1e6:,.0f} USD" if relaxed.objective else relaxed.status.value})
+    return rows
+
+
+def _relaxed(lp):
+    import dataclasses
+
+    return dataclasses.replace(lp, integer=np.zeros_like(lp.integer))
+
+
+def greedy_savings(size: str, seeds: range) -> list[dict]:
+    out = []
+    for seed in seeds:
+        problem = clustersize.load_problem(generate_problem(size, seed))
+        best = clustersize.solve(problem, check=False)
+        data = build_model_data(problem)
+        lp = build(data)
+        x = greedy_solution(data, lp)
+        greedy = None
+        if x is not None:
+            greedy = make_plan(problem, data, lp, SolverResult(Status.FEASIBLE, "greedy", "", "greedy", float(lp.cost @ x),
+                                                                None, x), SolveOptions())
+        out.append({"seed": seed, "optimizer": best.status.value, "optimizer_usd": best.objective_usd,
+                    "greedy_usd": greedy.objective_usd if greedy else None,
+                    "greedy_verified": greedy.verified if greedy else None,
+                    "saving": (1 - best.objective_usd / greedy.objective_usd) if greedy and best.has_plan else None})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", nargs="*", default=["small", "medium", "large", "x1m"])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--backends", nargs="*", default=None)
+    args = parser.parse_args()
+    backends = args.backends or [b for b in available_backends() if b != "cpsat"]
+    record = {"date": dt.date.today().isoformat(), "machine": platform.machine(), "cores": os.cpu_count(),
+              "python": platform.python_version(), "time_limit_s": args.time_limit, "solves": [], "references": []}
+    for name in args.sizes:
+        size = SIZES[name]
+        if name == "x1m":
+            for _ in range(2):
+                problem, data, lp, seconds = build_case(size)
+            record["solves"].append({"size": name, "shape": size, "backend": "build only", "rows": lp.shape[0],
+                                     "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz), "build_s": round(seconds, 3),
+                                     "peak_process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+            print(json.dumps(record["solves"][-1]), flush=True)
+            continue
+        for backend in backends:
+            record["solves"].append(solve_case(name, size, backend, args.time_limit))
+            print(json.dumps(record["solves"][-1]), flush=True)
+        record["references"] += raw_reference(name, size, args.time_limit)
+        print(json.dumps(record["references"][-2:]), flush=True)
+    record["greedy"] = greedy_savings(SIZES["medium"], range(10))
+    (HERE / "scale.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
+    print("wrote", HERE / "scale.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""What a planner would do in a spreadsheet, as a reference for the optimizer (and a warm start).
+
+1. Rank supply lots (accelerator x order quarter) and cloud offers by cost per unit of compute,
+   energy at the cheapest contract included.
+2. Take lots in that order; place purchases at the cheapest open site that can take them
+   (export rules, lead times and power permitting), opening the next-cheapest powered site
+   when needed, while locations remain under max_sites.
+3. At each open site sign the cheapest firm contracts to cover the peak load, then the cheapest
+   energy to cover the run.
+
+Whole servers and instances throughout; no custom programs (a spreadsheet does not weigh NRE).
+The result goes through the same plan extraction and independent verifier as any solve.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .formulation import LinearProgram
+from .modeldata import ModelData
+
+EPS = 1e-9
+
+
+def _site_order(d: ModelData) -> list[int]:
+    """Sites by cost per MW of IT capacity: opening + building + firm energy over the run."""
+    def cost_per_mw(s: int) -> float:
+        capacity = d.site_existing_mw[s] + d.site_new_mw_max[s]
+        if capacity <= 0:
+            return math.inf
+        contracts = np.flatnonzero(d.con_site == s)
+        firm = [k for k in contracts if d.con_firm[k] > 0]
+        if not firm:
+            return math.inf
+        energy = min(d.con_price[k] for k in firm) * d.energy_gwh_per_it_mw[s]
+        build_share = d.site_new_mw_max[s] / capacity
+        return d.site_fixed[s] / capacity + d.site_build[s] * build_share + energy
+    order = sorted(range(len(d.site_ids)), key=cost_per_mw)
+    return [s for s in order if math.isfinite(cost_per_mw(s))]
+
+
+def _powered_mw(d: ModelData, s: int) -> float:
+    """IT MW a site can run: capacity, firm contracts and contracted energy permitting."""
+    contracts = np.flatnonzero(d.con_site == s)
+    firm = sum(d.con_max_mw[k] * d.con_firm[k] for k in contracts) / d.site_pue[s]
+    energy = sum(d.con_max_mw[k] * d.con_energy_per_mw[k] for k in contracts) / d.energy_gwh_per_it_mw[s]
+    return min(d.site_existing_mw[s] + d.site_new_mw_max[s], firm, energy)
+
+
+def greedy_solution(d: ModelData, lp: LinearProgram, need_factor: float = 1.0) -> np.ndarray | None:
+    """A whole-unit plan as a column vector, or None when the greedy rule cannot reach the target."""
+    x = np.zeros(lp.shape[1])
+    need = d.target * need_factor
+    cells = {(a, s, t): j for j, (a, s, t) in enumerate(zip(d.cell_acc, d.cell_site, d.cell_period))}
+    catalog_cells = [(a, t) for (a, s, t) in cells if d.acc_program[a] < 0]
+    energy_cost = min((float(d.con_price[k]) for k in range(len(d.con_ids)) if d.con_firm[k] > 0), default=0.0)
+    gwh_per_mw = float(d.energy_gwh_per_it_mw.mean()) if len(d.site_ids) else 0.0
+    lots = []
+    for a, t in sorted(set(catalog_cells)):
+        per_unit = d.acc_price[a, t] + d.acc_it_mw[a] * gwh_per_mw * energy_cost
+        lots.append((per_unit / d.acc_compute[a], "buy", a, t))
+    lots += [(d.cloud_cost[o] / d.cloud_compute[o], "rent", o, None) for o in range(len(d.cloud_ids))
+             if d.cloud_max[o] >= 1]
+    lots.sort(key=lambda lot: lot[:2])
+    supply_left = {(a, t): d.acc_supply[a, t] for a, t in set(catalog_cells)}
+    site_order, opened, load = _site_order(d), [], np.zeros(len(d.site_ids))
+    cap_left = d.cap_mtpp.astype(float).copy()
+    locations = 0
+    buy_cols, rent_cols = lp.col_slices["buy"], lp.col_slices["rent"]
+    for _, kind, i, t in lots:
+        if need <= EPS:
+            break
+        if kind == "rent":
+            instances = min(math.floor(d.cloud_max[i] + EPS), math.ceil(need / d.cloud_compute[i] - EPS))
+            covers_all = instances * d.cloud_compute[i] >= need - EPS
+            # The last location goes to an offer only if it covers everything still needed.
+            if locations >= d.max_sites or (locations == d.max_sites - 1 and not covers_all):
+                continue
+            x[rent_cols.start + i] = instances
+            need -= instances * d.cloud_compute[i]
+            locations += 1
+            continue
+        a = i
+        unopened = [s for s in site_order if s not in opened and (a, s, t) in cells]
+        if locations == d.max_sites - 1:
+            # The last location goes to the site with the most room left for what is still needed.
+            unopened = sorted(unopened, key=lambda s: -_powered_mw(d, s))[:1]
+        candidates = [s for s in opened if (a, s, t) in cells] + unopened
+        for s in candidates:
+            if need <= EPS or supply_left[(a, t)] < 1:
+                break
+            if s not in opened:
+                if locations >= d.max_sites:
+                    continue
+                opened.append(s)
+                locations += 1
+            free_mw = _powered_mw(d, s) - load[s]
+            cap = d.cell_capped[cells[(a, s, t)]]
+            cap_room = cap_left[cap] / d.acc_mtpp[a] if cap >= 0 else 1e12
+            servers = min(math.floor(free_mw / d.acc_it_mw[a] + EPS), math.floor(min(supply_left[(a, t)], 1e12) + EPS),
+                          math.ceil(need / d.acc_compute[a] - EPS), math.floor(cap_room + EPS))
+            if servers <= 0:
+                continue
+            x[buy_cols.start + cells[(a, s, t)]] += servers
+            supply_left[(a, t)] -= servers
+            load[s] += servers * d.acc_it_mw[a]
+            if cap >= 0:
+                cap_left[cap] -= servers * d.acc_mtpp[a]
+            need -= servers * d.acc_compute[a]
+    if need > EPS:
+        return None
+    if locations > 1 and d.multi_site_efficiency < 1 and need_factor == 1.0:
+        return greedy_solution(d, lp, 1.0 / d.multi_site_efficiency)
+    for s in opened:
+        _contract_site(d, lp, x, s, load[s])
+    x[lp.col_slices["open"].start + np.array(opened, dtype=int)] = 1.0
+    x[lp.col_slices["new_mw"].start + np.arange(len(d.site_ids))] = np.maximum(load - d.site_existing_mw, 0.0) * \
+        np.isin(np.arange(len(d.site_ids)), opened)
+    x[lp.col_slices["use_cloud"]] = (x[rent_cols] > 0).astype(float)
+    if lp.col_slices["multi_site"].stop > lp.col_slices["multi_site"].start:
+        x[lp.col_slices["multi_site"].start] = float(locations > 1)
+    return x
+
+
+def _contract_site(d: ModelData, lp: LinearProgram, x: np.ndarray, s: int, load: float) -> None:
+    """Cheapest firm contracts for the peak, then cheapest energy for the run."""
+    peak, energy_need = load * d.site_pue[s], load * d.energy_gwh_per_it_mw[s]
+    contracts = sorted(np.flatnonzero(d.con_site == s), key=lambda k: d.con_price[k])
+    mw = np.zeros(len(d.con_ids))
+    for k in contracts:
+        if peak <= EPS:
+            break
+        if d.con_firm[k] > 0:
+            mw[k] = min(d.con_max_mw[k], peak / d.con_firm[k])
+            peak -= mw[k] * d.con_firm[k]
+    energy = np.zeros(len(d.con_ids))
+    for k in contracts:
+        if energy_need <= EPS:
+            break
+        if mw[k] == 0 and d.con_min_take[k] == 0:
+            mw[k] = min(d.con_max_mw[k], energy_need / max(d.con_energy_per_mw[k], EPS))
+        energy[k] = min(mw[k] * d.con_energy_per_mw[k], energy_need)
+        energy_need -= energy[k]
+    energy = np.maximum(energy, d.con_min_take * d.con_energy_per_mw * mw)
+    signed = mw > EPS
+    x[lp.col_slices["contract_mw"].start + np.arange(len(d.con_ids))] += mw * (d.con_site == s)
+    x[lp.col_slices["energy"].start + np.arange(len(d.con_ids))] += energy * (d.con_site == s)
+    x[lp.col_slices["sign"].start + np.arange(len(d.con_ids))] += (signed & (d.con_site == s)).astype(float)

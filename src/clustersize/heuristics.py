@@ -1,0 +1,127 @@
+"""Relax-and-fix for large instances: a verified plan fast, with an honest bound.
+
+1. Solve the LP relaxation (GLOP), with rounds of valid pair cuts among the locations it
+   uses (`pair_cuts`); its objective is a valid lower bound.
+2. Keep the `max_sites` locations (sites and cloud offers) with the largest LP values open
+   and close the rest; if that restricted problem has no plan, widen to twice as many
+   candidates (the max_sites row still holds).
+3. Solve the restricted MILP (contracts, programs and the multi-site switch stay free)
+   with the backend, counts continuous; the pipeline then rounds to whole servers.
+
+The plan is feasible for the full problem (only bounds were tightened), so
+(plan - LP bound) / plan is a certified gap. The pipeline uses it for models of
+LARGE_COLUMNS columns or more, then lets the full MILP improve on it in the time left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .formulation import LinearProgram
+from .solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+from .solvers.lp_duals import GlopDuals
+
+LARGE_COLUMNS = 50_000
+LOCATIONS = ("open", "use_cloud")
+
+
+def _restricted(lp: LinearProgram, keep: np.ndarray) -> LinearProgram:
+    """Close every location column not in `keep` (bounds only: a restriction of lp)."""
+    upper = lp.upper.copy()
+    for family in LOCATIONS:
+        cols = np.arange(lp.shape[1])[lp.col_slices[family]]
+        upper[cols[~np.isin(cols, keep)]] = 0.0
+    return dataclasses.replace(lp, upper=upper)
+
+
+CUT_ROUNDS = 4
+
+
+def pair_cuts(lp: LinearProgram, locations: np.ndarray) -> LinearProgram:
+    """Add `open_i + open_j - multi_site <= 1` for every pair of the given location columns.
+
+    Valid: two locations in use make the run multi-site. The formulation's single row
+    `sum open - (N-1) multi_site <= 1` lets a fractional LP pay a fraction of the multi-site
+    compute penalty; these pairs close most of that gap (docs/formulation.md).
+    """
+    multi = np.arange(lp.shape[1])[lp.col_slices["multi_site"]]
+    if multi.size == 0 or locations.size < 2:
+        return lp
+    i, j = np.triu_indices(locations.size, k=1)
+    n = i.size
+    rows = np.repeat(np.arange(n), 3)
+    cols = np.column_stack([locations[i], locations[j], np.full(n, multi[0])]).ravel()
+    vals = np.tile([1.0, 1.0, -1.0], n)
+    block = sp.csr_matrix((vals, (rows, cols)), shape=(n, lp.shape[1]))
+    names = [f"{lp.col_label[a]}+{lp.col_label[b]}" for a, b in zip(locations[i], locations[j])]
+    return dataclasses.replace(
+        lp, matrix=sp.vstack([lp.matrix, block]).tocsr(), row_lower=np.concatenate([lp.row_lower, np.full(n, -np.inf)]),
+        row_upper=np.concatenate([lp.row_upper, np.ones(n)]),
+        row_family=np.concatenate([lp.row_family, np.full(n, "multi_site_pair", object)]),
+        row_label=np.concatenate([lp.row_label, np.array(names, dtype=object)]))
+
+
+def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[LinearProgram, SolverResult]:
+    """LP relaxation with rounds of pair cuts among the locations it uses; returns the cut program too."""
+    cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
+    used: set[int] = set()
+    current = lp
+    for _ in range(CUT_ROUNDS):
+        relaxation = solve_with_watchdog(GlopDuals(), dataclasses.replace(current, integer=np.zeros_like(lp.integer)),
+                                         options)
+        if relaxation.status is not Status.OPTIMAL:
+            return current, relaxation
+        now = set(cols[relaxation.x[cols] > 1e-6].tolist())
+        if now <= used:
+            break
+        used |= now
+        current = pair_cuts(lp, np.array(sorted(used)))
+    return current, relaxation
+
+
+def relax_and_fix(backend, lp: LinearProgram, options: SolveOptions,
+                  max_sites: int) -> tuple[SolverResult, LinearProgram]:
+    """A plan from the cut-strengthened LP relaxation (bound = its objective), and the cut program."""
+    started = time.perf_counter()
+    lp, relaxation = strengthened_relaxation(lp, dataclasses.replace(options, time_limit_s=options.time_limit_s / 3))
+    if relaxation.status is Status.INFEASIBLE:
+        return dataclasses.replace(relaxation, solver=backend.name, seconds=time.perf_counter() - started), lp
+    if relaxation.status is not Status.OPTIMAL:
+        return SolverResult(Status.NO_SOLUTION, backend.name, "", "relaxation not solved",
+                            seconds=time.perf_counter() - started), lp
+    cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
+    ranked = cols[np.argsort(-relaxation.x[cols], kind="stable")]
+    ranked = ranked[relaxation.x[ranked] > 1e-6]
+    result = None
+    for width in (max_sites, 2 * max_sites):
+        left = options.time_limit_s - (time.perf_counter() - started)
+        if left <= 0.5:
+            break
+        result = solve_with_watchdog(backend, _restricted(lp, ranked[:width]),
+                                     dataclasses.replace(options, time_limit_s=left))
+        if result.status.has_plan:
+            break
+    if result is None or not result.status.has_plan:
+        return SolverResult(Status.NO_SOLUTION, backend.name, "", "relax-and-fix found no plan",
+                            seconds=time.perf_counter() - started), lp
+    gap_ok = (result.objective - relaxation.objective) / max(abs(result.objective), 1e-9) <= options.gap + 1e-9
+    return dataclasses.replace(result, status=Status.OPTIMAL if gap_ok else Status.FEASIBLE,
+                               bound=relaxation.objective, seconds=time.perf_counter() - started,
+                               message="relax-and-fix (LP relaxation, locations fixed)"), lp
+
+
+def best_of(first: SolverResult, second: SolverResult, gap: float) -> SolverResult:
+    """The cheaper plan with the stronger of the two valid bounds; OPTIMAL only within `gap` of it."""
+    plans = [r for r in (first, second) if r.status.has_plan]
+    if not plans:
+        return second if second.status is Status.INFEASIBLE else first
+    best = min(plans, key=lambda r: r.objective)
+    bounds = [r.bound for r in (first, second) if r.bound is not None]
+    bound = max(bounds) if bounds else None
+    within = bound is not None and (best.objective - bound) / max(abs(best.objective), 1e-9) <= gap + 1e-9
+    return dataclasses.replace(best, status=Status.OPTIMAL if within else Status.FEASIBLE, bound=bound,
+                               seconds=first.seconds + second.seconds)

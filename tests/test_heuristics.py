@@ -1,0 +1,67 @@
+"""Relax-and-fix and pair cuts: valid (never cut off the optimum) and honest about their bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import clustersize
+import clustersize.pipeline as pipeline
+from clustersize import Status
+from clustersize.formulation import build
+from clustersize.generate import generate_problem
+from clustersize.heuristics import pair_cuts, relax_and_fix, strengthened_relaxation
+from clustersize.modeldata import build_model_data
+from clustersize.solvers import SolveOptions, get_backend, solve_with_watchdog
+
+SEEDS = [1, 2, 3, 5]   # generated 4x10x5x14 instances with max_sites > 1
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pair_cuts_keep_the_optimum_and_tighten_the_bound(seed):
+    problem = clustersize.load_problem(generate_problem("4x10x5x14", seed))
+    data = build_model_data(problem)
+    lp = build(data)
+    locations = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in ("open", "use_cloud")])
+    options = SolveOptions(time_limit_s=30, gap=1e-6)
+    plain = solve_with_watchdog(get_backend("scip"), lp, options)
+    cut = solve_with_watchdog(get_backend("scip"), pair_cuts(lp, locations), options)
+    assert plain.status is cut.status
+    if plain.status.has_plan:
+        assert cut.objective == pytest.approx(plain.objective, rel=2e-6)
+        _, relaxation = strengthened_relaxation(lp, options)
+        assert relaxation.objective <= plain.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_relax_and_fix_plan_is_feasible_and_its_bound_valid(seed):
+    problem = clustersize.load_problem(generate_problem("4x10x5x14", seed))
+    data = build_model_data(problem)
+    lp = build(data)
+    exact = clustersize.solve(problem, gap=1e-6, check=False)
+    quick, _ = relax_and_fix(get_backend("scip"), lp, SolveOptions(time_limit_s=30), data.max_sites)
+    if not exact.has_plan:
+        assert not quick.status.has_plan
+        return
+    assert quick.status.has_plan
+    assert quick.bound * 1e6 <= exact.objective_usd * (1 + 1e-6)          # a valid lower bound
+    assert quick.objective >= quick.bound * (1 - 1e-9)
+    activity = lp.matrix @ quick.x                                         # feasible for the original rows
+    scale = np.maximum(1.0, np.abs(np.where(np.isfinite(lp.row_upper), lp.row_upper, 0.0)))
+    assert np.all(activity <= lp.row_upper + 1e-6 * scale)
+    assert np.all(activity >= lp.row_lower - 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(lp.row_lower, neginf=0.0))))
+    assert np.all(quick.x >= lp.lower - 1e-9) and np.all(quick.x <= lp.upper + 1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_large_model_path_gives_verified_plans(seed, monkeypatch):
+    problem = clustersize.load_problem(generate_problem("4x10x5x14", seed))
+    normal = clustersize.solve(problem, check=False)
+    monkeypatch.setattr(pipeline, "LARGE_COLUMNS", 1)
+    large = clustersize.solve(problem, check=False)
+    assert large.status.has_plan == normal.has_plan
+    if normal.has_plan:
+        assert large.verified
+        assert large.objective_usd == pytest.approx(normal.objective_usd, rel=2 * large.requested_gap) or \
+            large.status is Status.FEASIBLE
+        assert large.bound_usd <= normal.objective_usd * (1 + 1e-6)
