@@ -216,40 +216,49 @@ def build_model_data(problem: Problem) -> ModelData:
         site_rows.append((site, can_build))
     energy_per_mw = np.array([s.pue * run.average_draw_fraction * run_hours / 1000.0 for s, _ in site_rows])
 
-    # Purchase cells and export decisions.
+    # Purchase cells and export decisions. Decisions depend on the country only, so cells are
+    # built per (accelerator, country), vectorised over that country's sites and quarters.
     rules, hq = problem.export.rules, problem.export.headquarters
-    cells, caps, licences = [], {}, []
-    reported: set[tuple[str, str]] = set()
-    capped_country: list[str | None] = []
+    by_country: dict[str, list[int]] = {}
+    for s, (site, _) in enumerate(site_rows):
+        by_country.setdefault(site.country, []).append(s)
+    caps, licences = {}, []
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]] = []
     for a, (aid, acc, _) in enumerate(acc_rows):
-        for s, (sid, (site, _)) in enumerate(zip(site_ids, site_rows)):
-            decision = decide(acc, site.country, hq, rules)
+        late_reported = False
+        for country, sites_here in by_country.items():
+            where = _site_list([site_ids[s] for s in sites_here], country)
+            decision = decide(acc, country, hq, rules)
             extra = 0
             if decision.action == "prohibited":
-                exclusions.append(Exclusion("purchase", aid, f"{sid} ({site.country})", decision.reason, decision.policy))
+                exclusions.append(Exclusion("purchase", aid, where, decision.reason, decision.policy))
                 continue
             if decision.action == "licence":
                 if problem.export.licence_lead_quarters is None:
                     raise InputError(f"{decision.reason}: the licence lead time is needed", file=problem._source,
                                      path="export.licence_lead_quarters", fix="give the extra quarters a licence takes")
                 extra = problem.export.licence_lead_quarters
-                licences.append((aid, sid, decision.reason))
+                licences.append((aid, where, decision.reason))
             if decision.action == "cap":
-                used = problem.export.cap_used_tpp.get(site.country, 0.0)
-                caps.setdefault(site.country, (max(0.0, decision.cap_tpp - used) / TPP_PER_MTPP, decision.policy))
+                used = problem.export.cap_used_tpp.get(country, 0.0)
+                caps.setdefault(country, (max(0.0, decision.cap_tpp - used) / TPP_PER_MTPP, decision.policy))
             last = run_period - acc.lead_time_quarters - extra
-            usable = [t for t in range(first_period[a], last + 1) if supply[a, t] > 0]
-            if not usable and (extra or (aid, "late") not in reported):
-                reported.add((aid, "late"))
+            usable = np.array([t for t in range(first_period[a], last + 1) if supply[a, t] > 0], dtype=int)
+            if usable.size == 0 and (extra or not late_reported):
+                late_reported = late_reported or not extra
                 first = quarter_label(problem.planning_start, int(first_period[a]))
                 lead = f"lead {acc.lead_time_quarters}{f' + licence {extra}' if extra else ''} quarters"
-                why = (f"no supply in the quarters that deliver in time ({first}..{periods[last]}, {lead})"
-                       if first_period[a] <= last else
+                why = (f"no supply in the quarters that deliver in time ({first}.."
+                       f"{quarter_label(problem.planning_start, last)}, {lead})" if first_period[a] <= last else
                        f"first order quarter {first} with {lead} is too late for the run start {start}")
-                exclusions.append(Exclusion("purchase", aid, f"{sid} (licence)" if extra else "every site", why))
-            cells.extend((a, s, t) for t in usable)
-            capped_country.extend([site.country if decision.action == "cap" else None] * len(usable))
-    cell = np.array(cells, dtype=int).reshape(-1, 3)
+                exclusions.append(Exclusion("purchase", aid, f"{where} (licence)" if extra else "every site", why))
+                continue
+            sites_arr = np.array(sites_here, dtype=int)
+            blocks.append((np.full(sites_arr.size * usable.size, a), np.repeat(sites_arr, usable.size),
+                           np.tile(usable, sites_arr.size), country if decision.action == "cap" else None))
+    cell = (np.column_stack([np.concatenate([b[i] for b in blocks]) for i in range(3)]) if blocks
+            else np.zeros((0, 3), dtype=int))
+    capped_country = [b[3] for b in blocks for _ in range(b[0].size)] if any(b[3] for b in blocks) else []
 
     contracts = [(cid, c) for cid, c in problem.contracts.items()]
     con_rows = []
@@ -308,11 +317,18 @@ def build_model_data(problem: Problem) -> ModelData:
         cell_acc=cell[:, 0], cell_site=cell[:, 1], cell_period=cell[:, 2],
         cap_countries=cap_countries, cap_mtpp=np.array([caps[c][0] for c in cap_countries]),
         cap_policy=[caps[c][1] for c in cap_countries],
-        cell_capped=np.array([cap_countries.index(c) if c is not None else -1 for c in capped_country], dtype=int),
+        cell_capped=(np.array([cap_countries.index(c) if c is not None else -1 for c in capped_country], dtype=int)
+                     if capped_country else np.full(len(cell), -1, dtype=int)),
         energy_gwh_per_it_mw=energy_per_mw,
         hardware_cost_multiplier=hw_mult, site_cost_multiplier=site_mult,
         integer_units=problem.solver.integer_units, exclusions=exclusions, licences=licences,
     )
+
+
+def _site_list(sites: list[str], country: str, shown: int = 5) -> str:
+    """'a, b, c (US)' or 'a, b, c, d, e +7 more (US)'."""
+    more = f" +{len(sites) - shown} more" if len(sites) > shown else ""
+    return f"{', '.join(sites[:shown])}{more} ({country})"
 
 
 def _acc_path(aid: str) -> str:

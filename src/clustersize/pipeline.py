@@ -110,7 +110,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     )
     plan.tables["exclusions"] = pd.DataFrame([e.__dict__ for e in data.exclusions],
                                              columns=["kind", "option", "where", "reason", "rule"])
-    plan.tables["licences"] = pd.DataFrame(data.licences, columns=["accelerator", "site", "reason"])
+    plan.tables["licences"] = pd.DataFrame(data.licences, columns=["accelerator", "sites", "reason"])
     if result.message:
         plan.messages.append(result.message)
     if not result.status.has_plan:

@@ -16,6 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 
 
+FAMILY_DTYPE = "<U24"
+
+
 @dataclass
 class LinearProgram:
     """A MILP in canonical array form with named families of columns and rows."""
@@ -98,9 +101,10 @@ class ProgramBuilder:
         """Assemble the arrays; duplicate (row, column) entries are summed."""
         cat = lambda parts, i, dtype=float: (np.concatenate([p[i] for p in parts]) if parts  # noqa: E731
                                              else np.zeros(0, dtype=dtype))
-        col_family = np.concatenate([np.full(len(c[1]), c[0], dtype=object) for c in self._cols])
-        row_family = (np.concatenate([np.full(len(r[1]), r[0], dtype=object) for r in self._rows])
-                      if self._rows else np.zeros(0, dtype=object))
+        # Fixed-width strings: families repeat over up to millions of columns and concatenate as memory.
+        col_family = np.concatenate([np.full(len(c[1]), c[0], dtype=FAMILY_DTYPE) for c in self._cols])
+        row_family = (np.concatenate([np.full(len(r[1]), r[0], dtype=FAMILY_DTYPE) for r in self._rows])
+                      if self._rows else np.zeros(0, dtype=FAMILY_DTYPE))
         matrix = sp.coo_matrix((cat(self._rows, 4), (cat(self._rows, 2, np.int64), cat(self._rows, 3, np.int64))),
                                shape=(self._n_rows, self._n_cols)).tocsr()
         matrix.sum_duplicates()
