@@ -110,6 +110,57 @@ def greedy_savings(size: str, seeds: range) -> list[dict]:
     return out
 
 
+def problem_timings() -> list[dict]:
+    """`clustersize solve` end to end (a fresh process: imports included) on each shipped problem."""
+    rows = []
+    for path in sorted((HERE.parent / "problems").glob("*.yaml")):
+        started = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "clustersize.cli", "solve", str(path), "--json"],
+                             capture_output=True, text=True, timeout=300)
+        plan = json.loads(run.stdout) if run.returncode == 0 else {}
+        rows.append({"problem": path.stem, "seconds": round(time.perf_counter() - started, 2),
+                     "status": plan.get("status"), "gap": plan.get("gap"),
+                     "verified": bool((plan.get("verification") or {}).get("ok"))})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+FRESH_BUILD = """
+import json, resource, time
+import clustersize
+from clustersize.generate import generate_problem
+from clustersize.modeldata import build_model_data
+from clustersize.formulation import build
+from ortools.linear_solver.python import model_builder as mb
+problem = clustersize.load_problem(generate_problem("{size}", 0))
+started = time.perf_counter()
+lp = build(build_model_data(problem))
+built = time.perf_counter()
+model = mb.Model()
+model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+print(json.dumps({{"columns": lp.shape[1], "build_s": round(built - started, 3),
+                  "load_s": round(time.perf_counter() - built, 3),
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def fresh_build(size: str) -> dict:
+    """Model data + arrays, then loading into OR-Tools, in a fresh process (its own peak memory)."""
+    run = subprocess.run([sys.executable, "-c", FRESH_BUILD.format(size=size)], capture_output=True, text=True,
+                         timeout=600)
+    record = json.loads(run.stdout.strip().splitlines()[-1])
+    print(json.dumps(record), flush=True)
+    return record
+
+
+def first_plan(size: str, budget: float = 10.0) -> dict:
+    """How soon a verified plan comes back: the whole solve under a short budget (default backend)."""
+    record = solve_case("large", size, "scip", budget)
+    record["budget_s"] = budget
+    print(json.dumps(record), flush=True)
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="*", default=["small", "medium", "large", "x1m"])
@@ -134,6 +185,11 @@ def main() -> None:
             print(json.dumps(record["solves"][-1]), flush=True)
         record["references"] += raw_reference(name, size, args.time_limit)
         print(json.dumps(record["references"][-2:]), flush=True)
+    record["problems"] = problem_timings()
+    if "x1m" in args.sizes:
+        record["fresh_build"] = fresh_build(SIZES["x1m"])
+    if "large" in args.sizes:
+        record["first_plan"] = first_plan(SIZES["large"])
     record["greedy"] = greedy_savings(SIZES["medium"], range(10))
     (HERE / "scale.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
     print("wrote", HERE / "scale.json")

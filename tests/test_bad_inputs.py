@@ -51,3 +51,12 @@ def test_hundred_megabyte_file_is_refused_quickly(tmp_path, monkeypatch, capsys)
         handle.truncate(100 * 1024 * 1024)
     code, output, elapsed = run_cli(monkeypatch, capsys, "solve", str(big))
     assert code == 2 and "over the" in output and elapsed < 1.0
+
+
+def test_billion_point_sweep_grid_is_refused_quickly(monkeypatch, capsys):
+    base = str(Path(__file__).resolve().parents[1] / "problems" / "gpt5.yaml")
+    code, output, elapsed = run_cli(monkeypatch, capsys, "whatif", base,
+                                    "--vary", "accelerators.h100-sxm.price_usd=1:2:1000",
+                                    "--vary", "run.mfu=0.1:0.9:1000", "--vary", "run.length_days=50:100:1000")
+    assert code == 2 and "1,000,000,000 points" in " ".join(output.split()) and elapsed < 1.0
+    assert "Traceback" not in output

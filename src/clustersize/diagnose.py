@@ -18,7 +18,7 @@ def _flop(ef_days: float) -> str:
 def precheck(d: ModelData) -> list[str]:
     """Shortfalls visible without solving: supply and power bounds on deliverable compute."""
     findings = []
-    need_single = d.target
+    target = d.target
     if len(d.cell_acc) == 0 and len(d.cloud_ids) == 0:
         return ["no accelerator can be bought, delivered and installed by the run start, and no cloud offer "
                 "is available (see the exclusions)"]
@@ -30,9 +30,9 @@ def precheck(d: ModelData) -> list[str]:
     servers = np.where(program >= 0, d.prog_volume[np.maximum(program, 0)] if d.prog_ids else 0.0,
                        d.acc_supply[a, t]) if len(a) else np.zeros(0)
     supply_compute = float((servers * d.acc_compute[a]).sum()) + cloud
-    if supply_compute < need_single * (1 - 1e-9):
-        findings.append(f"short {_flop(need_single - supply_compute)}: all supply deliverable by {d.run_start} "
-                        f"(purchases and cloud) gives {_flop(supply_compute)}, the target is {_flop(need_single)}")
+    if supply_compute < target * (1 - 1e-9):
+        findings.append(f"short {_flop(target - supply_compute)}: all supply deliverable by {d.run_start} "
+                        f"(purchases and cloud) gives {_flop(supply_compute)}, the target is {_flop(target)}")
     if len(d.cell_acc):
         # Each location (site or cloud offer) can deliver at most its capacity at the best density
         # usable anywhere; the run may use the max_sites best locations.
@@ -40,9 +40,9 @@ def precheck(d: ModelData) -> list[str]:
         capacity = d.site_existing_mw + d.site_new_mw_max
         per_location = np.sort(np.concatenate([capacity * best_density, d.cloud_max * d.cloud_compute]))[::-1]
         power_compute = float(per_location[:d.max_sites].sum())
-        if power_compute < need_single * (1 - 1e-9):
+        if power_compute < target * (1 - 1e-9):
             where = (f"the {d.max_sites} best of {len(per_location)} locations (max_sites)"
                      if len(per_location) > d.max_sites else f"all {len(per_location)} locations")
-            findings.append(f"short {_flop(need_single - power_compute)}: power that can be built by {d.run_start} at "
-                            f"{where} holds at most {_flop(power_compute)}; the target is {_flop(need_single)}")
+            findings.append(f"short {_flop(target - power_compute)}: power that can be built by {d.run_start} at "
+                            f"{where} holds at most {_flop(power_compute)}; the target is {_flop(target)}")
     return findings

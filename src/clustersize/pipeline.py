@@ -23,6 +23,7 @@ from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with
 
 
 CONTINUOUS_SHARE = 0.85
+PIPELINE_GRACE = 1.0      # [s] per solver call, on top of its share of the budget
 QUICK_SHARE = 0.3         # of the continuous budget, for relax-and-fix on large models ...
 QUICK_SECONDS = 10.0      # ... but at least this much (or 80 % of a smaller budget)
 MIN_ROUNDING_SECONDS = 2.0
@@ -57,8 +58,10 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     if not backend.available():
         raise InputError(f"solver {settings.name!r} is not installed here", path="solver.name",
                          fix="install the project's dependencies or choose another solver")
+    # One solve makes up to four solver calls; each may overrun its share only by PIPELINE_GRACE,
+    # so the whole returns within the budget plus a few seconds.
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
-                           seed=settings.seed)
+                           seed=settings.seed, grace_s=PIPELINE_GRACE)
     data = build_model_data(problem)
     lp = build(data)
     structure = lp.structure_key()

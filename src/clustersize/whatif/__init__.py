@@ -92,6 +92,7 @@ def sweep(problem: str | Path | Mapping[str, Any] | Problem, *, vary: Mapping[st
         from ..schema.load import apply_overrides
 
         apply_overrides(base, overrides, file="<overrides>")
+    load_problem(base)  # the base problem itself must be valid: fail once, not at every point
     points, _ = make_points(base, vary=vary, zip_values=zip_values, samples=samples, n_samples=n_samples, seed=seed,
                             correlations=correlations, scenarios=scenarios)
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap, "warm_start": warm_start}

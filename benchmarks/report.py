@@ -1,0 +1,134 @@
+"""Write BENCHMARKS.md from benchmarks/scale.json and benchmarks/whatif.json (and agreement.md).
+
+    python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+OUT = HERE.parent / "BENCHMARKS.md"
+
+
+def usd(v) -> str:
+    return "-" if v is None else f"${v / 1e9:,.4f}B"
+
+
+def pct(v) -> str:
+    return "-" if v is None else f"{v:.2%}"
+
+
+def targets(scale: dict, whatif: dict) -> list[str]:
+    """Issue 5's targets against this run's figures."""
+    solves = {(r["size"], r["backend"]): r for r in scale["solves"]}
+    gpt5 = next((r for r in scale.get("problems", []) if r["problem"] == "gpt5"), None)
+    medium = solves.get(("medium", "scip"))
+    large = solves.get(("large", "scip"))
+    first = scale.get("first_plan")
+    x1m = solves.get(("x1m", "build only"))
+    sweep = [r for r in whatif["records"] if r["case"].startswith("15x30x12x50") and r["workers"] == 2 and r["warm_start"]]
+    greedy = sorted(g["saving"] for g in scale["greedy"] if g["saving"] is not None)
+    fresh = scale.get("fresh_build")
+    overrun = max(r["solve_s"] - scale["time_limit_s"] for r in scale["solves"] if "solve_s" in r)
+    rows = [
+        ("gpt5.yaml proven optimal (gap <= 1e-4) in < 2 s end to end",
+         gpt5 and f"{gpt5['status']}, {gpt5['seconds']} s in a fresh process", gpt5 and gpt5["seconds"] < 2),
+        ("15x30x12x50 proven optimal in < 5 s", medium and f"{medium['status']}, {medium['solve_s']} s",
+         medium and medium["status"] == "optimal" and medium["solve_s"] < 5),
+        ("30x200x20x200: first verified plan in < 30 s", first and f"{first['solve_s']} s ({first['budget_s']:g} s budget)",
+         first and first["verified"] and first["solve_s"] < 30),
+        ("30x200x20x200: certified gap <= 3 % within 60 s", large and f"{pct(large['gap'])} at {large['solve_s']} s",
+         large and large["gap"] is not None and large["gap"] <= 0.03),
+        ("build and load 1M columns < 1 s and < 1 GB",
+         fresh and f"{fresh['columns']:,} columns in a fresh process: build {fresh['build_s']} s + load {fresh['load_s']} s, "
+         f"peak {fresh['peak_mb']} MB (warm, in the benchmark process: build {x1m['build_s']} s)",
+         fresh and fresh["build_s"] + fresh["load_s"] < 1 and fresh["peak_mb"] < 1024),
+        ("every solve back within its time limit + 5 s", f"largest overrun in this run: {overrun:.2f} s", overrun <= 5),
+        ("50-point price sweep of 15x30x12x50 < 60 s on 2 cores", sweep and f"{sweep[0]['seconds']} s", sweep and sweep[0]["seconds"] < 60),
+        ("optimizer >= 10 % cheaper than greedy on the generated set",
+         greedy and f"median {pct(greedy[len(greedy) // 2])}, min {pct(greedy[0])} ({len(greedy)} plans)", None),
+    ]
+    out = ["", "## Targets (issue 5)", "", "| target | measured | met |", "|---|---|---|"]
+    for what, measured, met in rows:
+        out.append(f"| {what} | {measured or '-'} | {'yes' if met else ('distribution reported' if met is None else 'no')} |")
+    out += ["", "Notes:",
+            "- Large models use relax-and-fix with pair cuts (docs/formulation.md): the plan comes in seconds and "
+            "the certified gap is against the cut-strengthened LP bound. The raw-CBC reference above proves the "
+            "continuous-count model's optimum, so the plan's true distance to it can be read off; the certified gap "
+            "is larger because the bound, not the plan, is the weak part.",
+            "- HiGHS through OR-Tools' model_builder drops its incumbent at a time limit (solver-bench.md), so on the "
+            "large size it returns `no_solution`, on time; SCIP and CBC return verified plans.",
+            "- 1M columns: building the arrays is about 1.2 s in a fresh process (0.1 s more to load them into "
+            "OR-Tools); the 1 s target is missed by about a third. Tried: export decisions per country and vectorised "
+            "purchase cells (model data 0.49 s -> 0.12 s), labels from Python ints. Left: lazy labels (about 0.2 s) "
+            "and fewer object arrays in the builder.",
+            "- The greedy finds no plan on several feasible instances: its one-pass rules (location order, per-site "
+            "power) dead-end where the optimizer succeeds; the comparison covers the instances where it does."]
+    return out
+
+
+def main() -> None:
+    scale = json.loads((HERE / "scale.json").read_text())
+    whatif = json.loads((HERE / "whatif.json").read_text())
+    lines = ["# Benchmarks", "",
+             f"Measured {scale['date']} on a {scale['cores']}-core {scale['machine']} machine (the project's CI kind), "
+             f"Python {scale['python']}; one solve at a time, time limit {scale['time_limit_s']:g} s. "
+             "Instances from `clustersize generate` (seed 0). Regenerate with `python benchmarks/scale.py`, "
+             "`python benchmarks/whatif_bench.py`, then `python benchmarks/report.py`.", "",
+             "## Solves by size and backend", "",
+             "| size | shape | backend | rows | columns | build s | solve s | status | objective | bound | gap | verified | solver peak MB |",
+             "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|"]
+    for r in scale["solves"]:
+        if r["backend"] == "build only":
+            lines.append(f"| {r['size']} | {r['shape']} | build only | {r['rows']:,} | {r['columns']:,} | {r['build_s']} | - | - "
+                         f"| - | - | - | - | process {r['peak_process_mb']} |")
+            continue
+        lines.append(f"| {r['size']} | {r['shape']} | {r['backend']} | {r['rows']:,} | {r['columns']:,} | {r['build_s']} | "
+                     f"{r['solve_s']} | {r['status']} | {usd(r['objective_usd'])} | {usd(r['bound_usd'])} | {pct(r['gap'])} | "
+                     f"{'yes' if r['verified'] else 'no'} | {r['peak_solver_mb']} |")
+    if "first_plan" in scale:
+        r = scale["first_plan"]
+        lines += ["", f"First verified plan on {r['shape']} with a {r['budget_s']:g} s budget: {r['status']}, gap {pct(r['gap'])}, "
+                      f"back after {r['solve_s']} s (verified: {'yes' if r['verified'] else 'no'})."]
+    lines += ["", "Build s: load and validate the problem, model data, arrays. Solve s: the whole `clustersize.solve` "
+              "(solver calls, rounding to whole servers, extraction, verification), wall clock. Peak MB: the largest "
+              "solver child process so far in the run (cumulative maximum).", "",
+              "## References measured in the same run", "",
+              "| size | reference | seconds | result |", "|---|---|---:|---|"]
+    lines += [f"| {r['size']} | {r['reference']} | {r['seconds']} | {r['result']} |" for r in scale["references"]]
+    if "problems" in scale:
+        lines += ["", "## Shipped problems, `clustersize solve` end to end (a fresh process, imports included)", "",
+                  "| problem | seconds | status | gap | verified |", "|---|---:|---|---:|---|"]
+        lines += [f"| {r['problem']} | {r['seconds']} | {r['status']} | {pct(r['gap'])} | {'yes' if r['verified'] else 'no'} |"
+                  for r in scale["problems"]]
+    lines += targets(scale, whatif)
+    greedy = [g for g in scale["greedy"] if g["saving"] is not None]
+    savings = sorted(g["saving"] for g in greedy)
+    lines += ["", "## Optimizer against a spreadsheet plan", "",
+              "Greedy (`clustersize.greedy`): cheapest $ per effective FLOP first, cheapest powered sites next, cheapest "
+              "contracts to cover the load; verified by the same verifier. Medium size (15x30x12x50), seeds 0-9.", "",
+              "| seed | optimizer | greedy | greedy verified | optimizer saves |", "|---:|---:|---:|---|---:|"]
+    for g in scale["greedy"]:
+        lines.append(f"| {g['seed']} | {usd(g['optimizer_usd'])} | {usd(g['greedy_usd'])} | "
+                     f"{'-' if g['greedy_verified'] is None else ('yes' if g['greedy_verified'] else 'no')} | "
+                     f"{pct(g['saving']) if g['saving'] is not None else 'greedy found no plan'} |")
+    if savings:
+        lines += ["", f"Savings over {len(savings)} instances where the greedy found a plan: min {pct(savings[0])}, "
+                      f"median {pct(savings[len(savings) // 2])}, max {pct(savings[-1])}; the greedy found no plan on "
+                      f"{len(scale['greedy']) - len(savings)} of {len(scale['greedy'])}."]
+    lines += ["", "## What-if throughput", "",
+              "| case | backend | workers | warm start | points | seconds | points/s | all verified |",
+              "|---|---|---:|---|---:|---:|---:|---|"]
+    for r in whatif["records"]:
+        lines.append(f"| {r['case']} | {r['solver']} | {r['workers']} | {'yes' if r['warm_start'] else 'no'} | {r['points']} | "
+                     f"{r['seconds']} | {r['points_per_second']} | {'yes' if r['all_verified'] else 'no'} |")
+    agreement = (HERE / "agreement.md").read_text().split("\n", 1)[1]
+    lines += ["", "## Cross-solver agreement", agreement]
+    OUT.write_text("\n".join(lines) + "\n")
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
