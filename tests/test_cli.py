@@ -106,3 +106,9 @@ def test_schema_and_catalog_commands():
     catalog = run("catalog", "accelerators")
     assert catalog.returncode == 0 and "h100-sxm" in catalog.stdout and "3A090.a" in catalog.stdout
     assert run("catalog", "rules").returncode == 0
+
+
+def test_verify_does_not_flag_a_plan_solved_with_other_solver_settings(tmp_path):
+    run("solve", "problems/rent-vs-buy.yaml", "--out", str(tmp_path), "--solver", "cbc", "--time-limit", "20")
+    result = run("verify", str(tmp_path / "plan.json"), "problems/rent-vs-buy.yaml")
+    assert result.returncode == 0 and "differs" not in result.stderr

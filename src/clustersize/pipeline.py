@@ -38,7 +38,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     ----------
     problem : a Problem from `load_problem`.
     solver, time_limit [s], gap [fraction], threads, seed, integer_units : override the
-        problem's `solver:` section.
+        problem's `solver:` section. The time limit is a budget for the whole solve (all solver
+        calls), enforced from outside the solver by a watchdog.
     check : raise InfeasibleError / NoSolutionError / VerificationError instead of
         returning a plan without a verified solution.
     warm_start : a previous plan; its solution is passed to the solver as a start when the

@@ -61,8 +61,10 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
 
 
 def input_hash(problem: Problem) -> str:
-    """SHA-256 of the validated problem's canonical JSON: equal inputs, equal hash."""
-    text = json.dumps(problem.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the validated problem's canonical JSON, solver settings excluded: equal
+    problems hash equal however they were solved."""
+    text = json.dumps(problem.model_dump(mode="json", by_alias=True, exclude={"solver"}), sort_keys=True,
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
