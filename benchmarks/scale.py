@@ -167,7 +167,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--backends", nargs="*", default=None)
     args = parser.parse_args()
-    backends = args.backends or [b for b in available_backends() if b != "cpsat"]
+    backends = args.backends or available_backends()
     record = {"date": dt.date.today().isoformat(), "machine": platform.machine(), "cores": os.cpu_count(),
               "python": platform.python_version(), "time_limit_s": args.time_limit, "solves": [], "references": []}
     for name in args.sizes:
