@@ -244,21 +244,24 @@ def build_model_data(problem: Problem) -> ModelData:
                 caps.setdefault(country, (max(0.0, decision.cap_tpp - used) / TPP_PER_MTPP, decision.policy))
             last = run_period - acc.lead_time_quarters - extra
             usable = np.array([t for t in range(first_period[a], last + 1) if supply[a, t] > 0], dtype=int)
-            if usable.size == 0 and (extra or not late_reported):
+            if usable.size == 0:
+                if extra or not late_reported:
+                    first = quarter_label(problem.planning_start, int(first_period[a]))
+                    lead = f"lead {acc.lead_time_quarters}{f' + licence {extra}' if extra else ''} quarters"
+                    why = (f"no supply in the quarters that deliver in time ({first}.."
+                           f"{quarter_label(problem.planning_start, last)}, {lead})" if first_period[a] <= last else
+                           f"first order quarter {first} with {lead} is too late for the run start {start}")
+                    exclusions.append(Exclusion("purchase", aid, f"{where} (licence)" if extra else "every site", why))
                 late_reported = late_reported or not extra
-                first = quarter_label(problem.planning_start, int(first_period[a]))
-                lead = f"lead {acc.lead_time_quarters}{f' + licence {extra}' if extra else ''} quarters"
-                why = (f"no supply in the quarters that deliver in time ({first}.."
-                       f"{quarter_label(problem.planning_start, last)}, {lead})" if first_period[a] <= last else
-                       f"first order quarter {first} with {lead} is too late for the run start {start}")
-                exclusions.append(Exclusion("purchase", aid, f"{where} (licence)" if extra else "every site", why))
                 continue
             sites_arr = np.array(sites_here, dtype=int)
             blocks.append((np.full(sites_arr.size * usable.size, a), np.repeat(sites_arr, usable.size),
                            np.tile(usable, sites_arr.size), country if decision.action == "cap" else None))
     cell = (np.column_stack([np.concatenate([b[i] for b in blocks]) for i in range(3)]) if blocks
             else np.zeros((0, 3), dtype=int))
-    capped_country = [b[3] for b in blocks for _ in range(b[0].size)] if any(b[3] for b in blocks) else []
+    cap_countries = sorted(caps)
+    cell_capped = (np.concatenate([np.full(b[0].size, cap_countries.index(b[3]) if b[3] else -1, dtype=int)
+                                   for b in blocks]) if blocks else np.zeros(0, dtype=int))
 
     contracts = [(cid, c) for cid, c in problem.contracts.items()]
     con_rows = []
@@ -280,7 +283,6 @@ def build_model_data(problem: Problem) -> ModelData:
     cloud_compute = np.array([per_server_compute(chip, o.mfu) * o.units_per_instance for _, o, chip in offers])
     cloud_cost = np.array([o.price_usd_per_hour * o.units_per_instance * run_hours / USD_PER_MUSD for _, o, _ in offers])
 
-    cap_countries = sorted(caps)
     return ModelData(
         periods=periods, run_start=start, run_period=run_period, run_hours=run_hours,
         target=problem.target.total_flop / FLOP_PER_EFLOPS_DAY,
@@ -317,8 +319,7 @@ def build_model_data(problem: Problem) -> ModelData:
         cell_acc=cell[:, 0], cell_site=cell[:, 1], cell_period=cell[:, 2],
         cap_countries=cap_countries, cap_mtpp=np.array([caps[c][0] for c in cap_countries]),
         cap_policy=[caps[c][1] for c in cap_countries],
-        cell_capped=(np.array([cap_countries.index(c) if c is not None else -1 for c in capped_country], dtype=int)
-                     if capped_country else np.full(len(cell), -1, dtype=int)),
+        cell_capped=cell_capped,
         energy_gwh_per_it_mw=energy_per_mw,
         hardware_cost_multiplier=hw_mult, site_cost_multiplier=site_mult,
         integer_units=problem.solver.integer_units, exclusions=exclusions, licences=licences,
