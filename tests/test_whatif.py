@@ -150,11 +150,11 @@ def test_ctrl_c_keeps_finished_rows():
 def test_cli_whatif_writes_results_and_plots(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, "-m", "clustersize.cli", "whatif", str(GPT5), "--vary",
-                             "accelerators.h100-sxm.price_usd=10000,20000,30000", "--out", str(out), "--plot",
-                             "--workers", "1"], capture_output=True, text=True, timeout=120)
+                             "accelerators.h100-sxm.price_usd=10000:30000:11", "--out", str(out), "--plot",
+                             "--workers", "2"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     frame = pd.read_parquet(out / "results.parquet")
-    assert len(frame) == 3 and (out / "results.csv").exists()
+    assert len(frame) == 11 and (out / "results.csv").exists()   # 3 chunks on 2 forked workers, progress bar on
     assert (out / "objective.png").exists() and (out / "mix.png").exists()
     bad = subprocess.run([sys.executable, "-m", "clustersize.cli", "whatif", str(GPT5), "--vary",
                           "accelerators.h100-sxm.prize_usd=1,2"], capture_output=True, text=True, timeout=60)

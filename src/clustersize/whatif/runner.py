@@ -48,12 +48,15 @@ def run_points(base: dict, points: list[Point], settings: dict[str, Any], *, wor
     result = RunResult()
     parts = chunks(points)
     console = Console(stderr=True)
+    # No auto-refresh thread: worker processes are forked, and forking beside a running thread
+    # can leave a child holding a lock that thread owned. The bar is redrawn as chunks finish.
     bar = Progress(TextColumn("[bold]what-if"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, disable=not progress, transient=False)
+                   console=console, disable=not progress, transient=False, auto_refresh=False)
 
     def finished(rows: list[dict]) -> None:
         result.rows.extend(rows)
         bar.advance(task, len(rows))
+        bar.refresh()
         if on_chunk is not None:
             on_chunk(rows)
 
