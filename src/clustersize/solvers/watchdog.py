@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import time
 import traceback
 
@@ -29,8 +30,17 @@ def _child(backend, lp: LinearProgram, options: SolveOptions, conn) -> None:
 
 
 def _context():
+    """fork where this process runs one thread (fast: the child inherits the loaded modules);
+    forkserver where other threads run (a Dask worker's task pool), since a forked child can
+    inherit a lock another thread held; spawn where neither exists."""
     methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods and threading.active_count() == 1:
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["clustersize.pipeline"])
+        return context
+    return mp.get_context("spawn")
 
 
 def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> SolverResult:
