@@ -38,11 +38,21 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
+def read_plan(path: Path):
+    """A Plan from plan.json; InputError naming the file otherwise."""
+    from .plan import Plan
+
+    try:
+        return Plan.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a clustersize plan ({exc})", file=str(path), fix="pass plan.json from solve --out") from None
+
+
 @app.command()
 def solve(
     problem_file: Path = typer.Argument(..., help="Problem YAML file."),
     solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
     gap: Optional[float] = typer.Option(None, help="Relative optimality gap, e.g. 1e-4."),
     threads: Optional[int] = typer.Option(None, help="Solver threads."),
     seed: Optional[int] = typer.Option(None, help="Solver random seed."),
@@ -87,15 +97,10 @@ def verify(
 ) -> None:
     """Check a written plan against its problem, independently of any solver."""
     from . import load_problem
-    from .plan import Plan
     from .plan.verify import verify as run_verify
     from .schema.load import input_hash
 
-    try:
-        doc = json.loads(plan_file.read_text(encoding="utf-8"))
-        plan = Plan.from_dict(doc)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not a clustersize plan ({exc})", file=str(plan_file), fix="pass plan.json from solve --out") from None
+    plan = read_plan(plan_file)
     problem = load_problem(problem_file, parse_sets(set_))
     if plan.input_hash != input_hash(problem):
         err.print("[yellow]note: the problem differs from the one the plan was solved for (input hash)[/yellow]")
@@ -121,7 +126,7 @@ def whatif(
     scenarios: Optional[Path] = typer.Option(None, help="YAML file: scenarios: {name: {path: value}}."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field for every point: PATH=VALUE."),
     solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
     gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
     workers: Optional[int] = typer.Option(None, help="Local worker processes (default: one per core)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
@@ -176,7 +181,7 @@ def explain(
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Explain this plan.json instead of solving."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
     solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time limit per solver call [s]."),
+    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
     gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
     break_even: bool = typer.Option(True, "--break-even/--no-break-even", help="Find break-even prices (re-solves)."),
     tolerance: float = typer.Option(0.01, help="Relative tolerance of break-even prices."),
@@ -189,18 +194,15 @@ def explain(
     from . import solve as run_solve
     from .explanation import explain as run_explain
     from .explanation.render import render
-    from .plan import Plan, write_plan
+    from .plan import write_plan
+    from .plan.plan import jsonable
     from .whatif import base_document
 
     base = base_document(problem_file)
     overrides = parse_sets(set_)
     problem = load_problem(problem_file, overrides)
     if plan_file is not None:
-        try:
-            plan = Plan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"not a clustersize plan ({exc})", file=str(plan_file),
-                             fix="pass plan.json from solve --out") from None
+        plan = read_plan(plan_file)
     else:
         plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, check=False)
     if overrides:
@@ -211,7 +213,7 @@ def explain(
                               solver=solver, time_limit=time_limit, gap=gap, base=base)
     plan.explanation = explanation
     if as_json:
-        typer.echo(json.dumps(_json_ready(explanation), indent=2))
+        typer.echo(json.dumps(jsonable(explanation), indent=2))
     else:
         render(explanation, Console())
     if out is not None:
@@ -219,12 +221,6 @@ def explain(
         err.print(f"wrote {len(written)} files under {out}")
     if not plan.has_plan:
         raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
-
-
-def _json_ready(node):
-    from .plan.plan import _clean
-
-    return _clean(node)
 
 
 @app.command()

@@ -76,7 +76,7 @@ class Plan:
         """SHA-256 of the decisions (purchases, sites, contracts, rentals, programs), numbers rounded
         to 6 decimals: equal plans hash equal whatever the solve time or timestamp."""
         decisions = {name: _records(self.table(name).round(6)) for name in DECISION_TABLES}
-        text = json.dumps(_clean(decisions), sort_keys=True, default=str,
+        text = json.dumps(jsonable(decisions), sort_keys=True, default=str,
                           separators=(",", ":"), allow_nan=False).encode()
         return hashlib.sha256(text).hexdigest()
 
@@ -109,7 +109,7 @@ class Plan:
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialise to JSON (NaN written as null)."""
-        return json.dumps(_clean(self.to_dict()), indent=indent)
+        return json.dumps(jsonable(self.to_dict()), indent=indent)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
@@ -135,9 +135,10 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def _clean(node: Any) -> Any:
+def jsonable(node: Any) -> Any:
+    """Nested data with numpy scalars, dates and non-finite floats made JSON-ready."""
     if isinstance(node, dict):
-        return {k: _clean(v) for k, v in node.items()}
+        return {k: jsonable(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_clean(v) for v in node]
+        return [jsonable(v) for v in node]
     return _scalar(node)

@@ -90,6 +90,12 @@ class CbcBackend:
         """Write the arrays as full-precision MPS (see solvers/mps.py)."""
         write_mps(lp, path)
 
+    def command(self, mps: Path, sol: Path, options: SolveOptions, start: list[str] = ()) -> list[str]:
+        """CBC's command line: limit, gap (always explicit), threads, seed, solution file."""
+        return [cbc_path(), str(mps), *start, "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
+                "-threads", str(options.threads), "-randomCbcSeed", str(options.seed + 1),
+                "-timeMode", "elapsed", "-branch", "-printingOptions", "all", "-solution", str(sol)]
+
     def solve(self, lp: LinearProgram, options: SolveOptions) -> SolverResult:
         """Write MPS, run CBC with a hard timeout, read the solution file and the bound from the log."""
         started = time.perf_counter()
@@ -100,9 +106,7 @@ class CbcBackend:
             if options.hint is not None:
                 write_mip_start(options.hint, Path(tmp) / "start.mst")
                 start = ["-mips", str(Path(tmp) / "start.mst")]
-            command = [cbc_path(), str(mps), *start, "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
-                       "-threads", str(options.threads), "-randomCbcSeed", str(options.seed + 1),
-                       "-timeMode", "elapsed", "-branch", "-printingOptions", "all", "-solution", str(sol)]
+            command = self.command(mps, sol, options, start)
             try:
                 run = subprocess.run(command, capture_output=True, text=True,
                                      timeout=options.time_limit_s + options.grace_s)

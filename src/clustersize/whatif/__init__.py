@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -54,7 +55,7 @@ def make_points(base: dict, *, vary: Mapping[str, Any] | list[str] | None = None
     if samples:
         specs = [f"{k}~{v}" for k, v in samples.items()] if isinstance(samples, Mapping) else list(samples)
         distributions = [parse_sample(s) for s in specs]
-        _check_paths(base, {d.path: d.ppf(pd.Series([0.5]).to_numpy())[0] for d in distributions}, "--sample")
+        _check_paths(base, {d.path: d.ppf(np.array([0.5]))[0] for d in distributions}, "--sample")
         points = sample_points(distributions, n_samples, seed, [parse_correlation(c) for c in correlations or []])
         return points, [d.path for d in distributions]
     points = scenario_points(scenarios)
