@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import clustersize
-from clustersize.generate import generate_problem
+from clustersize.baselines.generate import generate_problem
 from clustersize.solvers import available_backends, get_backend
 
 SIZES = ["2x2x3x3", "3x4x4x6", "4x6x5x9", "5x8x6x12"]

@@ -107,7 +107,7 @@ def main() -> None:
     greedy = [g for g in scale["greedy"] if g["saving"] is not None]
     savings = sorted(g["saving"] for g in greedy)
     lines += ["", "## Optimizer against a spreadsheet plan", "",
-              "Greedy (`clustersize.greedy`): cheapest $ per effective FLOP first, cheapest powered sites next, cheapest "
+              "Greedy (`clustersize.baselines.greedy`): cheapest $ per effective FLOP first, cheapest powered sites next, cheapest "
               "contracts to cover the load; verified by the same verifier. Medium size (15x30x12x50), seeds 0-9.", "",
               "| seed | optimizer | greedy | greedy verified | optimizer saves |", "|---:|---:|---:|---|---:|"]
     for g in scale["greedy"]:

@@ -7,7 +7,7 @@ arrays), solve time, status, objective, bound, gap and peak memory of the solver
 References measured in the same run:
   raw    the same arrays exported as MPS and solved by CBC alone (no rounding, no verifier),
          and their LP relaxation (GLOP);
-  greedy the spreadsheet planner (clustersize.greedy), verified by the same verifier, and
+  greedy the spreadsheet planner (clustersize.baselines.greedy), verified by the same verifier, and
          what the optimizer saves against it over seeds 0..9 of the medium size.
 """
 
@@ -29,10 +29,10 @@ import numpy as np
 
 import clustersize
 from clustersize.formulation import build
-from clustersize.generate import generate_problem
-from clustersize.greedy import greedy_solution
-from clustersize.modeldata import build_model_data
-from clustersize.pipeline import make_plan
+from clustersize.baselines.generate import generate_problem
+from clustersize.baselines.greedy import greedy_solution
+from clustersize.data.modeldata import build_model_data
+from clustersize.solving.pipeline import make_plan
 from clustersize.solvers import SolveOptions, SolverResult, Status, available_backends, solve_with_watchdog
 from clustersize.solvers.cbc import cbc_path
 from clustersize.solvers.lp_duals import GlopDuals
@@ -128,8 +128,8 @@ def problem_timings() -> list[dict]:
 FRESH_BUILD = """
 import json, resource, time
 import clustersize
-from clustersize.generate import generate_problem
-from clustersize.modeldata import build_model_data
+from clustersize.baselines.generate import generate_problem
+from clustersize.data.modeldata import build_model_data
 from clustersize.formulation import build
 from ortools.linear_solver.python import model_builder as mb
 problem = clustersize.load_problem(generate_problem("{size}", 0))

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import clustersize
-from clustersize.generate import generate_problem
+from clustersize.baselines.generate import generate_problem
 
 OUT = Path(__file__).with_name("whatif.json")
 ROOT = Path(__file__).resolve().parents[1]

@@ -82,7 +82,7 @@ def test_infeasible_exits_3_and_says_what_is_short(tmp_path):
 def test_limit_without_plan_exits_4(monkeypatch):
     from typer.testing import CliRunner
 
-    import clustersize.pipeline as pipeline
+    import clustersize.solving.pipeline as pipeline
     from clustersize.cli import app
     from clustersize.solvers import SolverResult, Status
 

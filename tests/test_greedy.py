@@ -6,10 +6,10 @@ import pytest
 
 import clustersize
 from clustersize.formulation import build
-from clustersize.generate import generate_problem
-from clustersize.greedy import greedy_solution
-from clustersize.modeldata import build_model_data
-from clustersize.pipeline import make_plan
+from clustersize.baselines.generate import generate_problem
+from clustersize.baselines.greedy import greedy_solution
+from clustersize.data.modeldata import build_model_data
+from clustersize.solving.pipeline import make_plan
 from clustersize.solvers import SolveOptions, SolverResult, Status
 
 from conftest import PROBLEMS, base_problem, chip

@@ -9,7 +9,7 @@ import pytest
 
 import clustersize
 from clustersize import InputError
-from clustersize.yamlsafe import MAX_FILE_BYTES, load_file, loads
+from clustersize.schema.yamlsafe import MAX_FILE_BYTES, load_file, loads
 
 GPT5 = "problems/gpt5.yaml"
 

@@ -11,7 +11,7 @@ import numpy as np
 
 import clustersize
 from clustersize.formulation import build
-from clustersize.modeldata import build_model_data
+from clustersize.data.modeldata import build_model_data
 from clustersize.solvers.mps import write_mps
 
 from conftest import ROOT

@@ -8,7 +8,7 @@ import pytest
 import clustersize
 from clustersize import Status
 from clustersize.formulation import build
-from clustersize.modeldata import build_model_data
+from clustersize.data.modeldata import build_model_data
 from clustersize.solvers import get_backend
 
 from conftest import BACKENDS, PROBLEMS, ROOT

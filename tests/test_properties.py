@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import clustersize
 from clustersize import Status
-from clustersize.testing import problems
+from clustersize.baselines.testing import problems
 
 GAP = 1e-6
 TOL = 2 * GAP

@@ -106,7 +106,7 @@ class LimitBackend:
 
 
 def test_limit_with_plan_is_feasible_never_optimal(monkeypatch):
-    import clustersize.pipeline as solve_module
+    import clustersize.solving.pipeline as solve_module
 
     monkeypatch.setattr(solve_module, "get_backend", lambda name: LimitBackend(Status.FEASIBLE))
     plan = clustersize.solve(clustersize.load_problem(base_problem()), check=False)
@@ -116,7 +116,7 @@ def test_limit_with_plan_is_feasible_never_optimal(monkeypatch):
 
 
 def test_limit_without_plan_is_never_a_plan(monkeypatch):
-    import clustersize.pipeline as solve_module
+    import clustersize.solving.pipeline as solve_module
 
     monkeypatch.setattr(solve_module, "get_backend", lambda name: LimitBackend(Status.NO_SOLUTION))
     plan = clustersize.solve(clustersize.load_problem(base_problem()), check=False)
@@ -142,7 +142,7 @@ def test_gap_is_always_set_explicitly():
 def test_cpsat_grid_infeasible_is_not_a_proof():
     """Regression (benchmarks/agreement.py, seed 32 at 2x2x3x3): CP-SAT answered INFEASIBLE on a
     problem SCIP solves, because it puts continuous columns on a grid."""
-    from clustersize.generate import generate_problem
+    from clustersize.baselines.generate import generate_problem
 
     problem = clustersize.load_problem(generate_problem("2x2x3x3", 32))
     assert clustersize.solve(problem, solver="scip", check=False).status is Status.OPTIMAL

@@ -14,7 +14,7 @@ from .plan import Plan, write_plan
 from .plan import verify as _verify_tables
 from .schema.load import load_problem
 from .schema.problem import Problem
-from .pipeline import solve
+from .solving.pipeline import solve
 from .explanation import explain
 from .status import Status
 from .whatif import sweep

@@ -66,7 +66,7 @@ def solve(
     from . import load_problem
     from . import solve as run_solve
     from .plan import write_plan
-    from .report import render
+    from .reports.terminal import render
 
     problem = load_problem(problem_file, parse_sets(set_))
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
@@ -136,7 +136,7 @@ def whatif(
 ) -> None:
     """Solve the problem over a sweep, Monte Carlo samples or scenarios; every point verified."""
     from .plan.writers import write_table
-    from .report import frame_table, usd
+    from .reports.terminal import frame_table, usd
     from .schema.load import apply_overrides
     from .whatif import base_document, make_points, run_points
     from .whatif.plots import plot as make_plots
@@ -232,7 +232,7 @@ def generate(
     """Write a seeded, valid, synthetic problem file."""
     import yaml
 
-    from .generate import generate_problem
+    from .baselines.generate import generate_problem
 
     try:
         doc = generate_problem(size, seed)
@@ -259,7 +259,7 @@ def schema(out: Optional[Path] = typer.Option(None, help="Write the JSON Schema 
 
 
 def _show(frame, title: str) -> None:
-    from .report import frame_table
+    from .reports.terminal import frame_table
 
     console = Console()
     if not console.is_terminal:
@@ -270,14 +270,14 @@ def _show(frame, title: str) -> None:
 @catalog_app.command("accelerators")
 def catalog_accelerators() -> None:
     """Accelerators with $/PFLOP/s, W/PFLOP/s (BF16 dense, all-in) and export class per ruleset."""
-    from . import catalog_views
+    from .reports import catalog as catalog_views
 
     _show(catalog_views.accelerators(), "Accelerators")
 
 
 def _section_command(section: str, title: str):
     def command() -> None:
-        from . import catalog_views
+        from .reports import catalog as catalog_views
 
         _show(catalog_views.section(section), title)
 
@@ -295,7 +295,7 @@ for _name, (_section, _title) in {"sites": ("sites", "Datacenter markets"),
 @catalog_app.command("rules")
 def catalog_rules() -> None:
     """Export-control policies of every ruleset, in precedence order."""
-    from . import catalog_views
+    from .reports import catalog as catalog_views
 
     _show(catalog_views.rules(), "Export-control rulesets")
 

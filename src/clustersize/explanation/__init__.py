@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..formulation import LinearProgram, build
-from ..modeldata import ModelData, build_model_data
-from ..pipeline import solve
+from ..data.modeldata import ModelData, build_model_data
+from ..solving.pipeline import solve
 from ..plan.plan import Plan
-from ..report import DEFINITIONAL
+from ..reports.terminal import DEFINITIONAL
 from ..schema.problem import Problem
 from .breakeven import break_even_table
 from .infeasible import diagnose

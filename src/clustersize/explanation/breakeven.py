@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..pipeline import solve
+from ..solving.pipeline import solve
 from ..plan.plan import Plan
 from ..schema.load import load_problem
 

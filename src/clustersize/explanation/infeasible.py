@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..diagnose import precheck
+from ..data.prechecks import precheck
 from ..formulation import LinearProgram
 from ..formulation.variables import ROW_REPEATED_BOUNDS
-from ..modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..solvers import SolveOptions, get_backend, solve_with_watchdog
 
 H100_TPP = 15_832.0

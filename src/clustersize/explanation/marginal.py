@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..formulation import LinearProgram, build
 from ..formulation.variables import ROW_REPEATED_BOUNDS
-from ..modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, build_model_data
-from ..rounding import COUNT_FAMILIES
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, build_model_data
+from ..solving.rounding import COUNT_FAMILIES
 from ..schema.problem import Problem
 from ..solvers import SolveOptions, Status, solve_with_watchdog
 from ..solvers.lp_duals import GlopDuals

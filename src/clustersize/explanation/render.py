@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.console import Console
 
-from ..report import frame_table, usd
+from ..reports.terminal import frame_table, usd
 
 
 def render(explanation: dict, console: Console | None = None) -> None:

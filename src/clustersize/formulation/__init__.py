@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ..modeldata import ModelData
+from ..data.modeldata import ModelData
 from .constraints import CONSTRAINT_FAMILIES
 from .program import LinearProgram, ProgramBuilder
 from .variables import define_variables

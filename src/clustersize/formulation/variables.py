@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..modeldata import ModelData
+from ..data.modeldata import ModelData
 from .program import ProgramBuilder
 
 INF = np.inf

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..formulation import LinearProgram
-from ..modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..schema.problem import Problem
 
 ZERO = 1e-9

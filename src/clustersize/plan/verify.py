@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from ..exportcontrol import decide, total_processing_performance
+from ..schema.exportcontrol import decide, total_processing_performance
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.problem import Problem
 from .plan import Plan

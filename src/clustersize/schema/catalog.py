@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError
-from ..yamlsafe import load_file
+from .yamlsafe import load_file
 from .errors import input_error_from_validation
 from .rules import ExportRuleset
 

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from ..errors import InputError
-from ..yamlsafe import load_file, loads
+from .yamlsafe import load_file, loads
 from .catalog import Catalog, flatten, load_catalog
 from .errors import did_you_mean, input_error_from_validation
 from .problem import Chip, Problem

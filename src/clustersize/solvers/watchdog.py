@@ -38,7 +38,7 @@ def _context():
         return mp.get_context("fork")
     if "forkserver" in methods:
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["clustersize.pipeline"])
+        context.set_forkserver_preload(["clustersize.solving.pipeline"])
         return context
     return mp.get_context("spawn")
 

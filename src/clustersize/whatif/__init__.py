@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema.load import load_problem
 from ..schema.problem import Problem
-from ..yamlsafe import load_file
+from ..schema.yamlsafe import load_file
 from .distributions import parse_correlation, parse_sample
 from .points import Point, grid_points, parse_vary, sample_points, scenario_points
 from .runner import RunResult, run_points

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import InputError
-from ..yamlsafe import loads
+from ..schema.yamlsafe import loads
 
 ARITY = {"uniform": 2, "triangular": 3, "normal": 2, "lognormal": 2}
 

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from ..errors import ClustersizeError, InputError
-from ..pipeline import solve
+from ..solving.pipeline import solve
 from ..plan.plan import Plan
-from ..report import DEFINITIONAL
+from ..reports.terminal import DEFINITIONAL
 from ..schema.load import load_problem
 from .points import Point
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import InputError
-from ..yamlsafe import load_file, loads
+from ..schema.yamlsafe import load_file, loads
 from .distributions import Distribution, draw
 
 MAX_POINTS = 100_000

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .formulation import LinearProgram
-from .modeldata import ModelData
+from ..formulation import LinearProgram
+from ..data.modeldata import ModelData
 
 EPS = 1e-9
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .exportcontrol import classify, total_processing_performance
-from .schema.catalog import load_catalog
-from .schema.problem import Chip
+from ..schema.exportcontrol import classify, total_processing_performance
+from ..schema.catalog import load_catalog
+from ..schema.problem import Chip
 
 
 def accelerators() -> pd.DataFrame:

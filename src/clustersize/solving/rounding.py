@@ -21,8 +21,8 @@ import dataclasses
 
 import numpy as np
 
-from .formulation import LinearProgram
-from .solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+from ..formulation import LinearProgram
+from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
 
 COUNT_FAMILIES = ("buy", "rent")
 EPS = 1e-6

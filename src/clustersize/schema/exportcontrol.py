@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema.problem import Chip
-from .schema.rules import ALL_COUNTRIES, Condition, ExportRuleset, Policy
+from .problem import Chip
+from .rules import ALL_COUNTRIES, Condition, ExportRuleset, Policy
 
 
 def total_processing_performance(chip: Chip) -> float:

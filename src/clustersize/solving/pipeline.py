@@ -7,19 +7,19 @@ import dataclasses
 import pandas as pd
 from pydantic import ValidationError
 
-from .diagnose import precheck
-from .errors import InputError
-from .formulation import LinearProgram, build
+from ..data.prechecks import precheck
+from ..errors import InputError
+from ..formulation import LinearProgram, build
 from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
-from .modeldata import USD_PER_MUSD, ModelData, build_model_data
-from .plan import extract
-from .plan.plan import Plan
-from .plan.verify import verify
+from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
+from ..plan import extract
+from ..plan.plan import Plan
+from ..plan.verify import verify
 from .rounding import whole_unit_plan
-from .schema.load import input_hash
-from .schema.errors import input_error_from_validation
-from .schema.problem import Problem, SolverOptions
-from .solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
+from ..schema.load import input_hash
+from ..schema.errors import input_error_from_validation
+from ..schema.problem import Problem, SolverOptions
+from ..solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
 
 
 CONTINUOUS_SHARE = 0.85

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .exportcontrol import decide, total_processing_performance
-from .periods import derived_run_start, quarter_index, quarter_label
-from .schema.problem import Accelerator, Problem
+from ..errors import InputError
+from ..schema.exportcontrol import decide, total_processing_performance
+from ..periods import derived_run_start, quarter_index, quarter_label
+from ..schema.problem import Accelerator, Problem
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
 USD_PER_MUSD = 1e6

@@ -21,9 +21,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .formulation import LinearProgram
-from .solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
-from .solvers.lp_duals import GlopDuals
+from ..formulation import LinearProgram
+from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+from ..solvers.lp_duals import GlopDuals
 
 LARGE_COLUMNS = 50_000
 LOCATIONS = ("open", "use_cloud")

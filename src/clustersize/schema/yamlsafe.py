@@ -16,7 +16,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
-from .errors import InputError
+from ..errors import InputError
 
 MAX_FILE_BYTES = 5_000_000
 MAX_NODES = 200_000

@@ -7,8 +7,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from .plan.plan import Plan
-from .status import Status
+from ..plan.plan import Plan
+from ..status import Status
 
 # Rows of these families are definitions (output of a contract, site link), not limits.
 DEFINITIONAL = {"contract_output", "contract_site", "multi_site", "contract_min_take"}

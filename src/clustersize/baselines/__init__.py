@@ -1,0 +1,1 @@
+"""Baselines: a greedy reference planner, the seeded problem generator and test helpers."""

@@ -1,0 +1,1 @@
+"""Reports: the terminal summary of a plan and the catalog views."""

@@ -1,0 +1,1 @@
+"""Solving: the pipeline from problem to verified plan, its time budget, heuristics and rounding."""
