@@ -102,7 +102,7 @@ CASES = {
     "site_power": (lambda d: d["sites"].update(s1=site(mw=0.5)), {"site_power", "site_build"}, "s1", 0.5),
     "export_cap": (lambda d: (d["accelerators"]["alpha"].update(tpp=5000.0), d["sites"]["s1"].update(country="AE"),
                               d.update(export={"ruleset": "us-2025-01-diffusion", "cap_used_tpp": {"AE": 785.5e6}})),
-                   {"export_cap"}, "AE", 500_000),
+                   {"export_cap"}, "AE", 500_000 / 15_832),   # 500,000 TPP in H100-equivalents
     "firm_power": (lambda d: d.update(contracts={"solar": {
         "name": "Solar", "kind": "solar_ppa", "site": "s1", "price_usd_per_mwh": 40.0, "max_mw": 10.0,
         "capacity_factor": 0.25, "firm_fraction": 0.0, "carbon_g_per_kwh": 0.0}}), {"firm_power"}, "s1", 1.0),

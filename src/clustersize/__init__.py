@@ -12,6 +12,7 @@ from .errors import (
 )
 from .plan import Plan, write_plan
 from .plan import verify as _verify_tables
+from .plan.verify import Verification
 from .schema.load import load_problem
 from .schema.problem import Problem
 from .solving.pipeline import solve
@@ -22,8 +23,8 @@ from .whatif import sweep
 __version__ = "0.1.0"
 
 
-def verify(plan: Plan, problem: Problem) -> dict:
-    """Independently check `plan` against `problem`; returns {'ok', 'checks', 'violations', ...}."""
+def verify(plan: Plan, problem: Problem) -> Verification:
+    """Independently check `plan` against `problem`: a Verification (ok, checks, violations, cost_usd, ...)."""
     return _verify_tables(plan, problem)
 
 

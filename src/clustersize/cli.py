@@ -211,9 +211,9 @@ def explain(
         apply_overrides(base, overrides, file=str(problem_file))
     explanation = run_explain(problem, plan, break_even=break_even, tolerance=tolerance, workers=workers,
                               solver=solver, time_limit=time_limit, gap=gap, base=base)
-    plan.explanation = explanation
+    plan.explanation = explanation.to_dict()
     if as_json:
-        typer.echo(json.dumps(jsonable(explanation), indent=2))
+        typer.echo(json.dumps(jsonable(plan.explanation), indent=2))
     else:
         render(explanation, Console())
     if out is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -11,11 +12,12 @@ from ..formulation import LinearProgram, build
 from ..data.modeldata import ModelData, build_model_data
 from ..solving.pipeline import solve
 from ..plan.plan import Plan
-from ..reports.terminal import DEFINITIONAL
+from ..families import definitional_names
+from ..records import Record
+from ..solving.diagnosis import Diagnosis, diagnose
 from ..schema.problem import Problem
 from .breakeven import break_even_table
-from .infeasible import diagnose
-from .marginal import marginal_values, run_length_value
+from .marginal import MARGINAL_COLUMNS, marginal_values, run_length_value
 
 LOCAL_NOTE = ("Marginal values are local to this plan: each prices one more unit of a limit while the sites, "
               "contracts, cloud offers and programs chosen stay as they are (counts may be fractional).")
@@ -24,73 +26,98 @@ LOCAL_NOTE = ("Marginal values are local to this plan: each prices one more unit
 def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.ndarray:
     """The plan's decisions as the model's column vector (for a plan read from JSON)."""
     x = np.zeros(lp.shape[1])
-    position = {(f, label): j for j, (f, label) in enumerate(zip(lp.col_family, lp.col_label))}
+    position = lp.col_keys.positions()
 
-    def put(family, label, value):
-        if (family, label) in position:
-            x[position[(family, label)]] = value
+    def put(family: str, key: tuple[str, ...], value: float) -> None:
+        j = position.get((family, key))
+        if j is not None:
+            x[j] = value
 
     ups = dict(zip(data.acc_ids, data.acc_units_per_server))
     for r in plan.table("purchases").itertuples():
-        put("buy", f"{r.accelerator},{r.site},{r.quarter}", r.units / ups[r.accelerator])
+        put("buy", (r.accelerator, r.site, r.quarter), r.units / ups[r.accelerator])
     for r in plan.table("sites").itertuples():
-        put("open", r.site, float(r.opened))
-        put("new_mw", r.site, r.new_mw)
+        put("open", (r.site,), float(r.opened))
+        put("new_mw", (r.site,), r.new_mw)
     for r in plan.table("contracts").itertuples():
-        put("sign", r.contract, float(r.signed))
-        put("contract_mw", r.contract, r.contracted_mw)
-        put("energy", r.contract, r.energy_mwh / 1000.0)
+        put("sign", (r.contract,), float(r.signed))
+        put("contract_mw", (r.contract,), r.contracted_mw)
+        put("energy", (r.contract,), r.energy_mwh / 1000.0)
     for r in plan.table("rentals").itertuples():
-        put("rent", r.offer, r.instances)
-        put("use_cloud", r.offer, 1.0)
+        put("rent", (r.offer,), r.instances)
+        put("use_cloud", (r.offer,), 1.0)
     for r in plan.table("custom_programs").itertuples():
-        put("fund", r.program, float(r.funded))
-    put("multi_site", "run", float(plan.locations_used > 1))
+        put("fund", (r.program,), float(r.funded))
+    put("multi_site", ("run",), float(plan.locations_used > 1))
     return x
 
 
-def binding_summary(plan: Plan) -> list[dict]:
+def binding_summary(plan: Plan) -> list[dict[str, Any]]:
     """Tight limits (and near-tight ones with their slack), definitional rows left out."""
     frame = plan.table("binding")
     if frame.empty:
         return []
-    frame = frame[~frame.family.isin(DEFINITIONAL)]
+    frame = frame[~frame.family.isin(definitional_names())]
     return frame.assign(state=np.where(frame.binding, "binding", "near")).to_dict(orient="records")
+
+
+@dataclass(frozen=True)
+class Explanation(Record):
+    """Why the plan is what it is: what binds and its worth, break-even prices, or why infeasible.
+
+    marginal_values : one record per binding limit, value_usd [USD per unit] (families.py).
+    run_length : the cost change of one more day of run [USD per day], or None.
+    break_even : one record per option with the price at which it enters or leaves the plan.
+    diagnosis : for a problem without a plan, why.
+    """
+
+    status: str
+    objective_usd: float | None
+    note: str = LOCAL_NOTE
+    binding: list[dict[str, Any]] = field(default_factory=list)
+    marginal_values: list[dict[str, Any]] = field(default_factory=list)
+    run_length: dict[str, Any] | None = None
+    break_even: list[dict[str, Any]] = field(default_factory=list)
+    break_even_tolerance: float = 0.01
+    diagnosis: Diagnosis | None = None
+    frame_field = "marginal_values"
+    frame_columns = tuple(MARGINAL_COLUMNS)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The explanation's lists as tables."""
+        return {key: pd.DataFrame(getattr(self, key) or []) for key in ("binding", "marginal_values", "break_even")}
 
 
 def explain(problem: Problem, plan: Plan | None = None, *, break_even: bool = True, tolerance: float = 0.01,
             workers: int | None = None, solver: str | None = None, time_limit: float | None = None,
-            gap: float | None = None, base: dict | None = None) -> dict[str, Any]:
+            gap: float | None = None, base: dict[str, Any] | None = None) -> Explanation:
     """Explain a plan (solved here if not given): what binds and its worth, break-even prices, or why infeasible."""
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
     if plan is None:
-        plan = solve(problem, check=False, **settings)
+        plan = solve(problem, check=False, solver=solver, time_limit=time_limit, gap=gap)
     data = build_model_data(problem)
     lp = build(data)
-    explanation: dict[str, Any] = {"status": plan.status.value, "objective_usd": plan.objective_usd,
-                                   "note": LOCAL_NOTE, "binding": [], "marginal_values": [], "run_length": None,
-                                   "break_even": [], "break_even_tolerance": tolerance, "diagnosis": None}
     if not plan.has_plan:
-        explanation["diagnosis"] = diagnose(problem, data, lp, solver=solver or problem.solver.name,
-                                            time_limit=time_limit or problem.solver.time_limit_s)
-        return explanation
+        diagnosis = diagnose(problem, data, lp, solver=solver or problem.solver.name,
+                             time_limit=time_limit or problem.solver.time_limit_s)
+        return Explanation(plan.status.value, plan.objective_usd, break_even_tolerance=tolerance, diagnosis=diagnosis)
     same = plan.solution is not None and plan.structure == lp.structure_key()
-    x = plan.solution if same else solution_from_tables(plan, data, lp)
-    explanation["binding"] = binding_summary(plan)
-    explanation["marginal_values"] = marginal_values(problem, data, lp, x).to_dict(orient="records")
-    explanation["run_length"] = run_length_value(problem, data, lp, x)
+    x = plan.solution if same and plan.solution is not None else solution_from_tables(plan, data, lp)
+    breaks: list[dict[str, Any]] = []
     if break_even:
         from ..whatif import base_document
 
         doc = base if base is not None else base_document(problem)
-        explanation["break_even"] = break_even_table(doc, problem, plan, settings, tolerance, workers,
-                                                     exclusions=data.exclusions)
-    return explanation
+        breaks = break_even_table(doc, problem, plan, settings, tolerance, workers, exclusions=data.exclusions)
+    return Explanation(plan.status.value, plan.objective_usd, binding=binding_summary(plan),
+                       marginal_values=marginal_values(problem, data, lp, x).to_dict(orient="records"),
+                       run_length=run_length_value(problem, data, lp, x), break_even=breaks,
+                       break_even_tolerance=tolerance)
 
 
-def frames(explanation: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def frames(explanation: Explanation) -> dict[str, pd.DataFrame]:
     """The explanation's lists as tables."""
-    return {key: pd.DataFrame(explanation.get(key) or []) for key in ("binding", "marginal_values", "break_even")}
+    return explanation.frames()
 
 
-__all__ = ["explain", "frames", "solution_from_tables"]
+__all__ = ["Diagnosis", "Explanation", "explain", "frames", "solution_from_tables"]

@@ -16,13 +16,14 @@ import pandas as pd
 
 from ..formulation import LinearProgram, build
 from ..formulation.variables import ROW_REPEATED_BOUNDS
-from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, build_model_data
+from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
+from ..data.units import user_per_internal
+from ..families import FAMILIES
 from ..solving.rounding import COUNT_FAMILIES
 from ..schema.problem import Problem
 from ..solvers import SolveOptions, Status, solve_with_watchdog
 from ..solvers.lp_duals import GlopDuals
 
-H100_TPP = 15_832.0
 DUAL_TOL = 1e-9
 
 
@@ -40,74 +41,39 @@ def lp_solve(lp: LinearProgram, x: np.ndarray, time_limit: float = 30.0):
     return solve_with_watchdog(GlopDuals(), fixed_discrete_lp(lp, x), SolveOptions(time_limit_s=time_limit))
 
 
-def _meaning(family: str, index: str, d: ModelData) -> tuple[str, str, float] | None:
-    """(what one more unit is, user unit, user units per internal unit) for a family's row."""
-    if family == "site_power":
-        return f"one more MW of powered IT capacity at {index}", "USD per MW", 1.0
-    if family == "site_build":
-        return f"one more MW of buildable capacity at {index}", "USD per MW", 1.0
-    if family == "supply_cap":
-        acc = index.split(",")[0]
-        ups = d.acc_units_per_server[d.acc_ids.index(acc)]
-        return f"one more {acc} in {index.split(',')[1]} (supply)", "USD per accelerator", ups
-    if family == "custom_volume":
-        return f"one more custom-chip server of volume in {index}", "USD per server", 1.0
-    if family == "component_cap":
-        return f"one more unit of {index.split(',')[0]} in {index.split(',')[1]}", "USD per unit", 1.0
-    if family == "export_cap":
-        return f"one more H100-equivalent ({H100_TPP:,.0f} TPP) of export cap in {index}", "USD per H100e", \
-            TPP_PER_MTPP / H100_TPP
-    if family == "firm_power":
-        return f"one more MW of firm power at {index}", "USD per MW", 1.0
-    if family == "contract_size":
-        return f"one more MW under contract {index}", "USD per MW", 1.0
-    if family == "cloud_capacity":
-        return f"one more rented instance of {index}", "USD per instance", 1.0
-    if family == "compute_target":
-        return "1e24 FLOP more training compute (target)", "USD per 1e24 FLOP", FLOP_PER_EFLOPS_DAY / 1e24
-    return None
-
-
 def _chosen(lp: LinearProgram, x: np.ndarray, family: str) -> set[str]:
-    """Labels of a binary family chosen (value 1) in the plan."""
-    cols = lp.col_slices[family]
-    return {str(label) for label, value in zip(lp.col_label[cols], x[cols]) if value > 0.5}
+    """First key element of each column of a binary family chosen (value 1) in the plan."""
+    cols = lp.columns_of(family)
+    return {lp.col_keys.key(int(j))[0] for j in cols[x[cols] > 0.5]}
 
 
-def _about_chosen_option(family: str, index: str, chosen: dict[str, set[str]], d: ModelData) -> bool:
-    """A limit on an option the plan did not choose cannot be used without changing that choice:
-    its dual is an artefact of degeneracy, and its value is a break-even question instead."""
-    if family in ("site_power", "site_build", "firm_power", "energy_balance"):
-        return index in chosen["open"]
-    if family == "contract_size":
-        return index in chosen["sign"]
-    if family == "cloud_capacity":
-        return index in chosen["use_cloud"]
-    if family == "custom_volume":
-        return index.split(",")[0] in chosen["fund"]
-    return True
+MARGINAL_COLUMNS = ["family", "index", "meaning", "value_usd", "unit", "lp_objective_usd"]
 
 
 def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """One row per binding limit on a chosen option with a nonzero dual, in user units."""
+    """One row per binding limit on a chosen option with a nonzero dual, in user units.
+
+    A limit on an option the plan did not choose cannot be used without changing that choice:
+    its dual is an artefact of degeneracy, and its value is a break-even question instead.
+    """
     result = lp_solve(lp, x)
-    chosen = {family: _chosen(lp, x, family) for family in ("open", "sign", "use_cloud", "fund")}
-    columns = ["family", "index", "meaning", "value_usd", "unit", "lp_objective_usd"]
-    if result.status is not Status.OPTIMAL:
-        return pd.DataFrame(columns=columns)
+    if result.status is not Status.OPTIMAL or result.duals is None:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    reported = {f.name: f for f in FAMILIES if f.meaning is not None}
+    chosen = {f.hangs_on: _chosen(lp, x, f.hangs_on) for f in reported.values() if f.hangs_on}
     rows = []
     for i in np.flatnonzero(np.abs(result.duals) > DUAL_TOL):
-        family, index = lp.row_family[i], lp.row_label[i]
-        meaning = _meaning(family, index, data)
-        if meaning is None or not _about_chosen_option(family, index, chosen, data):
+        family = reported.get(str(lp.row_family[i]))
+        key = lp.row_keys.key(int(i))
+        if family is None or (family.hangs_on and key[0] not in chosen[family.hangs_on]):
             continue
-        what, unit, per_internal = meaning
-        dual = result.duals[i]
-        # A <= limit saves -dual per unit of relaxation; the >= target costs +dual per unit.
-        value = (dual if family == "compute_target" else -dual) * USD_PER_MUSD / per_internal
-        rows.append({"family": family, "index": index, "meaning": what, "value_usd": value, "unit": unit,
-                     "lp_objective_usd": result.objective * USD_PER_MUSD})
-    return pd.DataFrame(rows, columns=columns).sort_values("value_usd", key=abs, ascending=False).reset_index(drop=True)
+        # A <= limit saves -dual per unit of relaxation; a >= target costs +dual per unit.
+        dual = result.duals[i] if np.isinf(lp.row_upper[i]) else -result.duals[i]
+        rows.append({"family": family.name, "index": ",".join(key), "meaning": family.describe(key),
+                     "value_usd": dual * USD_PER_MUSD / user_per_internal(family, key, data),
+                     "unit": family.dual_unit, "lp_objective_usd": result.objective * USD_PER_MUSD})
+    frame = pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+    return frame.sort_values("value_usd", key=abs, ascending=False).reset_index(drop=True)
 
 
 def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> dict | None:

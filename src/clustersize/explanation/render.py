@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from rich.console import Console
 
 from ..reports.terminal import frame_table, usd
 
+if TYPE_CHECKING:
+    from . import Explanation
 
-def render(explanation: dict, console: Console | None = None) -> None:
+
+def render(explanation: Explanation, console: Console | None = None) -> None:
     """Print what binds and its worth, the closest options, or why the problem is infeasible."""
     console = console or Console()
-    diagnosis = explanation.get("diagnosis")
+    diagnosis = explanation.diagnosis
     if diagnosis:
         console.print("[bold red]No plan reaches the target.[/bold red] Why:")
-        for line in diagnosis["findings"] + diagnosis["sites_excluded"]:
+        for line in diagnosis.findings + diagnosis.sites_excluded:
             console.print(f"  - {line}")
-        if diagnosis["violations"]:
+        if diagnosis.violations:
             console.print("Cheapest relaxation (each limit priced as stated in docs/explain.md):")
-            for v in diagnosis["violations"]:
-                console.print(f"  - {v['message']}  [dim]{v['family']}[{v['index']}][/dim]")
-        console.print(f"[dim]IIS: {diagnosis['iis']}[/dim]")
+            for v in diagnosis.violations:
+                console.print(f"  - {v.message}  [dim]{v.family}[{v.index}][/dim]")
+        console.print(f"[dim]IIS: {diagnosis.iis}[/dim]")
         return
-    console.print(f"[bold]Plan cost {usd(explanation['objective_usd'])}[/bold] ({explanation['status']})")
-    marginal = pd.DataFrame(explanation["marginal_values"])
+    console.print(f"[bold]Plan cost {usd(explanation.objective_usd)}[/bold] ({explanation.status})")
+    marginal = pd.DataFrame(explanation.marginal_values)
     if not marginal.empty:
         console.print(frame_table(marginal.assign(value=marginal.value_usd.map(lambda v: f"{usd(v)}"))[
             ["meaning", "value", "unit"]], "What binds, and what one more unit is worth"))
-    run = explanation.get("run_length")
+    run = explanation.run_length
     if run:
         sign = "saves" if run["value_usd"] >= 0 else "costs"
         console.print(f"{run['meaning']}: {sign} {usd(abs(run['value_usd']))} per day")
-    console.print(f"[dim]{explanation['note']}[/dim]")
-    near = [b for b in explanation["binding"] if b["state"] == "near"]
+    console.print(f"[dim]{explanation.note}[/dim]")
+    near = [b for b in explanation.binding if b["state"] == "near"]
     if near:
         console.print(frame_table(pd.DataFrame(near)[["family", "index", "relative_slack"]], "Near-tight limits"))
-    breaks = pd.DataFrame(explanation.get("break_even") or [])
+    breaks = pd.DataFrame(explanation.break_even)
     if breaks.empty:
         return
     breaks["change"] = breaks.break_even_price / breaks.price - 1
@@ -46,7 +51,7 @@ def render(explanation: dict, console: Console | None = None) -> None:
         "flips at": breaks.break_even_price.map(lambda v: "-" if pd.isna(v) else f"{v:,.4g}"),
         "change": breaks.change.map(lambda v: "-" if pd.isna(v) else f"{v:+.0%}")})
     console.print(frame_table(table, f"Break-even prices, closest first (bisection within "
-                                     f"{explanation['break_even_tolerance']:.0%}; prices in each option's unit)"))
+                                     f"{explanation.break_even_tolerance:.0%}; prices in each option's unit)"))
     for row in breaks.itertuples():
         what = (f"past it: {row.plan_past_it}" if row.plan_past_it else row.note)
         console.print(f"  {row.kind} {row.option} ({row.unit}): {what}")

@@ -1,22 +1,126 @@
-"""The canonical model the formulation emits: arrays plus our own row and column metadata.
+"""The canonical model the formulation emits: arrays plus structured keys of every row and column.
 
     minimise    cost @ x + offset
     subject to  row_lower <= matrix @ x <= row_upper
                 lower <= x <= upper,   x[j] integer where integer[j]
 
-Backends load these arrays in one call; diagnosis and reports read the metadata.
+Rows and columns come in named families (blocks). A block's keys are integer codes into named
+index sets (accelerator, site, quarter, ...), kept as arrays and turned into labels only when a
+reader asks, so a million-column model carries no million strings. Backends load the arrays in
+one call; diagnosis and reports read the keys.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
-
 FAMILY_DTYPE = "<U24"
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Structured keys of a block: per dimension, its name, its values and an integer code per member."""
+
+    dims: tuple[str, ...]
+    values: tuple[Sequence[str], ...]
+    codes: tuple[np.ndarray, ...]
+
+    def __len__(self) -> int:
+        return len(self.codes[0]) if self.codes else 0
+
+    def key(self, i: int) -> Key:
+        """The key of member i, e.g. ('h100-sxm', 'us-oh', '2027Q1')."""
+        return tuple(str(values[int(codes[i])]) for values, codes in zip(self.values, self.codes))
+
+    def keys(self) -> Iterator[Key]:
+        """Every member's key, in order."""
+        columns = [np.asarray(values, dtype=object)[codes] for values, codes in zip(self.values, self.codes)]
+        return zip(*columns) if columns else iter(())
+
+    def take(self, members: np.ndarray) -> Keys:
+        """The keys of a subset of members."""
+        return Keys(self.dims, self.values, tuple(codes[members] for codes in self.codes))
+
+
+class Term(NamedTuple):
+    """One term of a row block: coef[i] x column[i] enters the block's row at[i]."""
+
+    columns: np.ndarray
+    at: np.ndarray
+    coef: np.ndarray | float
+
+
+@dataclass(frozen=True)
+class Block:
+    """A family of rows or columns occupying positions start .. start + len(keys)."""
+
+    family: str
+    start: int
+    keys: Keys
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.keys)
+
+
+@dataclass(frozen=True)
+class KeyIndex:
+    """The keys of all rows (or all columns), block by block."""
+
+    blocks: tuple[Block, ...] = ()
+
+    def __len__(self) -> int:
+        return self.blocks[-1].stop if self.blocks else 0
+
+    def appended(self, family: str, keys: Keys) -> KeyIndex:
+        """This index with one more block at the end."""
+        return KeyIndex(self.blocks + (Block(family, len(self), keys),))
+
+    def key(self, position: int) -> Key:
+        """The key at one position."""
+        starts = [b.start for b in self.blocks]
+        block = self.blocks[int(np.searchsorted(starts, position, side="right")) - 1]
+        return block.keys.key(position - block.start)
+
+    def take(self, positions: np.ndarray) -> Keys:
+        """The keys at some positions, all within one block."""
+        if positions.size == 0:
+            return Keys(("none",), ((),), (np.zeros(0, dtype=np.int64),))
+        starts = [b.start for b in self.blocks]
+        block = self.blocks[int(np.searchsorted(starts, positions[0], side="right")) - 1]
+        if positions.min() < block.start or positions.max() >= block.stop:
+            raise ValueError(f"positions span more than the block {block.family}")
+        return block.keys.take(positions - block.start)
+
+    def slices(self) -> dict[str, slice]:
+        """Positions of each family (families occupy one block each)."""
+        return {b.family: slice(b.start, b.stop) for b in self.blocks}
+
+    def labels(self) -> list[str]:
+        """Comma-joined keys, in position order, for names and tables."""
+        return [",".join(key) for block in self.blocks for key in block.keys.keys()]
+
+    def position(self, family: str, key: Key) -> int | None:
+        """The position of (family, key), or None."""
+        for block in self.blocks:
+            if block.family == family:
+                for i, candidate in enumerate(block.keys.keys()):
+                    if candidate == key:
+                        return block.start + i
+        return None
+
+    def positions(self) -> dict[tuple[str, Key], int]:
+        """Position of every (family, key)."""
+        return {(block.family, key): block.start + i
+                for block in self.blocks for i, key in enumerate(block.keys.keys())}
 
 
 @dataclass
@@ -31,32 +135,51 @@ class LinearProgram:
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_family: np.ndarray
-    col_label: np.ndarray
     row_family: np.ndarray
-    row_label: np.ndarray
-    col_slices: dict[str, slice]
+    col_keys: KeyIndex
+    row_keys: KeyIndex
+    col_slices: dict[str, slice] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.col_slices = self.col_keys.slices()
 
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, columns)."""
-        return self.matrix.shape
+        rows, columns = self.matrix.shape
+        return int(rows), int(columns)
 
     def col_names(self) -> list[str]:
         """family[label] for each column."""
-        return [f"{f}[{l}]" for f, l in zip(self.col_family, self.col_label)]
+        return [f"{f}[{label}]" for f, label in zip(self.col_family, self.col_keys.labels())]
 
     def row_names(self) -> list[str]:
         """family[label] for each row."""
-        return [f"{f}[{l}]" for f, l in zip(self.row_family, self.row_label)]
+        return [f"{f}[{label}]" for f, label in zip(self.row_family, self.row_keys.labels())]
 
-    def structure_key(self) -> str:
-        """Hash of names, integrality and sparsity: equal keys mean only coefficients differ."""
+    def columns_of(self, family: str) -> np.ndarray:
+        """Column positions of a family (empty when the family has no columns)."""
+        part = self.col_slices.get(family, slice(0, 0))
+        return np.arange(part.start, part.stop)
+
+    @cached_property
+    def _structure(self) -> str:
         digest = hashlib.sha256()
-        for part in (self.col_family, self.col_label, self.row_family, self.row_label):
+        for part in (self.col_family, self.row_family):
             digest.update("\x1f".join(map(str, part)).encode())
+        for index in (self.col_keys, self.row_keys):
+            for block in index.blocks:
+                digest.update(f"{block.family}:{','.join(block.keys.dims)}".encode())
+                for values, codes in zip(block.keys.values, block.keys.codes):
+                    digest.update("\x1f".join(map(str, values)).encode())
+                    digest.update(np.ascontiguousarray(codes, dtype=np.int64).tobytes())
         for array in (self.integer, self.matrix.indptr, self.matrix.indices):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
+
+    def structure_key(self) -> str:
+        """Hash of keys, integrality and sparsity: equal keys mean only coefficients differ."""
+        return self._structure
 
     def coefficient_range(self) -> dict[str, tuple[float, float]]:
         """Smallest and largest nonzero magnitudes of matrix, cost and finite bounds."""
@@ -66,57 +189,96 @@ class LinearProgram:
         bounds = np.concatenate([self.row_lower, self.row_upper, self.upper])
         return {"matrix": span(self.matrix.data), "cost": span(self.cost), "bounds": span(bounds)}
 
+    def with_rows(self, family: str, keys: Keys, matrix: sp.spmatrix, lower: np.ndarray,
+                  upper: np.ndarray) -> LinearProgram:
+        """A copy with one more family of rows (e.g. cuts, or the links of a diagnosis)."""
+        return LinearProgram(
+            cost=self.cost, lower=self.lower, upper=self.upper, integer=self.integer,
+            matrix=sp.vstack([self.matrix, sp.csr_matrix(matrix)]).tocsr(),
+            row_lower=np.concatenate([self.row_lower, lower]), row_upper=np.concatenate([self.row_upper, upper]),
+            col_family=self.col_family, row_family=np.concatenate([self.row_family, _family_array(family, len(keys))]),
+            col_keys=self.col_keys, row_keys=self.row_keys.appended(family, keys))
+
+    def with_columns(self, family: str, keys: Keys, matrix: sp.spmatrix, lower: np.ndarray, upper: np.ndarray,
+                     cost: np.ndarray) -> LinearProgram:
+        """A copy with one more family of continuous columns (e.g. the slacks of an elastic program)."""
+        return LinearProgram(
+            cost=np.concatenate([self.cost, cost]), lower=np.concatenate([self.lower, lower]),
+            upper=np.concatenate([self.upper, upper]),
+            integer=np.concatenate([self.integer, np.zeros(len(keys), dtype=bool)]),
+            matrix=sp.hstack([self.matrix, sp.csr_matrix(matrix)]).tocsr(),
+            row_lower=self.row_lower, row_upper=self.row_upper,
+            col_family=np.concatenate([self.col_family, _family_array(family, len(keys))]),
+            row_family=self.row_family, col_keys=self.col_keys.appended(family, keys), row_keys=self.row_keys)
+
+
+def _family_array(family: str, n: int) -> np.ndarray:
+    # Fixed-width strings: families repeat over up to millions of columns.
+    return np.full(n, family, dtype=FAMILY_DTYPE)
+
+
+def _full(value: np.ndarray | float | Sequence[float], n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+
 
 class ProgramBuilder:
-    """Collects column families and vectorised row blocks, then assembles one CSR matrix."""
+    """Collects column families and row blocks of named terms, then assembles one CSR matrix."""
 
-    def __init__(self) -> None:
-        self._cols: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    def __init__(self, sets: Mapping[str, Sequence[str]]) -> None:
+        self.sets = dict(sets)
+        self._cols: list[tuple[str, Keys, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._rows: list[tuple[str, Keys, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._n_cols = 0
         self._n_rows = 0
 
-    def add_columns(self, family: str, labels, lower, upper, cost, integer: bool) -> np.ndarray:
-        """Add a family of columns; returns their indexes."""
-        labels = np.asarray(labels, dtype=object)
-        n = len(labels)
-        full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()  # noqa: E731
-        self._cols.append((family, labels, full(lower), full(upper), full(cost), np.full(n, integer)))
+    def keys(self, dims: tuple[str, ...], *codes: np.ndarray | Sequence[int]) -> Keys:
+        """Keys over the named index sets, one code array per dimension."""
+        return Keys(dims, tuple(self.sets[d] for d in dims), tuple(np.asarray(c, dtype=np.int64) for c in codes))
+
+    def all_of(self, dim: str) -> Keys:
+        """One key per member of an index set, in its order."""
+        return self.keys((dim,), np.arange(len(self.sets[dim])))
+
+    def add_columns(self, family: str, keys: Keys, lower: np.ndarray | float, upper: np.ndarray | float,
+                    cost: np.ndarray | float, integer: bool) -> np.ndarray:
+        """Add a family of columns; returns their positions."""
+        n = len(keys)
+        self._cols.append((family, keys, _full(lower, n), _full(upper, n), _full(cost, n), np.full(n, integer)))
         index = np.arange(self._n_cols, self._n_cols + n)
         self._n_cols += n
         return index
 
-    def add_rows(self, family: str, labels, row, col, coef, lower, upper) -> None:
-        """Add a block of rows: entry i puts coef[i] at (row[i], col[i]), rows local to the block."""
-        labels = np.asarray(labels, dtype=object)
-        n = len(labels)
+    def add_rows(self, family: str, keys: Keys, terms: Sequence[Term], lower: np.ndarray | float,
+                 upper: np.ndarray | float) -> None:
+        """Add a block of rows, one per key, each the sum of its terms."""
+        n = len(keys)
         if n == 0:
             return
-        full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()  # noqa: E731
-        self._rows.append((family, labels, np.asarray(row, dtype=np.int64) + self._n_rows,
-                           np.asarray(col, dtype=np.int64), np.asarray(coef, dtype=float), full(lower), full(upper)))
+        at = np.concatenate([np.broadcast_to(np.asarray(t.at, dtype=np.int64), np.shape(t.columns)) for t in terms])
+        cols = np.concatenate([np.asarray(t.columns, dtype=np.int64) for t in terms])
+        coef = np.concatenate([np.broadcast_to(np.asarray(t.coef, dtype=float), np.shape(t.columns)) for t in terms])
+        if at.size and (at.min() < 0 or at.max() >= n):
+            raise ValueError(f"{family}: a term enters a row outside the block's {n} rows")
+        self._rows.append((family, keys, at + self._n_rows, cols, coef, _full(lower, n), _full(upper, n)))
         self._n_rows += n
 
     def build(self) -> LinearProgram:
         """Assemble the arrays; duplicate (row, column) entries are summed."""
-        cat = lambda parts, i, dtype=float: (np.concatenate([p[i] for p in parts]) if parts  # noqa: E731
-                                             else np.zeros(0, dtype=dtype))
-        # Fixed-width strings: families repeat over up to millions of columns and concatenate as memory.
-        col_family = np.concatenate([np.full(len(c[1]), c[0], dtype=FAMILY_DTYPE) for c in self._cols])
-        row_family = (np.concatenate([np.full(len(r[1]), r[0], dtype=FAMILY_DTYPE) for r in self._rows])
-                      if self._rows else np.zeros(0, dtype=FAMILY_DTYPE))
+        def cat(parts: list, i: int, dtype: type = float) -> np.ndarray:
+            return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=dtype)
         matrix = sp.coo_matrix((cat(self._rows, 4), (cat(self._rows, 2, np.int64), cat(self._rows, 3, np.int64))),
                                shape=(self._n_rows, self._n_cols)).tocsr()
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
-        slices, start = {}, 0
-        for family, labels, *_ in self._cols:
-            slices[family] = slice(start, start + len(labels))
-            start += len(labels)
+        col_keys, row_keys = KeyIndex(), KeyIndex()
+        for family, keys, *_ in self._cols:
+            col_keys = col_keys.appended(family, keys)
+        for family, keys, *_ in self._rows:
+            row_keys = row_keys.appended(family, keys)
+        families = lambda parts: (np.concatenate([_family_array(p[0], len(p[1])) for p in parts])  # noqa: E731
+                                  if parts else np.zeros(0, dtype=FAMILY_DTYPE))
         return LinearProgram(
             cost=cat(self._cols, 4), lower=cat(self._cols, 2), upper=cat(self._cols, 3),
             integer=cat(self._cols, 5, bool).astype(bool), matrix=matrix,
             row_lower=cat(self._rows, 5), row_upper=cat(self._rows, 6),
-            col_family=col_family, col_label=cat(self._cols, 1, object), row_family=row_family,
-            row_label=cat(self._rows, 1, object), col_slices=slices,
-        )
+            col_family=families(self._cols), row_family=families(self._rows), col_keys=col_keys, row_keys=row_keys)

@@ -127,7 +127,8 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     # A row such as contract_mw - M sign <= 0 at 0 <= 0 is tight but says nothing: skip rows
     # whose every term is zero and whose bound is zero.
     near = (slack <= 0.01 * scale) & ((magnitude > 1e-9) | (np.abs(np.where(np.isfinite(bound), bound, 0.0)) > 1e-9))
-    frame = pd.DataFrame({"family": lp.row_family[near], "index": lp.row_label[near], "slack": slack[near],
+    labels = np.asarray(lp.row_keys.labels(), dtype=object)
+    frame = pd.DataFrame({"family": lp.row_family[near], "index": labels[near], "slack": slack[near],
                           "relative_slack": slack[near] / scale[near]})
     frame["binding"] = frame.relative_slack <= BINDING_TOL
     return frame.reset_index(drop=True)

@@ -7,11 +7,10 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from ..families import definitional_names
 from ..plan.plan import Plan
 from ..status import Status
 
-# Rows of these families are definitions (output of a contract, site link), not limits.
-DEFINITIONAL = {"contract_output", "contract_site", "multi_site", "contract_min_take"}
 
 
 def usd(value: float | None) -> str:
@@ -100,7 +99,7 @@ def binding_summary(plan: Plan) -> Table | None:
     binding = plan.table("binding")
     if binding.empty:
         return None
-    tight = binding[binding.binding & ~binding.family.isin(DEFINITIONAL)]
+    tight = binding[binding.binding & ~binding.family.isin(definitional_names())]
     if tight.empty:
         return None
     summary = tight.groupby("family")["index"].apply(lambda s: ", ".join(map(str, s.head(6))) + (" ..." if len(s) > 6 else ""))

@@ -21,7 +21,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from ..formulation import LinearProgram
+from ..formulation import Keys, LinearProgram
 from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
 from ..solvers.lp_duals import GlopDuals
 
@@ -57,12 +57,9 @@ def pair_cuts(lp: LinearProgram, locations: np.ndarray) -> LinearProgram:
     cols = np.column_stack([locations[i], locations[j], np.full(n, multi[0])]).ravel()
     vals = np.tile([1.0, 1.0, -1.0], n)
     block = sp.csr_matrix((vals, (rows, cols)), shape=(n, lp.shape[1]))
-    names = [f"{lp.col_label[a]}+{lp.col_label[b]}" for a, b in zip(locations[i], locations[j])]
-    return dataclasses.replace(
-        lp, matrix=sp.vstack([lp.matrix, block]).tocsr(), row_lower=np.concatenate([lp.row_lower, np.full(n, -np.inf)]),
-        row_upper=np.concatenate([lp.row_upper, np.ones(n)]),
-        row_family=np.concatenate([lp.row_family, np.full(n, "multi_site_pair", object)]),
-        row_label=np.concatenate([lp.row_label, np.array(names, dtype=object)]))
+    labels = [",".join(lp.col_keys.key(int(c))) for c in locations]
+    keys = Keys(("location", "other_location"), (labels, labels), (i, j))
+    return lp.with_rows("multi_site_pair", keys, block, np.full(n, -np.inf), np.ones(n))
 
 
 def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[LinearProgram, SolverResult]:

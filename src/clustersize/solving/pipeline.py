@@ -7,7 +7,7 @@ import dataclasses
 import pandas as pd
 from pydantic import ValidationError
 
-from ..data.prechecks import precheck
+from .diagnosis import precheck
 from ..errors import InputError
 from ..formulation import LinearProgram, build
 from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
@@ -142,5 +142,5 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     plan.delivered_flop = float(tables["compute"].flop.sum()) * efficiency
     funded = tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
-    plan.verification = verify(plan, problem)
+    plan.verification = verify(plan, problem).to_dict()
     return plan

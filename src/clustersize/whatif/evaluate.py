@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ClustersizeError, InputError
 from ..solving.pipeline import solve
 from ..plan.plan import Plan
-from ..reports.terminal import DEFINITIONAL
+from ..families import definitional_names
 from ..schema.load import load_problem
 from .points import Point
 
@@ -44,7 +44,7 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row[f"flop:{r.source}"] = float(r.flop)
     binding = plan.table("binding")
     if len(binding):
-        tight = binding[binding.binding & ~binding.family.isin(DEFINITIONAL)]
+        tight = binding[binding.binding & ~binding.family.isin(definitional_names())]
         row["binding"] = ";".join(sorted(set(tight.family)))
     return row
 

@@ -1,0 +1,213 @@
+"""The constraint families, each declared once: what it is, its math, units, meaning and relaxation.
+
+Every layer reads these declarations: the formulation builds one block of rows per family (in
+this order), the verifier recomputes one check per family, marginal values and the infeasibility
+diagnosis take their units, meanings and relaxation prices from here, and the reports take
+which families are definitions rather than limits. The module holds data only, so the verifier
+can read it without touching any model code.
+
+Index sets (the names used in `index`): accelerator (catalog and custom chips), site, quarter,
+contract, offer (cloud), program (custom chip), component, country (capped), run (the one run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+H100_TPP = 15_832.0
+"""Total processing performance of one H100 SXM [TPP]: the unit of an H100-equivalent."""
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """How the infeasibility diagnosis may exceed the family's limit, and what it says when it must.
+
+    price_usd : cost of one user unit of excess [USD per `Family.unit`], far above any real cost,
+        so the elastic solve exceeds a limit only when nothing else can reach the target.
+    message : what an excess means, formatted with the index names, `amount` and `limit` (in the
+        family's user unit) and `over` (" (12% over)" or "").
+    """
+
+    price_usd: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of rows of the model, declared for every layer.
+
+    name : row family name, as it appears in plans and diagnoses.
+    index : names of the index sets one row is keyed by.
+    math : the rows, in the notation of docs/formulation.md.
+    unit : user unit of one row's limit (and of its slack), e.g. "MW", "accelerator".
+    scale : how many user units one internal unit of the row is (a key of
+        `explanation.units.SCALES`: "one", "units_per_server", "units_per_instance", ...).
+    meaning : what one more unit of the limit is, formatted with the index names; None when the
+        family's dual is not reported as a marginal value: definitions, the energy balance (its dual
+        is the energy price again) and max_sites (constant once the locations are fixed).
+    definitional : the rows define a quantity rather than limit the plan: they never "bind".
+    relaxation : how the diagnosis relaxes the family; None when it stays hard.
+    hangs_on : a binary column family (open, sign, use_cloud, fund) whose choice the row belongs to,
+        keyed by the row's first index: a limit on an option not chosen has no marginal value.
+    linked : the row is `capacity x choice`; the diagnosis splits it so that slack can enlarge the
+        capacity but never bypass the choice.
+    check : what the verifier recomputes for the family, in plain language.
+    build, verify : optional implementations for a family added from outside the package (a
+        plug-in or a test); the package's own families are implemented by name in
+        formulation/constraints.py and plan/checks.py.
+    """
+
+    name: str
+    index: tuple[str, ...]
+    math: str
+    unit: str
+    scale: str
+    meaning: str | None
+    check: str
+    definitional: bool = False
+    relaxation: Relaxation | None = None
+    hangs_on: str | None = None
+    linked: bool = False
+    build: Callable[..., Any] | None = None
+    verify: Callable[..., Any] | None = None
+
+    @property
+    def dual_unit(self) -> str:
+        """Unit of the family's marginal value."""
+        return f"USD per {self.unit}"
+
+    def describe(self, key: tuple[str, ...]) -> str:
+        """The meaning of one more unit of the limit at `key`."""
+        return (self.meaning or self.name).format(**dict(zip(self.index, key)))
+
+    def excess_message(self, key: tuple[str, ...], amount: float, limit: float | None) -> str:
+        """The diagnosis's sentence for exceeding the limit at `key` by `amount` [unit]."""
+        if self.relaxation is None:
+            raise ValueError(f"family {self.name} is not relaxed")
+        over = f" ({amount / limit:.0%} over)" if limit else ""
+        return self.relaxation.message.format(amount=amount, limit=limit or 0.0, over=over,
+                                              **dict(zip(self.index, key)))
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "supply_cap", ("accelerator", "quarter"),
+        "sum_s buy[a,s,t] <= S[a,t]   for catalog a with a finite supply S[a,t] [servers]",
+        "accelerator", "units_per_server", "one more {accelerator} in {quarter} (supply)",
+        "purchases of each accelerator per quarter within the buyer's supply",
+        relaxation=Relaxation(1e7, "supply of {accelerator} in {quarter}: {amount:,.0f} units more than the "
+                                   "{limit:,.0f} available{over}")),
+    Family(
+        "custom_volume", ("program", "quarter"),
+        "sum_s buy[a_p,s,t] - V[p] fund[p] <= 0   for each program p and quarter t [servers]",
+        "accelerator", "units_per_server", "one more custom-chip accelerator of volume from {program} in {quarter}",
+        "custom chips bought only from a funded program, within its volume per quarter",
+        relaxation=Relaxation(1e7, "custom-chip volume of {program} in {quarter}: {amount:,.0f} units more than "
+                                   "the program makes"),
+        hangs_on="fund", linked=True),
+    Family(
+        "component_cap", ("component", "quarter"),
+        "sum_{a,s} U[a,c] buy[a,s,t] <= K[c]   for each component c and quarter t [component units]",
+        "unit", "one", "one more unit of {component} in {quarter}",
+        "shared components (HBM stacks, CoWoS) used per quarter within their supply",
+        relaxation=Relaxation(1e6, "{component} in {quarter}: {amount:,.0f} units more than the {limit:,.0f} "
+                                   "supplied{over}")),
+    Family(
+        "site_power", ("site",),
+        "sum_{a,t} W[a] buy[a,s,t] - E[s] open[s] - new_mw[s] <= 0 [MW]",
+        "MW", "one", "one more MW of powered IT capacity at {site}",
+        "IT load at each site within its existing (if opened) plus new capacity",
+        relaxation=Relaxation(1e9, "site {site} needs {amount:,.2f} MW more powered IT capacity than it can have "
+                                   "by the run start"),
+        hangs_on="open"),
+    Family(
+        "site_build", ("site",),
+        "new_mw[s] - (M[s] - E[s]) open[s] <= 0 [MW]",
+        "MW", "one", "one more MW of buildable capacity at {site}",
+        "new capacity only at an opened site, within what can be built by the run start",
+        relaxation=Relaxation(1e9, "site {site} would need {amount:,.2f} MW beyond its maximum"),
+        hangs_on="open", linked=True),
+    Family(
+        "energy_balance", ("site",),
+        "sum_{a,t} W[a] G[s] buy[a,s,t] - sum_{k at s} energy[k] <= 0 [GWh], "
+        "G[s] = PUE[s] x draw fraction x run hours / 1000",
+        "MWh", "mwh_per_gwh", None,
+        "facility energy over the run covered by contracted energy at each site",
+        relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy"),
+        hangs_on="open"),
+    Family(
+        "firm_power", ("site",),
+        "sum_{a,t} W[a] PUE[s] buy[a,s,t] - sum_{k at s} f[k] contract_mw[k] <= 0 [MW]",
+        "MW", "one", "one more MW of firm power at {site}",
+        "peak facility load covered by firm contracted capacity at each site",
+        relaxation=Relaxation(1e9, "site {site} is short {amount:,.2f} MW of firm power"),
+        hangs_on="open"),
+    Family(
+        "contract_size", ("contract",),
+        "contract_mw[k] - Mk[k] sign[k] <= 0 [MW]",
+        "MW", "one", "one more MW under contract {contract}",
+        "contracted MW only under a signed contract, within its maximum",
+        relaxation=Relaxation(1e9, "contract {contract} would need {amount:,.2f} MW more than its maximum"),
+        hangs_on="sign", linked=True),
+    Family(
+        "contract_output", ("contract",),
+        "energy[k] - H[k] contract_mw[k] <= 0 [GWh], H = capacity factor x run hours / 1000",
+        "MWh", "mwh_per_gwh", None,
+        "energy taken within what the contracted MW deliver", definitional=True),
+    Family(
+        "contract_min_take", ("contract",),
+        "m[k] H[k] contract_mw[k] - energy[k] <= 0 [GWh]   where m[k] > 0",
+        "MWh", "mwh_per_gwh", None,
+        "energy taken at least the contract's minimum take", definitional=True),
+    Family(
+        "contract_site", ("contract",),
+        "sign[k] - open[s(k)] <= 0",
+        "contract", "one", None,
+        "contracts signed only at opened sites", definitional=True),
+    Family(
+        "cloud_capacity", ("offer",),
+        "rent[o] - Q[o] use_cloud[o] <= 0 [instances]",
+        "accelerator", "units_per_instance", "one more rented accelerator of {offer}",
+        "rentals only from a used offer, within what it rents",
+        relaxation=Relaxation(1e7, "offer {offer} would need {amount:,.0f} more accelerators than it rents"),
+        hangs_on="use_cloud", linked=True),
+    Family(
+        "max_sites", ("run",),
+        "sum_s open[s] + sum_o use_cloud[o] <= N [locations]",
+        "location", "one", None,
+        "the run spans at most max_sites locations",
+        relaxation=Relaxation(1e10, "the run would need {amount:,.0f} more location(s) than max_sites allows")),
+    Family(
+        "multi_site", ("run",),
+        "sum_s open[s] + sum_o use_cloud[o] - (N - 1) multi_site <= 1   (when multi_site exists)",
+        "location", "one", None,
+        "the multi-site efficiency applies exactly when the run spans several locations", definitional=True),
+    Family(
+        "compute_target", ("run",),
+        "sum_{a,s,t} C[a] buy[a,s,t] + sum_o C[o] rent[o] - T (1/eta - 1) multi_site >= T [EFLOP/s-day]",
+        "1e24 FLOP", "1e24flop_per_efday", "1e24 FLOP more training compute (target)",
+        "delivered compute, after the multi-site efficiency, reaches the target",
+        relaxation=Relaxation(1e11, "short {amount:.3g} x 1e24 FLOP even with every other limit relaxed")),
+    Family(
+        "export_cap", ("country",),
+        "sum_{(a,s,t): s in g, a capped in g} TPP[a] buy[a,s,t] <= cap[g] [MTPP]",
+        "H100e", "h100e_per_mtpp", f"one more H100-equivalent ({H100_TPP:,.0f} TPP) of export cap in {{country}}",
+        "TPP bought into each capped country within its export cap",
+        relaxation=Relaxation(1e3 * H100_TPP, "export cap in {country} exceeded by {amount:,.1f} "
+                                              "H100-equivalents{over}")),
+)
+
+
+def family_named(name: str, families: tuple[Family, ...] = FAMILIES) -> Family:
+    """The declaration of the family called `name`; KeyError naming the known ones otherwise."""
+    for family in families:
+        if family.name == name:
+            return family
+    raise KeyError(f"no constraint family {name!r}; known: {', '.join(f.name for f in families)}")
+
+
+def definitional_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:
+    """Names of the families that define a quantity rather than limit the plan."""
+    return frozenset(f.name for f in families if f.definitional)

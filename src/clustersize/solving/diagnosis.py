@@ -1,0 +1,204 @@
+"""Why a problem is infeasible: instant pre-checks, then an elastic solve.
+
+The pre-checks bound deliverable compute by supply alone and by power alone; each ignores
+every other constraint, so a shortfall it finds is certain, while a problem that passes them
+may still be infeasible through their interaction.
+
+In the elastic program every relaxable row (families with a `relaxation` in families.py) may
+be violated at its stated price, far above any real cost, so the solve finds the cheapest set of
+violations that makes the target reachable, and says by how much each limit is exceeded, in
+the planner's units. The compute target itself is relaxed last, at the highest price, so the
+elastic solve always has a plan. No installed backend computes an IIS (capability `iis`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, USD_PER_MUSD, ModelData
+from ..data.units import user_per_internal
+from ..families import FAMILIES, Family, family_named
+from ..formulation import Keys, LinearProgram
+from ..formulation.variables import ROW_REPEATED_BOUNDS
+from ..records import Record
+from ..schema.problem import Problem
+from ..solvers import SolveOptions, get_backend, solve_with_watchdog
+
+BINARIES = ("open", "sign", "use_cloud", "fund", "multi_site")
+BIG = 1e5   # [MW, servers, instances]: far above any real quantity in a problem
+NO_IIS = "not available: no installed backend computes an irreducible infeasible subset"
+
+
+@dataclass(frozen=True)
+class Excess:
+    """One limit the cheapest relaxation exceeds: which, where, by how much [unit], at what price."""
+
+    family: str
+    index: str
+    amount: float
+    unit: str
+    relaxation_price_usd: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnosis(Record):
+    """Pre-check findings and the cheapest relaxation that makes the problem feasible."""
+
+    findings: list[str]
+    sites_excluded: list[str]
+    violations: list[Excess] = field(default_factory=list)
+    elastic_status: str = ""
+    iis: str = NO_IIS
+    relaxation_prices: dict[str, str] = field(default_factory=dict)
+    frame_field = "violations"
+    frame_columns = ("family", "index", "amount", "unit", "relaxation_price_usd", "message")
+
+
+def _flop(ef_days: float) -> str:
+    return f"{ef_days * FLOP_PER_EFLOPS_DAY:.3g} FLOP"
+
+
+def _supply_bound(d: ModelData) -> float:
+    """Compute [EFLOP/s-day] of all supply deliverable by the run start, each (a, t) counted once."""
+    seen = np.unique(d.cell_acc * len(d.periods) + d.cell_period) if len(d.cell_acc) else np.zeros(0, dtype=int)
+    a, t = seen // len(d.periods), seen % len(d.periods)
+    program = d.acc_program[a] if len(a) else np.zeros(0, dtype=int)
+    servers = np.where(program >= 0, d.prog_volume[np.maximum(program, 0)] if d.prog_ids else 0.0,
+                       d.acc_supply[a, t]) if len(a) else np.zeros(0)
+    return float((servers * d.acc_compute[a]).sum()) + float((d.cloud_max * d.cloud_compute).sum())
+
+
+def _power_bound(d: ModelData) -> tuple[float, str]:
+    """Compute [EFLOP/s-day] the max_sites best locations can hold at the best usable density."""
+    best_density = float((d.acc_compute / d.acc_it_mw)[np.unique(d.cell_acc)].max())
+    capacity = d.site_existing_mw + d.site_new_mw_max
+    per_location = np.sort(np.concatenate([capacity * best_density, d.cloud_max * d.cloud_compute]))[::-1]
+    where = (f"the {d.max_sites} best of {len(per_location)} locations (max_sites)"
+             if len(per_location) > d.max_sites else f"all {len(per_location)} locations")
+    return float(per_location[:d.max_sites].sum()), where
+
+
+def precheck(d: ModelData) -> list[str]:
+    """Shortfalls visible without solving: supply and power bounds on deliverable compute."""
+    if len(d.cell_acc) == 0 and len(d.cloud_ids) == 0:
+        return ["no accelerator can be bought, delivered and installed by the run start, and no cloud offer "
+                "is available (see the exclusions)"]
+    findings, target = [], d.target
+    supply = _supply_bound(d)
+    if supply < target * (1 - 1e-9):
+        findings.append(f"short {_flop(target - supply)}: all supply deliverable by {d.run_start} "
+                        f"(purchases and cloud) gives {_flop(supply)}, the target is {_flop(target)}")
+    if len(d.cell_acc):
+        power, where = _power_bound(d)
+        if power < target * (1 - 1e-9):
+            findings.append(f"short {_flop(target - power)}: power that can be built by {d.run_start} at "
+                            f"{where} holds at most {_flop(power)}; the target is {_flop(target)}")
+    return findings
+
+
+def _link_rows(lp: LinearProgram, families: tuple[Family, ...]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Each linked row `x - M y <= 0` as its hard link `x - BIG y <= 0`; returns (hard matrix, rows, capacity).
+
+    The elastic capacity `x <= M` is added back by the caller under the family's name.
+    """
+    linked = [f.name for f in families if f.linked]
+    matrix = lp.matrix.tocsr()
+    is_binary = np.isin(lp.col_family, BINARIES)
+    data = matrix.data.copy()
+    rows = np.flatnonzero(np.isin(lp.row_family, linked))
+    capacity = np.zeros(rows.size)
+    for n, i in enumerate(rows):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        binary = is_binary[matrix.indices[start:end]]
+        capacity[n] = -float(data[start:end][binary].sum()) + lp.row_upper[i]
+        data[start:end] = np.where(binary, -BIG, data[start:end])
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape), rows, capacity
+
+
+def _site_links(lp: LinearProgram) -> sp.csr_matrix:
+    """`load - BIG open <= 0` per site: a site's power may be relaxed, never used unopened."""
+    power = np.flatnonzero(lp.row_family == "site_power")
+    loads = lp.matrix[power].tocsr().copy()
+    loads.data[~np.isin(lp.col_family[loads.indices], ("buy",))] = 0.0
+    opens = lp.columns_of("open")
+    link = sp.csr_matrix((np.full(power.size, -BIG), (np.arange(power.size), opens)), shape=loads.shape)
+    return (loads + link).tocsr()
+
+
+def split_links(lp: LinearProgram, families: tuple[Family, ...] = FAMILIES) -> LinearProgram:
+    """Separate each capacity from the choice it hangs on, so that slack can enlarge one but not bypass
+    the other: linked rows become hard links (family `link`) plus elastic capacities under their own
+    family; `site_power` gains the hard link `load - BIG open <= 0` (family `site_link`)."""
+    hard, rows, capacity = _link_rows(lp, families)
+    capacities = lp.matrix[rows].tocsr().copy()
+    capacities.data[np.isin(lp.col_family[capacities.indices], BINARIES)] = 0.0
+    capacities.eliminate_zeros()
+    family = lp.row_family.copy()
+    family[rows] = "link"
+    split = dataclasses.replace(lp, matrix=hard, row_family=family)
+    power = np.flatnonzero(lp.row_family == "site_power")
+    split = split.with_rows("site_link", lp.row_keys.take(power), _site_links(lp),
+                            np.full(power.size, -np.inf), np.zeros(power.size))
+    for name in dict.fromkeys(lp.row_family[rows]):
+        members = np.flatnonzero(lp.row_family[rows] == name)
+        split = split.with_rows(str(name), lp.row_keys.take(rows[members]), capacities[members],
+                                np.full(members.size, -np.inf), capacity[members])
+    return split
+
+
+def elastic_program(lp: LinearProgram, d: ModelData,
+                    families: tuple[Family, ...] = FAMILIES) -> tuple[LinearProgram, np.ndarray]:
+    """The program with a priced slack column on every relaxable row; returns it and the slack rows."""
+    lp = split_links(lp, families)
+    relaxable = {f.name: f for f in families if f.relaxation is not None}
+    rows = np.flatnonzero(np.isin(lp.row_family, list(relaxable)))
+    # A >= row (the target) gains from its slack; a <= limit gives.
+    sign = np.where(np.isinf(lp.row_upper[rows]), 1.0, -1.0)
+    keys = [lp.row_keys.key(int(i)) for i in rows]
+    price = np.array([relaxable[str(f)].relaxation.price_usd  # type: ignore[union-attr]
+                      * user_per_internal(relaxable[str(f)], k, d) for f, k in zip(lp.row_family[rows], keys)])
+    slack = sp.csr_matrix((sign, (rows, np.arange(rows.size))), shape=(lp.shape[0], rows.size))
+    # Column bounds that repeat a capacity row are lifted, so the priced row alone carries the limit.
+    lifted = dataclasses.replace(lp, upper=np.where(np.isin(lp.col_family, ROW_REPEATED_BOUNDS), np.inf, lp.upper))
+    slack_keys = Keys(("row",), ([",".join(k) for k in keys],), (np.arange(rows.size),))
+    elastic = lifted.with_columns("slack", slack_keys, slack, np.zeros(rows.size), np.full(rows.size, np.inf),
+                                  price / USD_PER_MUSD)
+    return elastic, rows
+
+
+def _excess(elastic: LinearProgram, row: int, amount_internal: float, d: ModelData) -> Excess:
+    family = family_named(str(elastic.row_family[row]))
+    key = elastic.row_keys.key(row)
+    per = user_per_internal(family, key, d)
+    amount = amount_internal * per
+    bound = elastic.row_lower[row] if family.name == "compute_target" else elastic.row_upper[row]
+    limit = bound * per if np.isfinite(bound) and bound > 0 else None
+    price = family.relaxation.price_usd if family.relaxation else 0.0
+    return Excess(family.name, ",".join(key), amount, family.unit, price * amount,
+                  family.excess_message(key, amount, limit))
+
+
+def diagnose(problem: Problem, d: ModelData, lp: LinearProgram, solver: str = "scip",
+             time_limit: float = 60.0) -> Diagnosis:
+    """Pre-check findings and the cheapest relaxation that makes the problem feasible."""
+    findings = precheck(d)
+    excluded = [f"site {e.option} cannot be powered in time ({e.reason})" for e in d.exclusions if e.kind == "site"]
+    prohibited = [e for e in d.exclusions if e.kind == "purchase" and e.rule]
+    if len(d.cell_acc) == 0 and prohibited:
+        rules = sorted({str(e.rule) for e in prohibited})
+        findings.insert(0, f"no accelerator can be bought at any site: {len(prohibited)} combinations prohibited by "
+                           f"{', '.join(rules)}")
+    elastic, rows = elastic_program(lp, d)
+    result = solve_with_watchdog(get_backend(solver), elastic, SolveOptions(time_limit_s=time_limit, gap=1e-6))
+    excesses = []
+    if result.status.has_plan and result.x is not None:
+        slack = result.x[elastic.columns_of("slack")]
+        excesses = [_excess(elastic, int(rows[k]), float(slack[k]), d) for k in np.flatnonzero(slack > 1e-6)]
+    excesses.sort(key=lambda v: -v.relaxation_price_usd)
+    prices = {f.name: f"${f.relaxation.price_usd:,.0f} per {f.unit}" for f in FAMILIES if f.relaxation}
+    return Diagnosis(findings, excluded, excesses, result.status.value, NO_IIS, prices)
