@@ -211,3 +211,18 @@ def family_named(name: str, families: tuple[Family, ...] = FAMILIES) -> Family:
 def definitional_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:
     """Names of the families that define a quantity rather than limit the plan."""
     return frozenset(f.name for f in families if f.definitional)
+
+
+def markdown_table(families: tuple[Family, ...] = FAMILIES) -> str:
+    """The families as the table docs/formulation.md shows (`python -m clustersize.families`)."""
+    lines = ["| family | index | rows | unit of a row | marginal value | relaxed in a diagnosis at |",
+             "|---|---|---|---|---|---|"]
+    for f in families:
+        value = "definition" if f.definitional else (f.dual_unit if f.meaning else "not reported")
+        relaxed = f"${f.relaxation.price_usd:,.0f} per {f.unit}" if f.relaxation else "hard"
+        lines.append(f"| `{f.name}` | {', '.join(f.index)} | `{f.math}` | {f.unit} | {value} | {relaxed} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

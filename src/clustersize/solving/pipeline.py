@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from .diagnosis import precheck
 from ..errors import InputError
+from ..families import FAMILIES, Family
 from ..formulation import LinearProgram, build
 from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
 from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
@@ -31,7 +32,8 @@ MIN_ROUNDING_SECONDS = 2.0
 
 def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
           gap: float | None = None, threads: int | None = None, seed: int | None = None,
-          integer_units: bool | None = None, check: bool = True, warm_start: Plan | None = None) -> Plan:
+          integer_units: bool | None = None, check: bool = True, warm_start: Plan | None = None,
+          families: tuple[Family, ...] = FAMILIES) -> Plan:
     """Solve `problem` and verify the plan.
 
     Parameters
@@ -44,6 +46,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         returning a plan without a verified solution.
     warm_start : a previous plan; its solution is passed to the solver as a start when the
         model has the same structure (only coefficients changed), and ignored otherwise.
+    families : the constraint families to build and verify (default: the package's own, see
+        families.py); a plug-in or a test adds its own declared with `build` and `verify`.
     """
     updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
                                  "seed": seed, "integer_units": integer_units}.items() if v is not None}
@@ -64,7 +68,7 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
                            seed=settings.seed, grace_s=PIPELINE_GRACE)
     data = build_model_data(problem)
-    lp = build(data)
+    lp = build(data, families)
     structure = lp.structure_key()
     if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
         options = dataclasses.replace(options, hint=warm_start.solution)
@@ -79,7 +83,7 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     if result.status.has_plan and not settings.integer_units:
         left = max(options.time_limit_s - result.seconds, MIN_ROUNDING_SECONDS)
         result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
-    plan = make_plan(problem, data, lp, result, options)
+    plan = make_plan(problem, data, lp, result, options, families)
     plan.structure = structure
     if check:
         plan.raise_for_status()
@@ -101,7 +105,7 @@ def _large(backend, lp: LinearProgram, options: SolveOptions, max_sites: int) ->
 
 
 def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: SolverResult,
-              options: SolveOptions) -> Plan:
+              options: SolveOptions, families: tuple[Family, ...] = FAMILIES) -> Plan:
     """Assemble the plan from the solver's result, then verify it independently."""
     plan = Plan(
         status=result.status, problem_name=problem.name, input_hash=input_hash(problem), solver=result.solver,
@@ -142,5 +146,5 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     plan.delivered_flop = float(tables["compute"].flop.sum()) * efficiency
     funded = tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
-    plan.verification = verify(plan, problem).to_dict()
+    plan.verification = verify(plan, problem, families).to_dict()
     return plan
