@@ -25,16 +25,28 @@ def greedy_plan(problem):
                                                      float(lp.cost @ x), None, x), SolveOptions())
 
 
-@pytest.mark.parametrize("problem", [clustersize.load_problem(p) for p in PROBLEMS] +
-                         [clustersize.load_problem(generate_problem("5x8x6x12", s)) for s in range(6)],
-                         ids=lambda p: p.name)
-def test_greedy_plans_verify_and_cost_at_least_the_optimum(problem):
+# The greedy's one-pass rules dead-end on some problems the optimizer solves (seeds 0 and 5), and
+# seed 3 is infeasible for both: each case states which, so no case passes without an assertion.
+GREEDY_CASES = [(clustersize.load_problem(p), True) for p in PROBLEMS] + [
+    (clustersize.load_problem(generate_problem("5x8x6x12", s)), s not in (0, 3, 5)) for s in range(6)]
+
+
+@pytest.mark.parametrize("problem,greedy_finds_plan", GREEDY_CASES, ids=[p.name for p, _ in GREEDY_CASES])
+def test_greedy_plans_verify_and_cost_at_least_the_optimum(problem, greedy_finds_plan):
     greedy = greedy_plan(problem)
     best = clustersize.solve(problem, check=False)
+    assert (greedy is not None) == greedy_finds_plan
     if greedy is None:
+        assert best.status in (Status.OPTIMAL, Status.INFEASIBLE)
         return
     assert greedy.verified, greedy.verification["violations"][:3]
     assert best.has_plan and greedy.objective_usd >= best.objective_usd * (1 - 2 * best.requested_gap)
+
+
+def test_an_infeasible_problem_has_no_greedy_plan():
+    infeasible = GREEDY_CASES[len(PROBLEMS) + 3][0]
+    assert clustersize.solve(infeasible, check=False).status is Status.INFEASIBLE
+    assert greedy_plan(infeasible) is None
 
 
 def test_greedy_takes_cheapest_per_flop_first():

@@ -5,30 +5,53 @@
 ...                                    overrides={"accelerators.h100-sxm.price_usd": 25000})
 >>> plan = clustersize.solve(problem)            # doctest: +SKIP
 >>> plan.tables["purchases"]                     # doctest: +SKIP
+
+The public names are imported on first use, so `import clustersize` (and `clustersize --help`)
+does not pay for pandas, SciPy and the solvers until they are needed.
 """
 
-from .errors import (
-    ClustersizeError, InfeasibleError, InputError, NoSolutionError, VerificationError,
-)
-from .plan import Plan, write_plan
-from .plan import verify as _verify_tables
-from .plan.verify import Verification
-from .schema.load import load_problem
-from .schema.problem import Problem
-from .solving.pipeline import solve
-from .explanation import explain
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import ClustersizeError, InfeasibleError, InputError, NoSolutionError, VerificationError
 from .status import Status
-from .whatif import sweep
+
+if TYPE_CHECKING:
+    from .explanation import explain
+    from .plan import Plan, write_plan
+    from .plan.verify import Verification
+    from .schema.load import load_problem
+    from .schema.problem import Problem
+    from .solving.pipeline import solve
+    from .whatif import sweep
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Plan": ".plan", "write_plan": ".plan", "Verification": ".plan.verify", "load_problem": ".schema.load",
+    "Problem": ".schema.problem", "solve": ".solving.pipeline", "explain": ".explanation", "sweep": ".whatif",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'clustersize' has no attribute {name!r}")
 
 
 def verify(plan: Plan, problem: Problem) -> Verification:
     """Independently check `plan` against `problem`: a Verification (ok, checks, violations, cost_usd, ...)."""
-    return _verify_tables(plan, problem)
+    from .plan.verify import verify as verify_plan
+
+    return verify_plan(plan, problem)
 
 
 __all__ = [
-    "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status", "explain",
-    "VerificationError", "load_problem", "solve", "sweep", "verify", "write_plan", "__version__",
+    "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status",
+    "Verification", "VerificationError", "explain", "load_problem", "solve", "sweep", "verify", "write_plan",
+    "__version__",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import numpy as np
 
@@ -48,17 +49,8 @@ def _round(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: int = 0, *,
-                     cloud_offers: int | None = None, custom_programs: int | None = None) -> dict:
-    """A valid problem dict for `size` and `seed`; equal arguments give equal problems."""
-    n_chips, n_sites, n_quarters, n_contracts = parse_size(size)
-    rng = np.random.default_rng(seed)
-    catalog = load_catalog()
-    for_sale = [(cid, e) for cid, e in sorted(catalog.entries["accelerators"].items())
-                if e.get("for_sale", True) and e.get("price_usd") is not None]
-    run_start = quarter_start(PLANNING_START, n_quarters - 1)
-    run_days = RUN_DAYS
-
+def _accelerators(rng: np.random.Generator, n_chips: int, n_quarters: int,
+                  for_sale: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     accelerators = {}
     for i in range(n_chips):
         base_id, base = for_sale[int(rng.integers(len(for_sale)))]
@@ -69,13 +61,19 @@ def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: in
         chip["lead_time_quarters"] = int(rng.integers(0, min(3, n_quarters)))
         chip["price_decline_per_quarter"] = _round(rng.uniform(0.0, 0.03), 3)
         accelerators[f"chip-{i:02d}"] = chip
-    uses_hbm = rng.random() < 0.5
-    components = {}
-    if uses_hbm:
-        for chip in accelerators.values():
-            chip["components"] = {"hbm_stacks": float(rng.integers(4, 9))}
-        components["hbm_stacks"] = float(sum(c["supply_per_quarter"] for c in accelerators.values()) * 4)
+    return accelerators
 
+
+def _components(rng: np.random.Generator, accelerators: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """HBM stacks shared by every chip, in half of the instances [stacks per quarter]."""
+    if rng.random() >= 0.5:
+        return {}
+    for chip in accelerators.values():
+        chip["components"] = {"hbm_stacks": float(rng.integers(4, 9))}
+    return {"hbm_stacks": float(sum(c["supply_per_quarter"] for c in accelerators.values()) * 4)}
+
+
+def _sites(rng: np.random.Generator, n_sites: int, n_quarters: int) -> dict[str, dict[str, Any]]:
     sites = {}
     for j in range(n_sites):
         max_mw = _round(float(np.clip(rng.lognormal(np.log(30), 1.0), 2, 500)))
@@ -87,42 +85,54 @@ def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: in
             "build_lead_quarters": int(rng.integers(0, n_quarters + 1)),
             "grid_price_usd_per_mwh": _round(rng.uniform(40, 120)), "grid_carbon_g_per_kwh": _round(rng.uniform(20, 710)),
         }
-    site_ids = list(sites)
+    return sites
 
-    contracts = {}
+
+def _contract_terms(rng: np.random.Generator, kind: str, site_mw: float) -> dict[str, Any]:
+    """Terms of one contract of `kind` at a site whose facility peak is `site_mw` [MW]."""
+    if kind == "grid":
+        return {"firm_fraction": 1.0}
+    if kind in ("solar_ppa", "wind_ppa"):
+        return dict(price_usd_per_mwh=_round(rng.uniform(45, 75)), capacity_factor=0.245 if kind == "solar_ppa" else 0.345,
+                    firm_fraction=0.0, min_take_fraction=1.0, carbon_g_per_kwh=0.0,
+                    fixed_cost_usd=_round(rng.uniform(0, 5e6)), max_mw=_round(site_mw * rng.uniform(1, 3)))
+    if kind == "nuclear_ppa":
+        return dict(price_usd_per_mwh=_round(rng.uniform(60, 115)), capacity_factor=0.925, firm_fraction=1.0,
+                    min_take_fraction=1.0, carbon_g_per_kwh=0.0)
+    return dict(price_usd_per_mwh=_round(rng.uniform(40, 90)), firm_fraction=1.0, carbon_g_per_kwh=400.0,
+                fixed_cost_usd_per_mw=2.4e6)
+
+
+def _contracts(rng: np.random.Generator, n_contracts: int, n_quarters: int,
+               sites: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One grid contract per site first, then PPAs and on-site gas at random sites."""
+    site_ids, contracts = list(sites), {}
     for k in range(n_contracts):
-        sid = site_ids[k] if k < n_sites else site_ids[int(rng.integers(n_sites))]
+        sid = site_ids[k] if k < len(site_ids) else site_ids[int(rng.integers(len(site_ids)))]
         site_mw = sites[sid]["max_mw"] * sites[sid]["pue"]
-        kind = "grid" if k < n_sites else ["solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas"][int(rng.integers(4))]
+        kind = "grid" if k < len(site_ids) else ["solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas"][int(rng.integers(4))]
         spec = {"name": f"{kind} {k}", "kind": kind, "site": sid, "max_mw": _round(site_mw * rng.uniform(0.3, 1.0))}
-        if kind == "grid":
-            spec["firm_fraction"] = 1.0
-        elif kind in ("solar_ppa", "wind_ppa"):
-            spec.update(price_usd_per_mwh=_round(rng.uniform(45, 75)), capacity_factor=0.245 if kind == "solar_ppa" else 0.345,
-                        firm_fraction=0.0, min_take_fraction=1.0, carbon_g_per_kwh=0.0,
-                        fixed_cost_usd=_round(rng.uniform(0, 5e6)), max_mw=_round(site_mw * rng.uniform(1, 3)))
-        elif kind == "nuclear_ppa":
-            spec.update(price_usd_per_mwh=_round(rng.uniform(60, 115)), capacity_factor=0.925, firm_fraction=1.0,
-                        min_take_fraction=1.0, carbon_g_per_kwh=0.0)
-        else:
-            spec.update(price_usd_per_mwh=_round(rng.uniform(40, 90)), firm_fraction=1.0, carbon_g_per_kwh=400.0,
-                        fixed_cost_usd_per_mw=2.4e6)
+        spec.update(_contract_terms(rng, kind, site_mw))
         if rng.random() < 0.2:
             spec["first_available"] = quarter_start(PLANNING_START, int(rng.integers(0, n_quarters + 1)))
         contracts[f"contract-{k:03d}"] = spec
+    return contracts
 
-    cloud = {}
-    cloud_ids = ["h100-sxm", "b200", "tpu-v6e", "mi300x", "a100"]
-    for o in range(cloud_offers if cloud_offers is not None else int(rng.integers(0, 3))):
-        acc = cloud_ids[o % len(cloud_ids)]
-        cloud[f"cloud-{o:02d}"] = {"provider": f"Provider {o}", "accelerator": acc, "country": "US",
-                                   "price_usd_per_hour": _round(rng.uniform(1.2, 7.0)),
+
+def _cloud(rng: np.random.Generator, n_offers: int) -> dict[str, dict[str, Any]]:
+    cloud, accelerators = {}, ["h100-sxm", "b200", "tpu-v6e", "mi300x", "a100"]
+    for o in range(n_offers):
+        cloud[f"cloud-{o:02d}"] = {"provider": f"Provider {o}", "accelerator": accelerators[o % len(accelerators)],
+                                   "country": "US", "price_usd_per_hour": _round(rng.uniform(1.2, 7.0)),
                                    "max_units": float(rng.integers(1, 20)) * 800.0, "units_per_instance": 8}
+    return cloud
 
+
+def _programs(rng: np.random.Generator, n_programs: int, n_quarters: int,
+              catalog_programs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     programs = {}
-    for p in range(custom_programs if custom_programs is not None else int(rng.integers(0, 2))):
-        base_id = sorted(catalog.entries["custom_programs"])[p % len(catalog.entries["custom_programs"])]
-        base_chip = catalog.entries["custom_programs"][base_id]["chip"]
+    for p in range(n_programs):
+        base_chip = catalog_programs[sorted(catalog_programs)[p % len(catalog_programs)]]["chip"]
         chip = {k: base_chip[k] for k in CHIP_FIELDS if base_chip.get(k) is not None}
         chip.update(price_usd=_round(rng.uniform(4000, 12000)), price_type="input",
                     lead_time_quarters=int(rng.integers(0, 2)))
@@ -130,21 +140,42 @@ def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: in
                                     "months_to_volume": float(rng.integers(0, 3 * n_quarters)),
                                     "success_probability": _round(rng.uniform(0.4, 0.9), 2),
                                     "volume_per_quarter": float(rng.integers(5, 40)) * 1000.0, "chip": chip}
+    return programs
 
+
+def _run_and_rules(rng: np.random.Generator, n_quarters: int) -> dict[str, Any]:
+    """The run, costs, export rules and solver settings (drawn in this order)."""
+    run_start = quarter_start(PLANNING_START, n_quarters - 1)
     max_sites = int(rng.integers(1, 5))
+    run = {"deadline": run_start + dt.timedelta(days=RUN_DAYS), "length_days": RUN_DAYS, "mfu": 0.375,
+           "average_draw_fraction": 0.75, "max_sites": max_sites,
+           **({"multi_site_efficiency": _round(rng.uniform(0.85, 1.0), 3)} if max_sites > 1 else {})}
+    costs = {"basis": "full", "hardware_life_years": 5.0, "server_overhead": 1.64, "interconnect_share": 0.19,
+             "carbon_price_usd_per_t": float(rng.choice([0.0, 0.0, 50.0]))}
+    export = {"ruleset": RULESETS[int(rng.integers(len(RULESETS)))],
+              "headquarters": HEADQUARTERS[int(rng.integers(len(HEADQUARTERS)))], "licence_lead_quarters": 1}
+    return {"run": run, "costs": costs, "export": export, "solver": {"time_limit_s": 60.0, "gap": 1e-4}}
+
+
+def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: int = 0, *,
+                     cloud_offers: int | None = None, custom_programs: int | None = None) -> dict[str, Any]:
+    """A valid problem dict for `size` and `seed`; equal arguments give equal problems."""
+    n_chips, n_sites, n_quarters, n_contracts = parse_size(size)
+    rng = np.random.default_rng(seed)
+    catalog = load_catalog()
+    for_sale = [(cid, e) for cid, e in sorted(catalog.entries["accelerators"].items())
+                if e.get("for_sale", True) and e.get("price_usd") is not None]
+    accelerators = _accelerators(rng, n_chips, n_quarters, for_sale)
+    components = _components(rng, accelerators)
+    sites = _sites(rng, n_sites, n_quarters)
+    contracts = _contracts(rng, n_contracts, n_quarters, sites)
+    cloud = _cloud(rng, cloud_offers if cloud_offers is not None else int(rng.integers(0, 3)))
+    programs = _programs(rng, custom_programs if custom_programs is not None else int(rng.integers(0, 2)),
+                         n_quarters, catalog.entries["custom_programs"])
     problem = {
         "name": f"generated-{n_chips}x{n_sites}x{n_quarters}x{n_contracts}-seed{seed}",
         "description": "generated by clustersize.baselines.generate (seeded); every value is synthetic",
-        "planning_start": PLANNING_START,
-        "target": {"flop": 1.0},
-        "run": {"deadline": run_start + dt.timedelta(days=run_days), "length_days": run_days, "mfu": 0.375,
-                "average_draw_fraction": 0.75, "max_sites": max_sites,
-                **({"multi_site_efficiency": _round(rng.uniform(0.85, 1.0), 3)} if max_sites > 1 else {})},
-        "costs": {"basis": "full", "hardware_life_years": 5.0, "server_overhead": 1.64, "interconnect_share": 0.19,
-                  "carbon_price_usd_per_t": float(rng.choice([0.0, 0.0, 50.0]))},
-        "export": {"ruleset": RULESETS[int(rng.integers(len(RULESETS)))],
-                   "headquarters": HEADQUARTERS[int(rng.integers(len(HEADQUARTERS)))], "licence_lead_quarters": 1},
-        "solver": {"time_limit_s": 60.0, "gap": 1e-4},
+        "planning_start": PLANNING_START, "target": {"flop": 1.0}, **_run_and_rules(rng, n_quarters),
         "accelerators": accelerators, "components": components, "sites": sites, "contracts": contracts,
         "cloud": cloud, "custom_programs": programs,
     }
