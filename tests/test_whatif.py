@@ -206,6 +206,7 @@ def dask_cluster():
                 proc.kill()
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_rows_as_local(dask_cluster):
     """The 50-point H100-price sweep of gpt5.yaml, on two Dask workers and on local processes."""
     vary = {"accelerators.h100-sxm.price_usd": "10000:40000:50"}
