@@ -33,13 +33,12 @@ RUN_DAYS = 90.0
 def parse_size(size: str | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """'15x30x12x50' -> (15, 30, 12, 50); ValueError naming the form otherwise."""
     if isinstance(size, tuple):
-        parts = size
+        chips, sites, quarters, contracts = size
     else:
         match = re.fullmatch(r"\s*(\d+)x(\d+)x(\d+)x(\d+)\s*", str(size))
         if not match:
             raise ValueError(f"size {size!r} is not CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50")
-        parts = tuple(int(p) for p in match.groups())
-    chips, sites, quarters, contracts = parts
+        chips, sites, quarters, contracts = (int(p) for p in match.groups())
     if min(chips, sites, quarters) < 1 or contracts < 0 or quarters > 40:
         raise ValueError("need chips, sites >= 1, 1 <= quarters <= 40, contracts >= 0")
     return chips, sites, quarters, contracts
@@ -183,7 +182,7 @@ def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: in
     return problem
 
 
-def _reachable_flop(problem: dict) -> float:
+def _reachable_flop(problem: dict[str, Any]) -> float:
     """min(supply-limited, power-limited) compute over the max_sites largest sites, ignoring
     export rules and lead times [FLOP]."""
     seconds = problem["run"]["length_days"] * 86400.0
@@ -196,4 +195,4 @@ def _reachable_flop(problem: dict) -> float:
     best_per_mw = max(f / (c["it_power_kw"] / 1000.0) for f, c in zip(flop_per_unit, chips))
     largest = sorted((s["max_mw"] for s in problem["sites"].values()), reverse=True)[:problem["run"]["max_sites"]]
     power = sum(largest) * best_per_mw
-    return max(min(supply, power), 1e20)
+    return float(max(min(supply, power), 1e20))

@@ -37,7 +37,7 @@ def _site_order(d: ModelData) -> list[int]:
             return math.inf
         energy = min(d.con_price[k] for k in firm) * d.energy_gwh_per_it_mw[s]
         build_share = d.site_new_mw_max[s] / capacity
-        return d.site_fixed[s] / capacity + d.site_build[s] * build_share + energy
+        return float(d.site_fixed[s] / capacity + d.site_build[s] * build_share + energy)
     order = sorted(range(len(d.site_ids)), key=cost_per_mw)
     return [s for s in order if math.isfinite(cost_per_mw(s))]
 
@@ -47,7 +47,7 @@ def _powered_mw(d: ModelData, s: int) -> float:
     contracts = np.flatnonzero(d.con_site == s)
     firm = sum(d.con_max_mw[k] * d.con_firm[k] for k in contracts) / d.site_pue[s]
     energy = sum(d.con_max_mw[k] * d.con_energy_per_mw[k] for k in contracts) / d.energy_gwh_per_it_mw[s]
-    return min(d.site_existing_mw[s] + d.site_new_mw_max[s], firm, energy)
+    return float(min(d.site_existing_mw[s] + d.site_new_mw_max[s], firm, energy))
 
 
 @dataclass

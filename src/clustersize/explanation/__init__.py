@@ -58,7 +58,9 @@ def binding_summary(plan: Plan) -> list[dict[str, Any]]:
     if frame.empty:
         return []
     frame = frame[~frame.family.isin(definitional_names())]
-    return frame.assign(state=np.where(frame.binding, "binding", "near")).to_dict(orient="records")
+    records: list[dict[str, Any]] = frame.assign(state=np.where(frame.binding, "binding", "near")).to_dict(
+        orient="records")
+    return records
 
 
 @dataclass(frozen=True)

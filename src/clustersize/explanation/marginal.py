@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from ..data.units import user_per_internal
 from ..families import FAMILIES
 from ..solving.rounding import COUNT_FAMILIES
 from ..schema.problem import Problem
-from ..solvers import SolveOptions, Status, solve_with_watchdog
+from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
 from ..solvers.lp_duals import GlopDuals
 
 DUAL_TOL = 1e-9
@@ -36,7 +37,7 @@ def fixed_discrete_lp(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
     return dataclasses.replace(lp, lower=lower, upper=upper, integer=np.zeros_like(lp.integer))
 
 
-def lp_solve(lp: LinearProgram, x: np.ndarray, time_limit: float = 30.0):
+def lp_solve(lp: LinearProgram, x: np.ndarray, time_limit: float = 30.0) -> SolverResult:
     """Solve the fixed-discrete LP; returns the SolverResult (duals included)."""
     return solve_with_watchdog(GlopDuals(), fixed_discrete_lp(lp, x), SolveOptions(time_limit_s=time_limit))
 
@@ -57,7 +58,7 @@ def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.
     its dual is an artefact of degeneracy, and its value is a break-even question instead.
     """
     result = lp_solve(lp, x)
-    if result.status is not Status.OPTIMAL or result.duals is None:
+    if result.status is not Status.OPTIMAL or result.duals is None or result.objective is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     reported = {f.name: f for f in FAMILIES if f.meaning is not None}
     chosen = {f.hangs_on: _chosen(lp, x, f.hangs_on) for f in reported.values() if f.hangs_on}
@@ -76,7 +77,7 @@ def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.
     return frame.sort_values("value_usd", key=abs, ascending=False).reset_index(drop=True)
 
 
-def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> dict | None:
+def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> dict[str, Any] | None:
     """Cost change of one more day of run length (start fixed, deadline a day later), same discrete choices.
 
     A finite difference of the fixed-discrete LP: run length changes coefficients, not a bound.
@@ -93,7 +94,7 @@ def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np
     if base.status is not Status.OPTIMAL or longer_lp.structure_key() != lp.structure_key():
         return None
     extended = lp_solve(longer_lp, x)
-    if extended.status is not Status.OPTIMAL:
+    if extended.status is not Status.OPTIMAL or base.objective is None or extended.objective is None:
         return None
     return {"meaning": "one more day of run length (same start, same discrete choices)",
             "value_usd": (base.objective - extended.objective) * USD_PER_MUSD, "unit": "USD per day"}

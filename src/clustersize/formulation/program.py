@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,7 +54,7 @@ class Term(NamedTuple):
     """One term of a row block: coef[i] x column[i] enters the block's row at[i]."""
 
     columns: np.ndarray
-    at: np.ndarray
+    at: np.ndarray | int
     coef: np.ndarray | float
 
 
@@ -264,8 +264,14 @@ class ProgramBuilder:
 
     def build(self) -> LinearProgram:
         """Assemble the arrays; duplicate (row, column) entries are summed."""
-        def cat(parts: list, i: int, dtype: type = float) -> np.ndarray:
+        def cat(parts: Sequence[tuple[Any, ...]], i: int, dtype: type = float) -> np.ndarray:
             return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=dtype)
+
+        def families(parts: Sequence[tuple[Any, ...]]) -> np.ndarray:
+            if not parts:
+                return np.zeros(0, dtype=FAMILY_DTYPE)
+            return np.concatenate([_family_array(p[0], len(p[1])) for p in parts])
+
         matrix = sp.coo_matrix((cat(self._rows, 4), (cat(self._rows, 2, np.int64), cat(self._rows, 3, np.int64))),
                                shape=(self._n_rows, self._n_cols)).tocsr()
         matrix.sum_duplicates()
@@ -275,8 +281,6 @@ class ProgramBuilder:
             col_keys = col_keys.appended(family, keys)
         for family, keys, *_ in self._rows:
             row_keys = row_keys.appended(family, keys)
-        families = lambda parts: (np.concatenate([_family_array(p[0], len(p[1])) for p in parts])  # noqa: E731
-                                  if parts else np.zeros(0, dtype=FAMILY_DTYPE))
         return LinearProgram(
             cost=cat(self._cols, 4), lower=cat(self._cols, 2), upper=cat(self._cols, 3),
             integer=cat(self._cols, 5, bool).astype(bool), matrix=matrix,

@@ -181,7 +181,7 @@ def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:
                f"ordered before {chip.available_from}")
     if decision.action == "cap":
         country = site.country
-        ledger.caps[country] = max(0.0, decision.cap_tpp - problem.export.cap_used_tpp.get(country, 0.0))
+        ledger.caps[country] = max(0.0, (decision.cap_tpp or 0.0) - problem.export.cap_used_tpp.get(country, 0.0))
         ledger.cap_used[country] += units * total_processing_performance(chip)
     return t
 
