@@ -29,6 +29,11 @@ def expected(path: Path) -> str:
     return first[len("# expect: "):]
 
 
+# A refusal happens before any real work: seconds, against minutes or hours for the work refused,
+# with room for a loaded machine (speed itself is measured in BENCHMARKS.md, not here).
+REFUSED_S = 10.0
+
+
 def test_corpus_is_large_enough():
     assert len(CORPUS) >= 50
 
@@ -41,7 +46,7 @@ def test_bad_input(path, monkeypatch, capsys):
     assert expected(path) in flat, flat
     assert str(path) in flat or path.name in flat, "the message names the file"
     assert "Traceback" not in output
-    assert elapsed < 1.0
+    assert elapsed < REFUSED_S
 
 
 def test_hundred_megabyte_file_is_refused_quickly(tmp_path, monkeypatch, capsys):
@@ -50,7 +55,7 @@ def test_hundred_megabyte_file_is_refused_quickly(tmp_path, monkeypatch, capsys)
         handle.write(b"name: big\n")
         handle.truncate(100 * 1024 * 1024)
     code, output, elapsed = run_cli(monkeypatch, capsys, "solve", str(big))
-    assert code == 2 and "over the" in output and elapsed < 1.0
+    assert code == 2 and "over the" in output and elapsed < REFUSED_S
 
 
 def test_billion_point_sweep_grid_is_refused_quickly(monkeypatch, capsys):
@@ -58,5 +63,5 @@ def test_billion_point_sweep_grid_is_refused_quickly(monkeypatch, capsys):
     code, output, elapsed = run_cli(monkeypatch, capsys, "whatif", base,
                                     "--vary", "accelerators.h100-sxm.price_usd=1:2:1000",
                                     "--vary", "run.mfu=0.1:0.9:1000", "--vary", "run.length_days=50:100:1000")
-    assert code == 2 and "1,000,000,000 points" in " ".join(output.split()) and elapsed < 1.0
+    assert code == 2 and "1,000,000,000 points" in " ".join(output.split()) and elapsed < REFUSED_S
     assert "Traceback" not in output
