@@ -115,15 +115,23 @@ CBC_INFEASIBLE = ("Infeasible - objective value 90.00000000\n      0 R0         
 CBC_TIME_NO_PLAN = ("Stopped on time (no integer solution - continuous used) - objective value -353908.81499148\n"
                     "      0 R0                301418            -0.056178174\n      0 C0       0.5     0\n")
 CBC_TIME_PLAN = "Stopped on time - objective value 12.5\n      0 C0                     3                       0\n"
+CBC_GAP_PLAN = ("Optimal (within gap tolerance) - objective value 2841.48585833\n"
+                "      0 C0                     3                       0\n")
 CBC_LOG_DONE = "Cbc0001I Search completed - best objective 2, took 0 iterations and 0 nodes (0.00 seconds)\n"
+# Captured: 15x30x12x50 seed 2 with -ratio 0.05 (objective 2841.48585833 in the solution file).
+CBC_LOG_GAP_EXIT = ("Cbc0011I Exiting as integer gap of 114.29877 less than 1e-10 or 5%\n" + CBC_LOG_DONE +
+                    "Result - Optimal solution found (within gap tolerance)\n\n"
+                    "Objective value:                2841.48585833\nLower bound:                    2727.187\n"
+                    "Gap:                            0.04\n")
 CBC_LOG_LIMIT = "Objective value:                12.50000000\nLower bound:                    10.000\n"
 
 
 @pytest.mark.parametrize("text, log, status, has_x, bound", [
     (CBC_OPTIMAL, CBC_LOG_DONE, Status.OPTIMAL, True, 2.0),
-    (CBC_OPTIMAL, "", Status.OPTIMAL, True, None),             # no bound in the log: its own proof
+    (CBC_OPTIMAL, "Continuous objective value is 2 - 0.00 seconds\n", Status.OPTIMAL, True, 2.0),  # LP integral
     (CBC_OPTIMAL, "Cbc0011I Exiting as integer gap of 0.0001 less than 1e-10 or 0.01%\n" + CBC_LOG_DONE,
      Status.OPTIMAL, True, 2.0 - 0.0001),                      # gap 5e-5 <= 1e-4
+    (CBC_GAP_PLAN, CBC_LOG_GAP_EXIT, Status.FEASIBLE, True, 2727.187),  # CBC's "optimal" at 5 %: 4 % > 1e-4
     (CBC_INFEASIBLE, "", Status.INFEASIBLE, False, None),
     (CBC_TIME_NO_PLAN, "", Status.NO_SOLUTION, False, None),   # pulp would return these LP values as a "plan"
     (CBC_TIME_PLAN, CBC_LOG_LIMIT, Status.FEASIBLE, True, 10.0),  # pulp would call this "Optimal"
