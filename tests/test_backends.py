@@ -7,20 +7,28 @@ import time
 
 import numpy as np
 import pytest
+from conftest import base_problem
 
 import clustersize
 from clustersize import Status
 from clustersize.baselines.generate import generate_problem
 from clustersize.data.modeldata import build_model_data
 from clustersize.formulation import build
-from clustersize.solvers import (Backend, Capabilities, SolveOptions, available_backends, backends, get_backend,
-                                 honoured, solve_with_watchdog, unsupported_options)
+from clustersize.solvers import (
+    Backend,
+    Capabilities,
+    SolveOptions,
+    available_backends,
+    backends,
+    get_backend,
+    honoured,
+    solve_with_watchdog,
+    unsupported_options,
+)
 from clustersize.solvers.base import limit_messages
 from clustersize.solvers.cbc import CbcBackend
 from clustersize.solvers.lp_duals import GlopDuals
 from clustersize.solvers.ortools_backend import OrtoolsBackend
-
-from conftest import base_problem
 
 # Typed assignments: mypy checks that each class conforms to the protocol.
 _CONFORMING: tuple[Backend, ...] = (OrtoolsBackend("scip", "SCIP", Capabilities()), CbcBackend(), GlopDuals())

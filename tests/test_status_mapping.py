@@ -5,48 +5,51 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import base_problem
 
 import clustersize
 from clustersize import Status
 from clustersize.solvers import SolveOptions, SolverResult, solve_with_watchdog
 from clustersize.solvers.cbc import cbc_bound, cbc_status, parse_solution
 from clustersize.solvers.mapping import map_status, relative_gap, within_gap
-from clustersize.solvers.ortools_backend import RAW_KIND, highs_dual_bound, ortools_status
-
-from conftest import base_problem
+from clustersize.solvers.ortools_backend import (
+    RAW_KIND,
+    highs_dual_bound,
+    ortools_status,
+)
 
 GAP = 1e-4
 # (case, keyword facts for map_status, expected status). Objective 100, so a bound of 99.995
 # is a gap of 5e-5 (within 1e-4) and 99.9 a gap of 1e-3 (beyond it).
 TABLE = [
-    ("proved, bound within gap", dict(has_solution=True, proved_optimal=True, objective=100.0, bound=99.995),
+    ("proved, bound within gap", {"has_solution": True, "proved_optimal": True, "objective": 100.0, "bound": 99.995},
      Status.OPTIMAL),
-    ("proved, bound beyond gap: the bound wins", dict(has_solution=True, proved_optimal=True, objective=100.0,
-                                                      bound=99.9), Status.FEASIBLE),
-    ("not proved, bound within gap (limit hit just after)", dict(has_solution=True, proved_optimal=False,
-                                                                 objective=100.0, bound=99.995, hit_limit=True),
+    ("proved, bound beyond gap: the bound wins", {"has_solution": True, "proved_optimal": True, "objective": 100.0,
+                                                      "bound": 99.9}, Status.FEASIBLE),
+    ("not proved, bound within gap (limit hit just after)", {"has_solution": True, "proved_optimal": False,
+                                                                 "objective": 100.0, "bound": 99.995, "hit_limit": True},
      Status.OPTIMAL),
-    ("limit, bound beyond gap", dict(has_solution=True, proved_optimal=False, objective=100.0, bound=99.9,
-                                     hit_limit=True), Status.FEASIBLE),
-    ("proved, bound unknown: the solver's proof at our gap", dict(has_solution=True, proved_optimal=True,
-                                                                  objective=100.0, bound=None), Status.OPTIMAL),
-    ("limit, bound unknown", dict(has_solution=True, proved_optimal=False, objective=100.0, bound=None,
-                                  hit_limit=True), Status.FEASIBLE),
-    ("claims optimal yet hit a limit, bound unknown", dict(has_solution=True, proved_optimal=True, objective=100.0,
-                                                           bound=None, hit_limit=True), Status.FEASIBLE),
-    ("bound above objective by round-off", dict(has_solution=True, proved_optimal=False, objective=100.0,
-                                                bound=100.0000001), Status.OPTIMAL),
-    ("limit without plan", dict(has_solution=False, proved_optimal=False, objective=None, bound=None,
-                                hit_limit=True), Status.NO_SOLUTION),
-    ("plan flag but no objective", dict(has_solution=True, proved_optimal=True, objective=None, bound=None),
+    ("limit, bound beyond gap", {"has_solution": True, "proved_optimal": False, "objective": 100.0, "bound": 99.9,
+                                     "hit_limit": True}, Status.FEASIBLE),
+    ("proved, bound unknown: the solver's proof at our gap", {"has_solution": True, "proved_optimal": True,
+                                                                  "objective": 100.0, "bound": None}, Status.OPTIMAL),
+    ("limit, bound unknown", {"has_solution": True, "proved_optimal": False, "objective": 100.0, "bound": None,
+                                  "hit_limit": True}, Status.FEASIBLE),
+    ("claims optimal yet hit a limit, bound unknown", {"has_solution": True, "proved_optimal": True, "objective": 100.0,
+                                                           "bound": None, "hit_limit": True}, Status.FEASIBLE),
+    ("bound above objective by round-off", {"has_solution": True, "proved_optimal": False, "objective": 100.0,
+                                                "bound": 100.0000001}, Status.OPTIMAL),
+    ("limit without plan", {"has_solution": False, "proved_optimal": False, "objective": None, "bound": None,
+                                "hit_limit": True}, Status.NO_SOLUTION),
+    ("plan flag but no objective", {"has_solution": True, "proved_optimal": True, "objective": None, "bound": None},
      Status.NO_SOLUTION),
-    ("proved infeasible", dict(has_solution=False, proved_optimal=False, objective=None, bound=None,
-                               proved_infeasible=True), Status.INFEASIBLE),
-    ("proved unbounded", dict(has_solution=False, proved_optimal=False, objective=None, bound=None,
-                              proved_unbounded=True), Status.UNBOUNDED),
-    ("solver error, even with a point", dict(has_solution=True, proved_optimal=True, objective=100.0, bound=100.0,
-                                             failed=True), Status.ERROR),
-    ("zero-cost plan, zero bound", dict(has_solution=True, proved_optimal=False, objective=0.0, bound=0.0),
+    ("proved infeasible", {"has_solution": False, "proved_optimal": False, "objective": None, "bound": None,
+                               "proved_infeasible": True}, Status.INFEASIBLE),
+    ("proved unbounded", {"has_solution": False, "proved_optimal": False, "objective": None, "bound": None,
+                              "proved_unbounded": True}, Status.UNBOUNDED),
+    ("solver error, even with a point", {"has_solution": True, "proved_optimal": True, "objective": 100.0, "bound": 100.0,
+                                             "failed": True}, Status.ERROR),
+    ("zero-cost plan, zero bound", {"has_solution": True, "proved_optimal": False, "objective": 0.0, "bound": 0.0},
      Status.OPTIMAL),
 ]
 
@@ -226,9 +229,9 @@ def test_limit_without_plan_is_never_a_plan(monkeypatch):
 
 
 def test_gap_is_always_set_explicitly():
-    from clustersize.solvers import backends
-
     from pathlib import Path
+
+    from clustersize.solvers import backends
 
     options = SolveOptions(gap=3e-3, seed=7, threads=2)
     for name in ("scip", "highs", "cpsat"):

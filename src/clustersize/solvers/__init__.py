@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .base import Backend, Capabilities, SolveOptions, SolverResult, Status, honoured, unsupported_options
+from .base import (
+    Backend,
+    Capabilities,
+    SolveOptions,
+    SolverResult,
+    Status,
+    honoured,
+    unsupported_options,
+)
 from .cbc import CbcBackend
 from .mapping import map_status, relative_gap, within_gap
 from .ortools_backend import OrtoolsBackend

@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..status import Status as Status  # re-exported: backends import it from here
+from ..status import Status
 
 if TYPE_CHECKING:
     from ..formulation import LinearProgram
+
+# Status is re-exported: backends import it from here.
+__all__ = ["Backend", "Capabilities", "SolveOptions", "SolverResult", "Status", "honoured", "limit_messages",
+           "unsupported_options"]
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,8 @@ def limit_messages(backend: Backend, status: Status, bound: float | None) -> lis
     """Plain-language notes on what a stop at a limit cost, read from the backend's behaviour flags."""
     caps, label = backend.capabilities, backend.name
     if status is Status.NO_SOLUTION and not caps.incumbent_at_limit:
-        return [f"{label} does not return its best plan when stopped at a limit; a longer --time-limit "
-                "or --solver scip may give one"]
+        return [(f"{label} does not return its best plan when stopped at a limit; a longer --time-limit "
+                 "or --solver scip may give one")]
     if status is Status.FEASIBLE and bound is None and not caps.bound_at_limit:
         return [f"{label} proves no lower bound when stopped at a limit; the gap is unknown"]
     return []

@@ -22,7 +22,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..formulation import LinearProgram
-from ..solvers import Backend, SolveOptions, SolverResult, Status, map_status, solve_with_watchdog
+from ..solvers import (
+    Backend,
+    SolveOptions,
+    SolverResult,
+    Status,
+    map_status,
+    solve_with_watchdog,
+)
 from ..solvers.lp_duals import GlopDuals
 
 LARGE_COLUMNS = 50_000

@@ -22,7 +22,15 @@ import dataclasses
 import numpy as np
 
 from ..formulation import LinearProgram
-from ..solvers import Backend, SolveOptions, SolverResult, Status, map_status, solve_with_watchdog, within_gap
+from ..solvers import (
+    Backend,
+    SolveOptions,
+    SolverResult,
+    Status,
+    map_status,
+    solve_with_watchdog,
+    within_gap,
+)
 
 COUNT_FAMILIES = ("buy", "rent")
 EPS = 1e-6
