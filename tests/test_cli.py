@@ -9,6 +9,7 @@ import sys
 import pytest
 import yaml
 
+from clustersize.solvers import Capabilities
 from conftest import ROOT, base_problem
 
 
@@ -88,6 +89,7 @@ def test_limit_without_plan_exits_4(monkeypatch):
 
     class NoPlan:
         name = "stub"
+        capabilities = Capabilities()
 
         def available(self):
             return True

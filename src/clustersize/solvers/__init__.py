@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from .base import Capabilities, SolveOptions, SolverResult, Status
+from .base import (
+    Backend,
+    Capabilities,
+    SolveOptions,
+    SolverResult,
+    Status,
+    honoured,
+    unsupported_options,
+)
 from .cbc import CbcBackend
+from .mapping import map_status, relative_gap, within_gap
 from .ortools_backend import OrtoolsBackend
 from .watchdog import solve_with_watchdog
 
 
-def backends() -> dict:
+def backends() -> dict[str, Backend]:
     """All known backends by name (installed or not)."""
     return {
+        # model_builder's SCIP runs one thread; it takes hints (they cost time, so only when asked).
         "scip": OrtoolsBackend("scip", "SCIP", Capabilities()),
-        # model_builder + HiGHS drops its incumbent at a time limit (measured); HiGHS may overrun.
-        "highs": OrtoolsBackend("highs", "HIGHS", Capabilities(incumbent_at_limit=False, threads=True,
-                                                               honours_time_limit=False)),
+        # model_builder + HiGHS drops its incumbent (and bound) at a time limit (measured), and
+        # HiGHS 1.12 in OR-Tools 9.15 crashes when given a start, so none is ever passed.
+        "highs": OrtoolsBackend("highs", "HIGHS", Capabilities(threads=True, warm_start=False,
+                                                               incumbent_at_limit=False, bound_at_limit=False)),
         # CP-SAT puts continuous columns on a grid: its bound is not a proof for this model.
-        "cpsat": OrtoolsBackend("cpsat", "SAT", Capabilities(threads=True, exact_continuous=False)),
+        "cpsat": OrtoolsBackend("cpsat", "SAT", Capabilities(threads=True, exact_continuous=False,
+                                                             bound_at_limit=False)),
         "cbc": CbcBackend(),
     }
 
@@ -26,7 +38,7 @@ def available_backends() -> list[str]:
     return [name for name, backend in backends().items() if backend.available()]
 
 
-def get_backend(name: str):
+def get_backend(name: str) -> Backend:
     """The backend called `name`; ValueError naming the choices otherwise."""
     known = backends()
     if name not in known:
@@ -34,5 +46,6 @@ def get_backend(name: str):
     return known[name]
 
 
-__all__ = ["Capabilities", "SolveOptions", "SolverResult", "Status", "available_backends", "backends",
-           "get_backend", "solve_with_watchdog"]
+__all__ = ["Backend", "Capabilities", "SolveOptions", "SolverResult", "Status", "available_backends", "backends",
+           "get_backend", "honoured", "map_status", "relative_gap", "solve_with_watchdog", "unsupported_options",
+           "within_gap"]

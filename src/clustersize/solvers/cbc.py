@@ -10,24 +10,27 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..formulation import LinearProgram
 from .base import Capabilities, SolveOptions, SolverResult, Status
+from .mapping import map_status
 from .mps import write_mps
 
-# First words of CBC's solution file -> ours (with/without a plan decided by the file's values).
-STATUS_MAP = {
-    "Optimal": Status.OPTIMAL,
-    "Infeasible": Status.INFEASIBLE,
-    "Integer infeasible": Status.INFEASIBLE,
-    "Unbounded": Status.UNBOUNDED,
-    "Stopped on time": Status.FEASIBLE,
-    "Stopped on iterations": Status.FEASIBLE,
-    "Stopped on difficulties": Status.FEASIBLE,
-    "Stopped on ctrl-c": Status.FEASIBLE,
+# First words of CBC's solution file -> what they tell us; our Status comes from `map_status`.
+# A "Stopped ..." line with "no integer solution" carries LP values, not a plan.
+CBC_KIND = {
+    "Optimal": "optimal",
+    "Infeasible": "infeasible",
+    "Integer infeasible": "infeasible",
+    "Unbounded": "unbounded",
+    "Stopped on time": "limit",
+    "Stopped on iterations": "limit",
+    "Stopped on difficulties": "limit",
+    "Stopped on ctrl-c": "limit",
 }
 
 
@@ -40,26 +43,51 @@ def cbc_path() -> str | None:
     return path if path and Path(path).exists() else None
 
 
-def parse_solution(text: str, n_cols: int) -> tuple[Status, float | None, np.ndarray | None, str]:
-    """Read CBC's -solution file: status line, then 'index name value reduced-cost' lines."""
+def parse_solution(text: str, n_cols: int) -> tuple[str, float | None, np.ndarray | None, str]:
+    """Read CBC's -solution file: status line, then 'index name value reduced-cost' lines.
+
+    Returns (kind, objective, x, raw): kind is a CBC_KIND value, "error" for an unknown line;
+    objective [cost unit] and x only when the file holds a plan.
+    """
     lines = text.splitlines()
     head = lines[0].strip() if lines else ""
     raw = head.split(" - ")[0].strip()
-    status = next((s for key, s in STATUS_MAP.items() if raw.startswith(key)), Status.ERROR)
-    objective = None
+    kind = next((k for key, k in CBC_KIND.items() if raw.startswith(key)), "error")
+    if kind not in ("optimal", "limit") or "no integer solution" in head.lower():
+        return kind, None, None, raw
     match = re.search(r"objective value\s+(\S+)", head)
-    if match:
-        objective = float(match.group(1))
-    if not status.has_plan:
-        return status, None, None, raw
-    if "no integer solution" in head.lower() or "infeasible" in head.lower():
-        return Status.NO_SOLUTION, None, None, raw
+    objective = float(match.group(1)) if match else None
     x = np.zeros(n_cols)
     for line in lines[1:]:
         parts = line.replace("**", " ").split()
         if len(parts) >= 3 and parts[1].startswith("C") and parts[1][1:].isdigit():
             x[int(parts[1][1:])] = float(parts[2])
-    return status, objective, x, raw
+    return kind, objective, x, raw
+
+
+def cbc_bound(log: str, kind: str, objective: float | None) -> float | None:
+    """CBC's proven lower bound [cost unit] from its log, else None (unknown).
+
+    Measured with CBC 2.10: a stop at a limit or within the gap prints 'Lower bound:' (with the
+    gap exit also 'Exiting as integer gap of G', absolute); a plain "Optimal" (search completed,
+    or the LP optimum was already integral) prints neither, and then the objective is proven.
+    """
+    match = re.search(r"Lower bound:\s+(\S+)", log)
+    if match:
+        value = float(match.group(1))
+        return value if np.isfinite(value) else None
+    exited = re.search(r"Exiting as integer gap of\s+([-+0-9.eE]+)", log)
+    if kind == "optimal" and objective is not None and exited:
+        return objective - abs(float(exited.group(1)))
+    return objective if kind == "optimal" else None
+
+
+def cbc_status(kind: str, *, objective: float | None, x: np.ndarray | None, bound: float | None,
+               gap: float) -> Status:
+    """Our status for a parsed CBC outcome, through `map_status`."""
+    return map_status(has_solution=x is not None, proved_optimal=kind == "optimal", objective=objective,
+                      bound=bound, gap=gap, hit_limit=kind == "limit", proved_infeasible=kind == "infeasible",
+                      proved_unbounded=kind == "unbounded", failed=kind == "error")
 
 
 def write_mip_start(x: np.ndarray, path: Path) -> None:
@@ -73,8 +101,7 @@ class CbcBackend:
     """CBC 2.10 via the binary PuLP ships."""
 
     name = "cbc"
-    capabilities = Capabilities(bound_at_limit=True, incumbent_at_limit=True, threads=True,
-                                honours_time_limit=False)
+    capabilities = Capabilities(threads=True)
 
     def available(self) -> bool:
         """True when PuLP and its CBC binary are installed."""
@@ -90,9 +117,9 @@ class CbcBackend:
         """Write the arrays as full-precision MPS (see solvers/mps.py)."""
         write_mps(lp, path)
 
-    def command(self, mps: Path, sol: Path, options: SolveOptions, start: list[str] = ()) -> list[str]:
+    def command(self, mps: Path, sol: Path, options: SolveOptions, start: Sequence[str] = ()) -> list[str]:
         """CBC's command line: limit, gap (always explicit), threads, seed, solution file."""
-        return [cbc_path(), str(mps), *start, "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
+        return [cbc_path() or "cbc", str(mps), *start, "-sec", f"{options.time_limit_s:g}", "-ratio", f"{options.gap!r}",
                 "-threads", str(options.threads), "-randomCbcSeed", str(options.seed + 1),
                 "-timeMode", "elapsed", "-branch", "-printingOptions", "all", "-solution", str(sol)]
 
@@ -102,8 +129,8 @@ class CbcBackend:
         with tempfile.TemporaryDirectory(prefix="clustersize-cbc-") as tmp:
             mps, sol = Path(tmp) / "model.mps", Path(tmp) / "model.sol"
             self.write_mps(lp, mps)
-            start = []
-            if options.hint is not None:
+            start: list[str] = []
+            if options.hint is not None and self.capabilities.warm_start:
                 write_mip_start(options.hint, Path(tmp) / "start.mst")
                 start = ["-mips", str(Path(tmp) / "start.mst")]
             command = self.command(mps, sol, options, start)
@@ -116,14 +143,9 @@ class CbcBackend:
             if not sol.exists():
                 return SolverResult(Status.ERROR, self.name, self.version(), "no solution file",
                                     seconds=time.perf_counter() - started, message=run.stdout[-500:])
-            status, objective, x, raw = parse_solution(sol.read_text(), lp.shape[1])
-        bound = None
-        match = re.search(r"Lower bound:\s+(\S+)", run.stdout)
-        if match:
-            bound = float(match.group(1))
-        elif status is Status.OPTIMAL:
-            bound = objective
+            kind, objective, x, raw = parse_solution(sol.read_text(), lp.shape[1])
+        bound = cbc_bound(run.stdout, kind, objective) if x is not None else None
+        status = cbc_status(kind, objective=objective, x=x, bound=bound, gap=options.gap)
         version = re.search(r"Version:\s+(\S+)", run.stdout)
         return SolverResult(status, self.name, f"{self.version()} {version.group(1) if version else ''}".strip(),
-                            raw, objective, bound if status.has_plan else None, x,
-                            time.perf_counter() - started)
+                            raw, objective, bound, x, time.perf_counter() - started)

@@ -2,31 +2,90 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from ..formulation import LinearProgram
 from .base import Capabilities, SolveOptions, SolverResult, Status
+from .mapping import map_status
 
-# model_builder's SolveStatus name -> ours. FEASIBLE from model_builder means "stopped with a
-# plan before proving the gap"; NOT_SOLVED and UNKNOWN_STATUS carry no plan (HiGHS through
-# model_builder drops its incumbent at a time limit and reports UNKNOWN_STATUS).
-STATUS_MAP = {
-    "OPTIMAL": Status.OPTIMAL,
-    "FEASIBLE": Status.FEASIBLE,
-    "INFEASIBLE": Status.INFEASIBLE,
-    "UNBOUNDED": Status.UNBOUNDED,
-    "ABNORMAL": Status.ERROR,
-    "NOT_SOLVED": Status.NO_SOLUTION,
-    "UNKNOWN_STATUS": Status.NO_SOLUTION,
-    "CANCELLED_BY_USER": Status.NO_SOLUTION,
-    "MODEL_IS_VALID": Status.ERROR,
-    "MODEL_INVALID": Status.ERROR,
-    "INVALID_SOLVER_PARAMETERS": Status.ERROR,
-    "SOLVER_TYPE_UNAVAILABLE": Status.ERROR,
-    "INCOMPATIBLE_OPTIONS": Status.ERROR,
+# model_builder's SolveStatus name -> what it tells us. "feasible" means "stopped with a plan before
+# proving the gap"; "limit" carries no plan (HiGHS through model_builder drops its incumbent at a
+# time limit and reports UNKNOWN_STATUS). Our Status then comes from `map_status`.
+RAW_KIND = {
+    "OPTIMAL": "optimal",
+    "FEASIBLE": "feasible",
+    "INFEASIBLE": "infeasible",
+    "UNBOUNDED": "unbounded",
+    "NOT_SOLVED": "limit",
+    "UNKNOWN_STATUS": "limit",
+    "CANCELLED_BY_USER": "limit",
+    "ABNORMAL": "error",
+    "MODEL_IS_VALID": "error",
+    "MODEL_INVALID": "error",
+    "INVALID_SOLVER_PARAMETERS": "error",
+    "SOLVER_TYPE_UNAVAILABLE": "error",
+    "INCOMPATIBLE_OPTIONS": "error",
 }
+GRID_INFEASIBLE = "CP-SAT found no plan on its grid of continuous values; this does not prove infeasibility"
+GRID_COMPLETED = "continuous columns re-solved exactly by GLOP; CP-SAT's bound is not a proof here"
+
+
+def ortools_status(raw: str, *, objective: float | None, bound: float | None, gap: float,
+                   exact_continuous: bool = True) -> Status:
+    """Our status for a model_builder outcome `raw` (a SolveStatus name), through `map_status`.
+
+    With exact_continuous False (CP-SAT on a model with continuous columns) neither its "optimal"
+    nor its "infeasible" is a proof.
+    """
+    kind = RAW_KIND.get(raw, "error")
+    return map_status(has_solution=kind in ("optimal", "feasible"),
+                      proved_optimal=kind == "optimal" and exact_continuous,
+                      objective=objective, bound=bound, gap=gap, hit_limit=kind in ("feasible", "limit"),
+                      proved_infeasible=kind == "infeasible" and exact_continuous,
+                      proved_unbounded=kind == "unbounded", failed=kind == "error")
+
+
+def highs_dual_bound(log: str) -> float | None:
+    """The 'Dual bound' of HiGHS's MIP solving report [cost unit], or None when absent or infinite.
+
+    model_builder reports HiGHS's bound as equal to its objective when it stops within the gap
+    (measured: 4855.644 reported, 4855.429 in the log); the log is the source that is right.
+    """
+    match = re.search(r"^\s*Dual bound\s+(\S+)", log, re.MULTILINE)
+    if match is None:
+        return None
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+@contextlib.contextmanager
+def _stdout_to_file() -> Iterator[list[str]]:
+    """Send file descriptor 1 (where HiGHS logs, even from C++) to a temporary file for the block;
+    the captured text is appended to the yielded list when the block ends."""
+    captured: list[str] = []
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", errors="replace"))
 
 
 class OrtoolsBackend:
@@ -50,7 +109,8 @@ class OrtoolsBackend:
         return f"ortools {ortools.__version__}"
 
     def parameters(self, options: SolveOptions) -> str:
-        """Solver-specific parameter text; each solver validates it and rejects unknown keys."""
+        """Solver-specific parameter text; each solver validates it and rejects unknown keys.
+        SCIP gets no thread count: model_builder's SCIP runs one thread (capabilities.threads)."""
         if self.solver_id == "SCIP":
             return f"limits/gap = {options.gap!r}\nrandomization/randomseedshift = {options.seed}"
         if self.solver_id == "HIGHS":
@@ -63,36 +123,51 @@ class OrtoolsBackend:
 
         started = time.perf_counter()
         model = _load(lp, lp.integer)
-        if options.hint is not None:
+        if options.hint is not None and self.capabilities.warm_start:
             for j, value in enumerate(options.hint):
                 model.helper.add_hint(j, float(value))
         solver = mb.Solver(self.solver_id)
         solver.set_time_limit_in_seconds(options.time_limit_s)
         solver.set_solver_specific_parameters(self.parameters(options))
-        raw = solver.solve(model)
-        status = STATUS_MAP.get(raw.name, Status.ERROR)
-        x = objective = bound = None
-        message = solver.status_string or ""
-        if status is Status.INFEASIBLE and not self.capabilities.exact_continuous and not lp.integer.all():
-            # On its grid of continuous values a feasible model can look infeasible (found by
-            # benchmarks/agreement.py: 7 of 200 instances): that is no proof.
-            status = Status.NO_SOLUTION
-            message = "CP-SAT found no plan on its grid of continuous values; this does not prove infeasibility"
-        if status.has_plan:
-            x = np.asarray(solver.values(model.get_variables()), dtype=float)
-            objective = float(solver.objective_value)
-            bound = float(solver.best_objective_bound) if np.isfinite(solver.best_objective_bound) else None
-            if not lp.integer.any() and status is Status.OPTIMAL:
-                bound = objective
-            if not self.capabilities.exact_continuous and not lp.integer.all():
-                x, objective = _complete_continuous(lp, x, options)
-                status, bound = (Status.FEASIBLE, None) if x is not None else (Status.ERROR, None)
-                message = "continuous columns re-solved exactly by GLOP; CP-SAT's bound is not a proof here"
-        return SolverResult(status, self.name, self.version(), raw.name, objective, bound, x,
+        log: list[str] = []
+        if self.solver_id == "HIGHS":
+            solver.enable_output(True)
+            with _stdout_to_file() as log:
+                raw = solver.solve(model).name
+        else:
+            raw = solver.solve(model).name
+        x, objective, bound, message = self._read(lp, solver, model, raw, "".join(log), options)
+        exact = self.capabilities.exact_continuous or bool(lp.integer.all())
+        status = ortools_status(raw, objective=objective, bound=bound, gap=options.gap, exact_continuous=exact)
+        if x is None and RAW_KIND.get(raw) in ("optimal", "feasible"):
+            status, message = Status.ERROR, "CP-SAT's plan could not be completed by GLOP"
+        elif status is Status.NO_SOLUTION and RAW_KIND.get(raw) == "infeasible":
+            message = GRID_INFEASIBLE
+        return SolverResult(status, self.name, self.version(), raw, objective, bound, x,
                             time.perf_counter() - started, message)
 
+    def _read(self, lp: LinearProgram, solver: Any, model: Any, raw: str, log: str,
+              options: SolveOptions) -> tuple[np.ndarray | None, float | None, float | None, str]:
+        """(x, objective, bound, message) from a finished solve; bound None when no source is right."""
+        message = solver.status_string or ""
+        if RAW_KIND.get(raw) not in ("optimal", "feasible"):
+            return None, None, None, message
+        x: np.ndarray | None = np.asarray(solver.values(model.get_variables()), dtype=float)
+        objective: float | None = float(solver.objective_value)
+        reported = float(solver.best_objective_bound)
+        bound = reported if np.isfinite(reported) else None
+        if not lp.integer.any() and raw == "OPTIMAL":
+            bound = objective                       # an LP optimum is its own bound (strong duality)
+        elif self.solver_id == "HIGHS":
+            bound = highs_dual_bound(log)
+        if not self.capabilities.exact_continuous and not lp.integer.all():
+            assert x is not None
+            x, objective = _complete_continuous(lp, x, options)
+            bound, message = None, GRID_COMPLETED
+        return x, objective, bound, message
 
-def _load(lp: LinearProgram, integer: np.ndarray):
+
+def _load(lp: LinearProgram, integer: np.ndarray) -> Any:
     from ortools.linear_solver.python import model_builder as mb
 
     model = mb.Model()
@@ -102,7 +177,8 @@ def _load(lp: LinearProgram, integer: np.ndarray):
     return model
 
 
-def _complete_continuous(lp: LinearProgram, x: np.ndarray, options: SolveOptions):
+def _complete_continuous(lp: LinearProgram, x: np.ndarray,
+                         options: SolveOptions) -> tuple[np.ndarray | None, float | None]:
     """Fix the integer columns at x and solve the remaining LP with GLOP; (x, objective) or (None, None)."""
     from ortools.linear_solver.python import model_builder as mb
 

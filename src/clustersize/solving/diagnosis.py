@@ -8,7 +8,8 @@ In the elastic program every relaxable row (families with a `relaxation` in fami
 be violated at its stated price, far above any real cost, so the solve finds the cheapest set of
 violations that makes the target reachable, and says by how much each limit is exceeded, in
 the planner's units. The compute target itself is relaxed last, at the highest price, so the
-elastic solve always has a plan. No installed backend computes an IIS (capability `iis`).
+elastic solve always has a plan. None of the installed backends computes an irreducible infeasible
+subset (IIS), so the diagnosis says so rather than offering one.
 """
 
 from __future__ import annotations

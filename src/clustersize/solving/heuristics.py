@@ -22,7 +22,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..formulation import Keys, LinearProgram
-from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+from ..solvers import (
+    Backend,
+    SolveOptions,
+    SolverResult,
+    Status,
+    map_status,
+    solve_with_watchdog,
+)
 from ..solvers.lp_duals import GlopDuals
 
 LARGE_COLUMNS = 50_000
@@ -80,7 +87,7 @@ def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[L
     return current, relaxation
 
 
-def relax_and_fix(backend, lp: LinearProgram, options: SolveOptions,
+def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
                   max_sites: int) -> tuple[SolverResult, LinearProgram]:
     """A plan from the cut-strengthened LP relaxation (bound = its objective), and the cut program."""
     started = time.perf_counter()
@@ -105,8 +112,10 @@ def relax_and_fix(backend, lp: LinearProgram, options: SolveOptions,
     if result is None or not result.status.has_plan:
         return SolverResult(Status.NO_SOLUTION, backend.name, "", "relax-and-fix found no plan",
                             seconds=time.perf_counter() - started), lp
-    gap_ok = (result.objective - relaxation.objective) / max(abs(result.objective), 1e-9) <= options.gap + 1e-9
-    return dataclasses.replace(result, status=Status.OPTIMAL if gap_ok else Status.FEASIBLE,
+    # The restricted solve's own "optimal" proves nothing for the full problem: the LP bound decides.
+    status = map_status(has_solution=True, proved_optimal=False, objective=result.objective,
+                        bound=relaxation.objective, gap=options.gap)
+    return dataclasses.replace(result, status=status,
                                bound=relaxation.objective, seconds=time.perf_counter() - started,
                                message="relax-and-fix (LP relaxation, locations fixed)"), lp
 
@@ -119,6 +128,8 @@ def best_of(first: SolverResult, second: SolverResult, gap: float) -> SolverResu
     best = min(plans, key=lambda r: r.objective)
     bounds = [r.bound for r in (first, second) if r.bound is not None]
     bound = max(bounds) if bounds else None
-    within = bound is not None and (best.objective - bound) / max(abs(best.objective), 1e-9) <= gap + 1e-9
-    return dataclasses.replace(best, status=Status.OPTIMAL if within else Status.FEASIBLE, bound=bound,
+    # Both programs have the same optimum (only valid cuts differ), so either one's proof holds.
+    status = map_status(has_solution=True, proved_optimal=best.status is Status.OPTIMAL, objective=best.objective,
+                        bound=bound, gap=gap)
+    return dataclasses.replace(best, status=status, bound=bound,
                                seconds=first.seconds + second.seconds)

@@ -20,7 +20,9 @@ from .rounding import whole_unit_plan
 from ..schema.load import input_hash
 from ..schema.errors import input_error_from_validation
 from ..schema.problem import Problem, SolverOptions
-from ..solvers import SolveOptions, SolverResult, Status, get_backend, solve_with_watchdog
+from ..solvers import (Backend, SolveOptions, SolverResult, Status, get_backend, honoured, solve_with_watchdog,
+                       unsupported_options)
+from ..solvers.base import limit_messages
 
 
 CONTINUOUS_SHARE = 0.85
@@ -72,6 +74,10 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     structure = lp.structure_key()
     if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
         options = dataclasses.replace(options, hint=warm_start.solution)
+    # Options the backend cannot honour are reported in the plan, never dropped silently; a start
+    # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
+    notes = unsupported_options(backend, options)
+    options = honoured(backend, options)
     # The time limit is a budget for the whole solve: the continuous solve gets most of it and
     # rounding to whole servers (and any polish) the rest.
     first = options if settings.integer_units else dataclasses.replace(
@@ -84,20 +90,23 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         left = max(options.time_limit_s - result.seconds, MIN_ROUNDING_SECONDS)
         result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
     plan = make_plan(problem, data, lp, result, options, families)
+    plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
     if check:
         plan.raise_for_status()
     return plan
 
 
-def _large(backend, lp: LinearProgram, options: SolveOptions, max_sites: int) -> SolverResult:
+def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites: int) -> SolverResult:
     """Relax-and-fix for a plan within seconds, then the full MILP, started from it, in the time left."""
     quick_budget = max(options.time_limit_s * QUICK_SHARE, min(options.time_limit_s * 0.8, QUICK_SECONDS))
     quick, strengthened = relax_and_fix(backend, lp, dataclasses.replace(options, time_limit_s=quick_budget), max_sites)
     if quick.status is Status.INFEASIBLE or quick.status is Status.OPTIMAL:
         return quick
     left = options.time_limit_s - quick.seconds
-    hint = quick.x if quick.status.has_plan and options.hint is None else options.hint
+    hint = options.hint
+    if hint is None and quick.status.has_plan and backend.capabilities.warm_start:
+        hint = quick.x
     # Same columns, plus valid cuts: the full MILP's plan and bound hold for the original program.
     full = solve_with_watchdog(backend, strengthened,
                                dataclasses.replace(options, time_limit_s=max(left, 1.0), hint=hint))

@@ -22,7 +22,15 @@ import dataclasses
 import numpy as np
 
 from ..formulation import LinearProgram
-from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
+from ..solvers import (
+    Backend,
+    SolveOptions,
+    SolverResult,
+    Status,
+    map_status,
+    solve_with_watchdog,
+    within_gap,
+)
 
 COUNT_FAMILIES = ("buy", "rent")
 EPS = 1e-6
@@ -61,11 +69,7 @@ def rounding_program(lp: LinearProgram, x: np.ndarray, widen: bool) -> LinearPro
     return dataclasses.replace(with_integer_counts(lp), lower=lower, upper=upper)
 
 
-def _within_gap(objective: float, bound: float | None, gap: float) -> bool:
-    return bound is not None and (objective - bound) / max(abs(objective), 1e-9) <= gap + 1e-9
-
-
-def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
+def whole_unit_plan(backend: Backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
     """Round, then polish if needed; status OPTIMAL only when within the gap of a proven bound."""
     bound = relaxed.bound
     spent = 0.0            # of this step's budget, options.time_limit_s
@@ -80,18 +84,21 @@ def whole_unit_plan(backend, lp: LinearProgram, relaxed: SolverResult, options: 
         if not result.status.has_plan:
             result = dataclasses.replace(result, objective=None, x=None)
     best = result if result.status.has_plan else None
+    # Proofs that hold for the whole-unit problem: an optimum that is already whole, or the exact solve's.
+    proved = best is relaxed and relaxed.status is Status.OPTIMAL
     left = options.time_limit_s - spent
-    if (best is None or not _within_gap(best.objective, bound, options.gap)) and left >= MIN_POLISH_SECONDS:
+    if (best is None or not (proved or within_gap(best.objective, bound, options.gap))) and left >= MIN_POLISH_SECONDS:
         exact = solve_with_watchdog(backend, with_integer_counts(lp), dataclasses.replace(options, time_limit_s=left))
         spent += exact.seconds
         if exact.bound is not None and (bound is None or exact.bound > bound):
             bound = exact.bound
         if exact.status.has_plan and (best is None or exact.objective < best.objective):
-            best = exact
+            best, proved = exact, exact.status is Status.OPTIMAL
     if best is None:
         return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None,
                                    seconds=relaxed.seconds + spent,
                                    message="no whole-server plan found within the time limit")
-    status = Status.OPTIMAL if _within_gap(best.objective, bound, options.gap) else Status.FEASIBLE
+    status = map_status(has_solution=True, proved_optimal=proved, objective=best.objective, bound=bound,
+                        gap=options.gap)
     note = "exact whole-unit solve" if best is not result else "rounded to whole servers"
     return dataclasses.replace(best, status=status, bound=bound, seconds=relaxed.seconds + spent, message=note)
