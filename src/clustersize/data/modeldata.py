@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.problem import Accelerator, Problem
@@ -125,10 +126,10 @@ def run_start_of(problem: Problem) -> dt.date:
     start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
     if start + dt.timedelta(days=run.length_days) > run.deadline:
         raise InputError(f"a {run.length_days:g}-day run from {start} ends after the deadline {run.deadline}",
-                         file=problem._source, path="run.start", fix="start earlier, shorten the run or move the deadline")
+                         file=problem.source, path="run.start", fix="start earlier, shorten the run or move the deadline")
     if start < problem.planning_start:
         raise InputError(f"the run would start on {start}, before planning_start {problem.planning_start}",
-                         file=problem._source, path="run.deadline", fix="move the deadline later or shorten the run")
+                         file=problem.source, path="run.deadline", fix="move the deadline later or shorten the run")
     return start
 
 
@@ -169,10 +170,10 @@ def build_model_data(problem: Problem) -> ModelData:
             exclusions.append(Exclusion("accelerator", aid, "-", "not for sale (cloud offers only)"))
             continue
         if acc.it_power_kw is None:
-            raise InputError("no IT power per accelerator", file=problem._source,
+            raise InputError("no IT power per accelerator", file=problem.source,
                              path=_acc_path(aid) + ".it_power_kw", fix="give it_power_kw [kW]")
         if acc.price_usd is None:
-            raise InputError("no unit price", file=problem._source, path=_acc_path(aid) + ".price_usd",
+            raise InputError("no unit price", file=problem.source, path=_acc_path(aid) + ".price_usd",
                              fix="give price_usd [USD]")
         acc_rows.append((aid, acc, prog))
 
@@ -182,7 +183,7 @@ def build_model_data(problem: Problem) -> ModelData:
     supply = np.full((n_a, n_t), np.inf)
     first_period = np.zeros(n_a, dtype=int)
     for a, (aid, acc, prog) in enumerate(acc_rows):
-        unit_cost = acc.price_usd * (1 - acc.price_decline_per_quarter) ** np.arange(n_t) + acc.server_network_usd
+        unit_cost = all_in_unit_cost_usd(acc, costs, np.arange(n_t))
         price[a] = unit_cost * ups[a] / USD_PER_MUSD * hw_mult
         if prog >= 0:
             program = problem.custom_programs[prog_ids[prog]]
@@ -193,7 +194,7 @@ def build_model_data(problem: Problem) -> ModelData:
             unknown = set(acc.supply_by_quarter) - set(periods)
             if unknown:
                 raise InputError(f"quarter(s) {sorted(unknown)} are outside the planning periods {periods[0]}..{periods[-1]}",
-                                 file=problem._source, path=f"accelerators.{aid}.supply_by_quarter",
+                                 file=problem.source, path=f"accelerators.{aid}.supply_by_quarter",
                                  fix="use quarters between planning_start and the run start")
             if acc.available_from is not None:
                 first_period[a] = max(0, quarter_index(acc.available_from, problem.planning_start))
@@ -235,7 +236,7 @@ def build_model_data(problem: Problem) -> ModelData:
                 continue
             if decision.action == "licence":
                 if problem.export.licence_lead_quarters is None:
-                    raise InputError(f"{decision.reason}: the licence lead time is needed", file=problem._source,
+                    raise InputError(f"{decision.reason}: the licence lead time is needed", file=problem.source,
                                      path="export.licence_lead_quarters", fix="give the extra quarters a licence takes")
                 extra = problem.export.licence_lead_quarters
                 licences.append((aid, where, decision.reason))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.problem import Problem
@@ -128,7 +129,7 @@ def verify(plan: Plan, problem: Problem) -> dict:
             component_used[(comp, row.quarter)] += units * per_unit
         c.true("site_opened", idx, opened.get(row.site, False), f"site {row.site} not opened")
         load_mw[row.site] += units * chip.it_power_kw / 1000.0
-        unit_cost = chip.price_usd * (1 - chip.price_decline_per_quarter) ** t + chip.server_network_usd
+        unit_cost = all_in_unit_cost_usd(chip, costs, t)
         hardware_usd += units * unit_cost
         compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * seconds
         if decision.action == "cap":

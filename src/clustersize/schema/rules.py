@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .types import CountryCode, NonNegative, Positive, Strict
+from .types import CountryCode, Identifier, NonNegative, Positive, Strict
 
 ALL_COUNTRIES = "ALL"
 
@@ -60,6 +60,7 @@ class Policy(Strict):
 class ExportRuleset(Strict):
     """One export-control regime."""
 
+    id: Identifier | None = Field(None, description="Its key in catalogs/export_rules.yaml, filled when loaded.")
     title: str
     status: Literal["in force", "rescinded", "scenario"]
     effective: dt.date | None = None

@@ -6,7 +6,7 @@ inf are refused: pydantic accepts them by default).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -33,7 +33,31 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", 
 QuarterLabel = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}Q[1-4]$")]
 
 
-class Strict(BaseModel):
-    """Base model: unknown keys are errors, NaN/inf are refused, assignment re-validates."""
+EDIT_HOW = ("make an edited copy instead: problem.with_({'accelerators.h100-sxm.price_usd': 25000}) "
+            "(the dotted paths of --set), or load_problem(path, overrides=...)")
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+class FrozenProblemError(AttributeError):
+    """An attribute of a validated problem (or of one of its parts) was assigned or deleted.
+
+    Validated models are immutable so that figures derived from them (server and network
+    share, all-in unit cost, TPP, export class) are recomputed from current values and can
+    never go stale. The message names the supported way to edit.
+    """
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, NaN/inf are refused, instances are immutable.
+
+    Dumps use field aliases (``from``), so ``Model.model_validate(m.model_dump())`` round-trips.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, serialize_by_alias=True)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenProblemError(f"{type(self).__name__}.{name} cannot be assigned: a validated problem is "
+                                 f"immutable, so its derived figures never go stale; {EDIT_HOW}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenProblemError(f"{type(self).__name__}.{name} cannot be deleted: a validated problem is "
+                                 f"immutable; {EDIT_HOW}")
