@@ -81,7 +81,7 @@ def edit_problem(problem: Problem, edits: Mapping[str, Any]) -> Problem:
     doc = problem.model_dump(exclude={"origin"})
     apply_overrides(doc, edits, file=file)
     export = doc.get("export")
-    rules_edited = any(path.startswith("export.rules") for path in paths)
+    rules_edited = any(path == "export.rules" or path.startswith("export.rules.") for path in paths)
     if isinstance(export, dict) and not rules_edited:
         # A changed ruleset id takes its rules from the catalogs the problem was loaded with.
         rules = export.get("rules")
