@@ -3,6 +3,8 @@ the edits, and dumps that validate back whole (export rules, origin, provenance)
 
 from __future__ import annotations
 
+import copy
+import pickle
 import shutil
 
 import pytest
@@ -83,6 +85,26 @@ def test_assignment_fails_and_names_the_supported_edit(target, field):
     assert isinstance(info.value, AttributeError)
     with pytest.raises(FrozenProblemError):
         delattr(obj, field)
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: p.accelerators.__setitem__("h100-sxm", p.accelerators["h200"]),
+    lambda p: p.accelerators.pop("h100-sxm"),
+    lambda p: p.sites.update({}),
+    lambda p: p.accelerators["h100-sxm"].supply_by_quarter.setdefault("2027Q1", 0.0),
+    lambda p: p.export.cap_used_tpp.clear(),
+])
+def test_mappings_inside_a_problem_refuse_changes(change):
+    problem = clustersize.load_problem(GPT5)
+    with pytest.raises(FrozenProblemError, match=r"problem\.with_\("):
+        change(problem)
+    assert "h100-sxm" in problem.accelerators and len(dict(problem.sites)) == len(problem.sites)
+
+
+def test_copies_and_pickles_of_a_problem_are_equal():
+    problem = clustersize.load_problem(GPT5)
+    assert copy.deepcopy(problem) == problem == pickle.loads(pickle.dumps(problem))
+    assert problem.model_copy(deep=True) == problem
 
 
 # --- Problem.with_ -------------------------------------------------------------------------------

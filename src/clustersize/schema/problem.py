@@ -17,8 +17,8 @@ from .catalog import load_catalog
 from .errors import did_you_mean
 from .rules import ExportRuleset
 from .types import (
-    PUE, Count, CountryCode, Fraction, Gap, Identifier, NonNegative, Positive, PositiveCount,
-    QuarterLabel, Share, Strict,
+    PUE, Count, CountryCode, Fraction, FrozenDict, FrozenMap, Gap, Identifier, NonNegative, Positive,
+    PositiveCount, QuarterLabel, Share, Strict,
 )
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
@@ -56,14 +56,14 @@ class Accelerator(Chip):
     from_: Identifier | None = Field(None, alias="from", description="Catalog id this entry is based on (default: its own id).")
     supply_per_quarter: NonNegative | None = Field(
         None, description="Units this buyer can obtain per quarter [units]; absent means unlimited.")
-    supply_by_quarter: dict[QuarterLabel, NonNegative] = Field(
-        default_factory=dict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
+    supply_by_quarter: FrozenMap[QuarterLabel, NonNegative] = Field(
+        default_factory=FrozenDict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
     available_from: dt.date | None = Field(None, description="First date it can be ordered.")
     price_decline_per_quarter: Share = Field(0.0, description="Price fall per quarter after the planning start [fraction].")
     mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
-    components: dict[Identifier, NonNegative] = Field(
-        default_factory=dict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
+    components: FrozenMap[Identifier, NonNegative] = Field(
+        default_factory=FrozenDict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
 
 
 class Site(Strict):
@@ -200,8 +200,8 @@ class ExportOptions(Strict):
     headquarters: CountryCode = Field("US", description="Buyer's headquarters country.")
     licence_lead_quarters: Count | None = Field(
         None, description="Extra lead time where a licence is required [quarters]; needed when one applies.")
-    cap_used_tpp: dict[CountryCode, NonNegative] = Field(
-        default_factory=dict, description="Cap already used in a country by earlier exports [TPP].")
+    cap_used_tpp: FrozenMap[CountryCode, NonNegative] = Field(
+        default_factory=FrozenDict, description="Cap already used in a country by earlier exports [TPP].")
     rules: SkipJsonSchema[ExportRuleset] = Field(
         description="The ruleset named by `ruleset`, as data; filled from the catalog when absent.")
 
@@ -255,8 +255,8 @@ class Origin(Strict):
 
     file: str = Field("<dict>", description="The problem file, or <dict> for a problem given as a dict.")
     catalog_dir: str | None = Field(None, description="Catalogs merged in; None for the bundled ones.")
-    provenance: dict[str, SourceNote] = Field(
-        default_factory=dict, description="Source of each input value by field path (derived figures excluded).")
+    provenance: FrozenMap[str, SourceNote] = Field(
+        default_factory=FrozenDict, description="Source of each input value by field path (derived figures excluded).")
 
 
 class Problem(Strict):
@@ -274,15 +274,15 @@ class Problem(Strict):
     costs: CostOptions
     export: ExportOptions = Field(default_factory=ExportOptions)
     solver: SolverOptions = Field(default_factory=SolverOptions)
-    accelerators: dict[Identifier, Accelerator] = Field(default_factory=dict)
-    sites: dict[Identifier, Site]
-    contracts: dict[Identifier, Contract] = Field(default_factory=dict)
-    cloud: dict[Identifier, CloudOffer] = Field(default_factory=dict)
-    custom_programs: dict[Identifier, CustomProgram] = Field(default_factory=dict)
-    components: dict[Identifier, NonNegative] = Field(
-        default_factory=dict, description="Shared component supply per quarter for this buyer [units/quarter].")
-    cloud_chips: dict[Identifier, Chip] = Field(
-        default_factory=dict, description="Specs of rented accelerators (filled from the catalog).")
+    accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
+    sites: FrozenMap[Identifier, Site]
+    contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
+    cloud: FrozenMap[Identifier, CloudOffer] = Field(default_factory=FrozenDict)
+    custom_programs: FrozenMap[Identifier, CustomProgram] = Field(default_factory=FrozenDict)
+    components: FrozenMap[Identifier, NonNegative] = Field(
+        default_factory=FrozenDict, description="Shared component supply per quarter for this buyer [units/quarter].")
+    cloud_chips: FrozenMap[Identifier, Chip] = Field(
+        default_factory=FrozenDict, description="Specs of rented accelerators (filled from the catalog).")
 
     origin: SkipJsonSchema[Origin] = Field(
         default_factory=Origin, description="Source file, catalogs and provenance; filled by load_problem.")
@@ -310,7 +310,8 @@ class Problem(Strict):
         """Source, date and confidence of each value used, by field path, derived figures included."""
         from .derived import derived_provenance
 
-        return {**self.origin.provenance, **derived_provenance(self)}
+        notes = {path: SourceNote(**note) for path, note in self.origin.provenance.items()}
+        return {**notes, **derived_provenance(self)}
 
     @property
     def source(self) -> str:

@@ -6,7 +6,7 @@ inf are refused: pydantic accepts them by default).
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -44,6 +44,49 @@ class FrozenProblemError(AttributeError):
     share, all-in unit cost, TPP, export class) are recomputed from current values and can
     never go stale. The message names the supported way to edit.
     """
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class FrozenDict(dict[_K, _V]):
+    """The mappings inside a validated problem (accelerators, sites, supply by quarter, ...):
+    reading works as for a dict, any change raises FrozenProblemError. `dict(m)` is a mutable copy."""
+
+    def _refuse(self) -> NoReturn:
+        raise FrozenProblemError(f"this mapping belongs to a validated problem and cannot be changed; {EDIT_HOW}")
+
+    def __setitem__(self, key: _K, value: _V) -> NoReturn:
+        self._refuse()
+
+    def __delitem__(self, key: _K) -> NoReturn:
+        self._refuse()
+
+    def __ior__(self, other: Any) -> NoReturn:
+        self._refuse()
+
+    def clear(self) -> NoReturn:
+        self._refuse()
+
+    def pop(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def popitem(self) -> NoReturn:
+        self._refuse()
+
+    def setdefault(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._refuse()
+
+    def __reduce__(self) -> tuple[type[FrozenDict[_K, _V]], tuple[dict[_K, _V]]]:
+        # Copies and pickles rebuild from a plain dict instead of setting items one by one.
+        return (type(self), (dict(self),))
+
+
+FrozenMap = Annotated[dict[_K, _V], AfterValidator(FrozenDict)]
 
 
 class Strict(BaseModel):
