@@ -9,7 +9,7 @@ catalog views call `all_in_unit_cost_usd`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, overload
+from typing import Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -56,11 +56,11 @@ def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int = 0
 
 @overload
 def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
-                         quarters: npt.NDArray[np.int_]) -> npt.NDArray[np.float64]: ...
+                         quarters: npt.NDArray[np.int_]) -> npt.NDArray[np.floating[Any]]: ...
 
 
 def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
-                         quarters: int | npt.NDArray[np.int_] = 0) -> float | npt.NDArray[np.float64]:
+                         quarters: int | npt.NDArray[np.int_] = 0) -> float | npt.NDArray[np.floating[Any]]:
     """All-in cost of one accelerator bought `quarters` after the planning start [USD].
 
     price x (1 - price_decline_per_quarter) ^ quarters + server and network share: the

@@ -189,12 +189,11 @@ class CostOptions(Strict):
 
 
 class ExportOptions(Strict):
-    """Export-control regime applied to purchases.
+    """Export-control regime applied to purchases."""
 
-    `rules` is the content of the ruleset named by `ruleset`, held as data so that a dump of
-    the problem carries the rules in force. `load_problem` fills it from the catalog it loads;
-    validating without it fills it from the bundled catalog by id.
-    """
+    # `rules` holds the content of the ruleset named by `ruleset` as data, so a dump of the problem
+    # carries the rules in force. load_problem fills it from the catalogs it loads; validation
+    # without it takes the bundled catalog's ruleset of that id.
 
     ruleset: Identifier = Field("none", description="Ruleset id from catalogs/export_rules.yaml.")
     headquarters: CountryCode = Field("US", description="Buyer's headquarters country.")

@@ -63,7 +63,7 @@ class FrozenDict(dict[_K, _V]):
     def __delitem__(self, key: _K) -> NoReturn:
         self._refuse()
 
-    def __ior__(self, other: Any) -> NoReturn:
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]  # |= must not change it in place
         self._refuse()
 
     def clear(self) -> NoReturn:
