@@ -98,7 +98,7 @@ def chip_figures(chip: Chip, problem: Problem) -> ChipFigures:
         performance_density=performance_density(chip), export_class=classify(chip, problem.export.rules))
 
 
-def _purchasable(problem: Problem) -> dict[str, tuple[str, Accelerator]]:
+def purchasable_chips(problem: Problem) -> dict[str, tuple[str, Accelerator]]:
     """{model-data id: (field path, chip)} for catalog accelerators and custom chips."""
     chips = {aid: (f"accelerators.{aid}", acc) for aid, acc in problem.accelerators.items()}
     chips.update({f"custom:{pid}": (f"custom_programs.{pid}.chip", prog.chip)
@@ -108,11 +108,11 @@ def _purchasable(problem: Problem) -> dict[str, tuple[str, Accelerator]]:
 
 def derived(problem: Problem) -> dict[str, ChipFigures]:
     """Derived figures of every purchasable chip, keyed as in plans: accelerator id, or custom:<program>."""
-    return {key: chip_figures(chip, problem) for key, (_, chip) in _purchasable(problem).items()}
+    return {key: chip_figures(chip, problem) for key, (_, chip) in purchasable_chips(problem).items()}
 
 
 def derived_provenance(problem: Problem) -> dict[str, SourceNote]:
     """Provenance entries of the derived server and network shares, by field path."""
     return {f"{path}.server_network_usd": {"source": SERVER_NETWORK_NOTE}
-            for path, chip in _purchasable(problem).values()
+            for path, chip in purchasable_chips(problem).values()
             if chip.server_network_usd is None and chip.price_usd is not None}

@@ -19,7 +19,7 @@ from ..errors import InputError
 from .yamlsafe import load_file, loads
 from .catalog import Catalog, flatten, load_catalog
 from .errors import did_you_mean, input_error_from_validation
-from .derived import server_network_usd
+from .derived import purchasable_chips, server_network_usd
 from .problem import Chip, Problem
 
 CATALOG_SECTION = {
@@ -79,7 +79,7 @@ def edit_problem(problem: Problem, edits: Mapping[str, Any]) -> Problem:
             raise InputError("origin is not an input", file=file, path=path,
                              fix="edit scenario fields; load_problem records the origin")
     doc = problem.model_dump(exclude={"origin"})
-    apply_overrides(doc, edits, file=file)
+    apply_overrides(doc, copy.deepcopy(dict(edits)), file=file)  # a copy: an edited section must not alias the caller's
     export = doc.get("export")
     rules_edited = any(path == "export.rules" or path.startswith("export.rules.") for path in paths)
     if isinstance(export, dict) and not rules_edited:
@@ -117,9 +117,7 @@ def input_hash(problem: Problem) -> str:
 
 def _derived_shares(problem: Problem) -> dict[str, float]:
     """{path of a chip: its derived server and network share [USD]} where the share is derived."""
-    chips = {f"accelerators.{aid}": acc for aid, acc in problem.accelerators.items()}
-    chips.update({f"custom_programs.{pid}.chip": prog.chip for pid, prog in problem.custom_programs.items()})
-    shares = {path: server_network_usd(chip, problem.costs) for path, chip in chips.items()
+    shares = {path: server_network_usd(chip, problem.costs) for path, chip in purchasable_chips(problem).values()
               if chip.server_network_usd is None}
     return {path: share for path, share in shares.items() if share is not None}
 
