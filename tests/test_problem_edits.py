@@ -164,6 +164,14 @@ def test_dump_validates_back_whole(path, mode):
     assert input_hash(again) == input_hash(problem)
 
 
+def test_dump_uses_aliases_and_carries_rules_and_origin():
+    doc = clustersize.load_problem(GPT5).model_dump(mode="json")
+    assert doc["contracts"]["tx-grid"]["from"] == "grid-tariff" and "from_" not in doc["contracts"]["tx-grid"]
+    assert doc["export"]["rules"]["id"] == "us-2026-01"
+    assert doc["origin"]["file"] == str(GPT5)
+    assert doc["origin"]["provenance"]["accelerators.h100-sxm.price_usd"]["as_of"] == "2023-05-01"
+
+
 def test_round_trip_solves_to_the_same_objective():
     problem = clustersize.load_problem(TIER2)  # the diffusion rule's Tier-2 cap binds here
     again = Problem.model_validate(problem.model_dump(mode="json"))
