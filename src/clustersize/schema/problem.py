@@ -191,16 +191,15 @@ class CostOptions(Strict):
 class ExportOptions(Strict):
     """Export-control regime applied to purchases."""
 
-    # `rules` holds the content of the ruleset named by `ruleset` as data, so a dump of the problem
-    # carries the rules in force. load_problem fills it from the catalogs it loads; validation
-    # without it takes the bundled catalog's ruleset of that id.
-
     ruleset: Identifier = Field("none", description="Ruleset id from catalogs/export_rules.yaml.")
     headquarters: CountryCode = Field("US", description="Buyer's headquarters country.")
     licence_lead_quarters: Count | None = Field(
         None, description="Extra lead time where a licence is required [quarters]; needed when one applies.")
     cap_used_tpp: FrozenMap[CountryCode, NonNegative] = Field(
         default_factory=FrozenDict, description="Cap already used in a country by earlier exports [TPP].")
+    # `rules` holds the content of the ruleset named by `ruleset` as data, so a dump of the problem
+    # carries the rules in force. load_problem fills it from the catalogs it loads; validation
+    # without it takes the bundled catalog's ruleset of that id.
     rules: SkipJsonSchema[ExportRuleset] = Field(
         description="The ruleset named by `ruleset`, as data; filled from the catalog when absent.")
 
