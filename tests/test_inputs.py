@@ -147,3 +147,19 @@ def test_provenance_is_kept():
     assert price["source"] == "EPOCH-COSTNB" and price["confidence"] == "M"
     assert problem.provenance["accelerators.h100-sxm.supply_per_quarter"]["source"].startswith("problem file")
     assert problem.provenance["run.mfu"]["source"] == "EPOCH-COST"
+
+
+def test_origin_is_not_written_in_a_problem(gpt5_doc):
+    doc = copy.deepcopy(gpt5_doc)
+    doc["origin"] = {"file": "elsewhere.yaml"}
+    fails(doc, "origin", "Problem.model_validate")
+
+
+def test_inline_rules_must_be_the_named_ruleset(gpt5_doc):
+    from clustersize.schema.catalog import load_catalog
+
+    doc = copy.deepcopy(gpt5_doc)
+    doc["export"]["rules"] = load_catalog().rulesets["none"].model_dump()
+    fails(doc, "export", "export.rules holds ruleset 'none' but export.ruleset is 'us-2026-01'")
+    doc["export"]["ruleset"] = "none"
+    assert clustersize.load_problem(doc).export.rules.title == "No export controls"

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.problem import Accelerator, Chip, Problem
@@ -126,10 +127,10 @@ def run_start_of(problem: Problem) -> dt.date:
     start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
     if start + dt.timedelta(days=run.length_days) > run.deadline:
         raise InputError(f"a {run.length_days:g}-day run from {start} ends after the deadline {run.deadline}",
-                         file=problem._source, path="run.start", fix="start earlier, shorten the run or move the deadline")
+                         file=problem.source, path="run.start", fix="start earlier, shorten the run or move the deadline")
     if start < problem.planning_start:
         raise InputError(f"the run would start on {start}, before planning_start {problem.planning_start}",
-                         file=problem._source, path="run.deadline", fix="move the deadline later or shorten the run")
+                         file=problem.source, path="run.deadline", fix="move the deadline later or shorten the run")
     return start
 
 
@@ -191,10 +192,10 @@ def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
             ctx.exclusions.append(Exclusion("accelerator", aid, "-", "not for sale (cloud offers only)"))
             continue
         if acc.it_power_kw is None:
-            raise InputError("no IT power per accelerator", file=problem._source,
+            raise InputError("no IT power per accelerator", file=problem.source,
                              path=_acc_path(aid) + ".it_power_kw", fix="give it_power_kw [kW]")
         if acc.price_usd is None:
-            raise InputError("no unit price", file=problem._source, path=_acc_path(aid) + ".price_usd",
+            raise InputError("no unit price", file=problem.source, path=_acc_path(aid) + ".price_usd",
                              fix="give price_usd [USD]")
         rows.append((aid, acc, prog))
     return rows
@@ -207,7 +208,7 @@ def _supply_row(ctx: _Context, aid: str, acc: Accelerator, per_server: float) ->
     unknown = set(acc.supply_by_quarter) - set(periods)
     if unknown:
         raise InputError(f"quarter(s) {sorted(unknown)} are outside the planning periods {periods[0]}..{periods[-1]}",
-                         file=ctx.problem._source, path=f"accelerators.{aid}.supply_by_quarter",
+                         file=ctx.problem.source, path=f"accelerators.{aid}.supply_by_quarter",
                          fix="use quarters between planning_start and the run start")
     first = max(0, quarter_index(acc.available_from, ctx.problem.planning_start)) if acc.available_from else 0
     return np.array([acc.supply_by_quarter.get(label, per_quarter) / per_server for label in periods]), first
@@ -222,7 +223,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
     first_period = np.zeros(n_a, dtype=int)
     programs = list(problem.custom_programs.values())
     for a, (aid, acc, prog) in enumerate(rows):
-        unit_cost = acc.price_usd * (1 - acc.price_decline_per_quarter) ** np.arange(n_t) + acc.server_network_usd
+        unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t))
         price[a] = unit_cost * ups[a] / USD_PER_MUSD * hardware_share
         if prog >= 0:
             first_period[a] = math.ceil(programs[prog].months_to_volume / 3.0 - 1e-9)
@@ -275,7 +276,7 @@ class _Cells:
 def _licence_quarters(ctx: _Context, reason: str) -> int:
     extra = ctx.problem.export.licence_lead_quarters
     if extra is None:
-        raise InputError(f"{reason}: the licence lead time is needed", file=ctx.problem._source,
+        raise InputError(f"{reason}: the licence lead time is needed", file=ctx.problem.source,
                          path="export.licence_lead_quarters", fix="give the extra quarters a licence takes")
     return extra
 

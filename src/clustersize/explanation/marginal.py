@@ -83,12 +83,11 @@ def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np
     A finite difference of the fixed-discrete LP: run length changes coefficients, not a bound.
     """
     base = lp_solve(lp, x)
-    longer = problem.model_copy(deep=True)
-    longer._provenance, longer._source = problem.provenance, problem._source
-    longer.export._rules = problem.export.rules
-    longer.run.start = data.run_start
-    longer.run.deadline = max(problem.run.deadline, data.run_start + dt.timedelta(days=problem.run.length_days + 1))
-    longer.run.length_days = problem.run.length_days + 1
+    longer = problem.with_({
+        "run.start": data.run_start,
+        "run.deadline": max(problem.run.deadline, data.run_start + dt.timedelta(days=problem.run.length_days + 1)),
+        "run.length_days": problem.run.length_days + 1,
+    })
     longer_data = build_model_data(longer)
     longer_lp = build(longer_data)
     if base.status is not Status.OPTIMAL or longer_lp.structure_key() != lp.structure_key():

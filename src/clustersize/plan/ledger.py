@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..periods import derived_run_start, quarter_index, quarter_label
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
 from .plan import Plan
@@ -195,7 +196,7 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     for component, per_unit in chip.components.items():
         ledger.component_used[(component, row.quarter)] += units * per_unit
     ledger.load_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0
-    unit_cost = (chip.price_usd or 0.0) * (1 - chip.price_decline_per_quarter) ** t + (chip.server_network_usd or 0.0)
+    unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t)
     ledger.costs["hardware"] += units * unit_cost
     ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
 

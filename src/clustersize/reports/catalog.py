@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import classify, total_processing_performance
 from ..schema.catalog import load_catalog
-from ..schema.problem import Chip
+from ..schema.problem import Chip, CostOptions
 
 
 def accelerators() -> pd.DataFrame:
     """Specs, all-in price, $ per PFLOP/s, W per PFLOP/s (BF16 dense), TPP and export class per ruleset."""
     catalog = load_catalog()
-    overhead = catalog.defaults["costs"]["server_overhead"]
-    share = catalog.defaults["costs"]["interconnect_share"]
+    costs = CostOptions.model_validate(catalog.defaults["costs"])
     rows = []
     for aid, entry in catalog.entries["accelerators"].items():
         chip = Chip.model_validate(entry)
         pflops = chip.bf16_tflops / 1000.0
-        all_in = None
-        if chip.price_usd is not None:
-            server = 1.0 if chip.price_type == "system-derived" else overhead
-            all_in = chip.price_usd * server / (1.0 - share)
+        all_in = all_in_unit_cost_usd(chip, costs) if chip.price_usd is not None else None
         row = {"id": aid, "name": chip.name, "bf16_tflops": chip.bf16_tflops, "fp8_tflops": chip.fp8_tflops,
                "price_usd": chip.price_usd, "price_type": chip.price_type, "all_in_usd": all_in,
                "usd_per_pflops": all_in / pflops if all_in else None,

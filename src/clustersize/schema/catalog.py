@@ -125,7 +125,7 @@ def load_catalog(directory: str | None = None) -> Catalog:
                 raise InputError(f"unknown source {key!r}", file=file, path=f"rulesets.{rid}.sources",
                                  fix="cite a key defined in catalogs/sources.yaml")
         try:
-            rulesets[str(rid)] = ExportRuleset.model_validate(body)
+            rulesets[str(rid)] = ExportRuleset.model_validate({**body, "id": str(rid)})
         except ValidationError as exc:
             raise input_error_from_validation(exc, file=file, prefix=f"rulesets.{rid}") from None
     return Catalog(entries, provenance, defaults, rulesets, sources)

@@ -84,7 +84,7 @@ class Decision:
     reason: str
 
 
-def _group_members(ruleset: ExportRuleset, group: str) -> list[str] | None:
+def _group_members(ruleset: ExportRuleset, group: str) -> tuple[str, ...] | None:
     return None if group == ALL_COUNTRIES else ruleset.country_groups[group]
 
 

@@ -1,7 +1,8 @@
 """Load a problem: read YAML safely, apply --set overrides, merge catalog entries, validate.
 
-Data flows one way: raw YAML -> overrides -> catalog merge -> pydantic validation ->
-derived fields (server/network share, export ruleset). The result is a `Problem`.
+Data flows one way: raw YAML -> overrides -> catalog merge (and the export ruleset's
+content) -> pydantic validation. The result is an immutable `Problem`; its derived figures
+(clustersize.schema.derived) are computed from it on demand, never stored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import InputError
 from .yamlsafe import load_file, loads
 from .catalog import Catalog, flatten, load_catalog
 from .errors import did_you_mean, input_error_from_validation
+from .derived import purchasable_chips, server_network_usd
 from .problem import Chip, Problem
 
 CATALOG_SECTION = {
@@ -37,6 +39,8 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
     overrides : ``{"accelerators.h100-sxm.price_usd": 20000, ...}``; string values are
         read as YAML scalars, so ``"1e26"`` is a number.
     catalog_dir : catalogs to merge from (default: the bundled catalogs/).
+
+    The result is immutable; edit it with ``problem.with_({...})``.
     """
     if isinstance(source, Mapping):
         raw, file = copy.deepcopy(dict(source)), "<dict>"
@@ -45,27 +49,77 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
     if not isinstance(raw, dict):
         raise InputError("the top level must be a mapping of sections", file=file,
                          fix="start from problems/gpt5.yaml")
+    if "origin" in raw:
+        raise InputError("origin is recorded by load_problem, not written in a problem", file=file, path="origin",
+                         fix="remove it; to restore a dumped Problem use Problem.model_validate(dump)")
     if overrides:
         apply_overrides(raw, overrides, file=file)
     catalog = load_catalog(str(catalog_dir) if catalog_dir else None)
     merged, provenance = merge_with_catalog(raw, catalog, file=file)
+    _embed_ruleset(merged, catalog, file)
+    merged["origin"] = {"file": file, "catalog_dir": str(catalog_dir) if catalog_dir else None,
+                        "provenance": provenance}
     try:
-        problem = Problem.model_validate(merged)
+        return Problem.model_validate(merged)
     except ValidationError as exc:
         raise input_error_from_validation(exc, file=file) from None
-    _attach_ruleset(problem, catalog, file)
-    _derive_server_network_share(problem, provenance)
-    problem._provenance = provenance
-    problem._source = file
-    return problem
+
+
+def edit_problem(problem: Problem, edits: Mapping[str, Any]) -> Problem:
+    """`problem` with `edits` ({dotted path: value}, as --set) applied, validated again.
+
+    Derived figures are never stored, so they follow the edits. The export rules are taken
+    again from the problem's catalogs when the ruleset id changes. Each edited path is
+    recorded in the provenance as an edit in code.
+    """
+    file = f"{problem.source} (edited)"
+    paths = [str(path) for path in edits]
+    for path in paths:
+        if path == "origin" or path.startswith("origin."):
+            raise InputError("origin is not an input", file=file, path=path,
+                             fix="edit scenario fields; load_problem records the origin")
+    doc = problem.model_dump(exclude={"origin"})
+    apply_overrides(doc, copy.deepcopy(dict(edits)), file=file)  # a copy: an edited section must not alias the caller's
+    export = doc.get("export")
+    rules_edited = any(path == "export.rules" or path.startswith("export.rules.") for path in paths)
+    if isinstance(export, dict) and not rules_edited:
+        # A changed ruleset id takes its rules from the catalogs the problem was loaded with.
+        rules = export.get("rules")
+        if not isinstance(rules, dict) or rules.get("id") != export.get("ruleset", "none"):
+            export.pop("rules", None)
+            _embed_ruleset(doc, load_catalog(problem.origin.catalog_dir), file)
+    provenance = {path: dict(note) for path, note in problem.origin.provenance.items()
+                  if not any(path == p or path.startswith(f"{p}.") for p in paths)}
+    provenance.update({path: {"source": "edited in code (Problem.with_)"} for path in paths})
+    doc["origin"] = {**problem.origin.model_dump(), "provenance": provenance}
+    try:
+        return Problem.model_validate(doc)
+    except ValidationError as exc:
+        raise input_error_from_validation(exc, file=file) from None
 
 
 def input_hash(problem: Problem) -> str:
     """SHA-256 of the validated problem's canonical JSON, solver settings excluded: equal
-    problems hash equal however they were solved."""
-    text = json.dumps(problem.model_dump(mode="json", by_alias=True, exclude={"solver"}), sort_keys=True,
-                      separators=(",", ":"))
+    problems hash equal however they were solved.
+
+    Derived server and network shares are hashed at their values, the ruleset by its id, and
+    the origin (file, provenance) not at all: the hash is of the numbers the model uses.
+    """
+    doc = problem.model_dump(mode="json", exclude={"solver": True, "origin": True, "export": {"rules"}})
+    for path, figure in _derived_shares(problem).items():
+        node = doc
+        for key in path.split("."):
+            node = node[key]
+        node["server_network_usd"] = figure
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _derived_shares(problem: Problem) -> dict[str, float]:
+    """{path of a chip: its derived server and network share [USD]} where the share is derived."""
+    shares = {path: server_network_usd(chip, problem.costs) for path, chip in purchasable_chips(problem).values()
+              if chip.server_network_usd is None}
+    return {path: share for path, share in shares.items() if share is not None}
 
 
 def apply_overrides(raw: dict, overrides: Mapping[str, Any], *, file: str) -> None:
@@ -182,31 +236,15 @@ def _fill_grid_contracts(merged: dict, provenance: dict, file: str) -> None:
                     provenance[f"contracts.{cid}.{field}"] = dict(source)
 
 
-def _attach_ruleset(problem: Problem, catalog: Catalog, file: str) -> None:
-    rid = problem.export.ruleset
+def _embed_ruleset(merged: dict[str, Any], catalog: Catalog, file: str) -> None:
+    """Put the catalog's content of the named ruleset into export.rules, unless the problem gives rules."""
+    export = merged.setdefault("export", {})
+    if not isinstance(export, dict) or export.get("rules") is not None:
+        return
+    rid = export.get("ruleset", "none")
+    if not isinstance(rid, str):
+        return  # validation reports the type
     if rid not in catalog.rulesets:
         raise InputError(f"unknown export ruleset {rid!r}{did_you_mean(rid, catalog.rulesets)}", file=file,
                          path="export.ruleset", fix=f"use one of {', '.join(sorted(catalog.rulesets))}")
-    problem.export._rules = catalog.rulesets[rid]
-
-
-def _derive_server_network_share(problem: Problem, provenance: dict) -> None:
-    """Server and network share per accelerator [USD], where the problem and catalog give none.
-
-    Epoch AI's cost model: server price = server_overhead x accelerator price, and the
-    cluster network is interconnect_share of all hardware. A chip-only price p gives an
-    all-in p x overhead / (1 - share); a system-derived price already includes the server,
-    giving p / (1 - share). The share is the all-in cost minus p.
-    """
-    costs = problem.costs
-    chips = [(f"accelerators.{aid}", acc) for aid, acc in problem.accelerators.items()]
-    chips += [(f"custom_programs.{pid}.chip", prog.chip) for pid, prog in problem.custom_programs.items()]
-    for path, chip in chips:
-        if chip.server_network_usd is not None or chip.price_usd is None:
-            continue
-        server = 1.0 if chip.price_type == "system-derived" else costs.server_overhead
-        chip.server_network_usd = chip.price_usd * (server / (1.0 - costs.interconnect_share) - 1.0)
-        provenance[f"{path}.server_network_usd"] = {
-            "source": "derived: price x (server_overhead / (1 - interconnect_share) - 1), "
-                      "server_overhead = 1 for system-derived prices",
-        }
+    export["rules"] = catalog.rulesets[rid]

@@ -7,14 +7,18 @@ Every numeric field states its unit in brackets. Fields a catalog cannot source
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypedDict
 
+from .catalog import load_catalog
+from .errors import did_you_mean
 from .rules import ExportRuleset
 from .types import (
-    PUE, Count, CountryCode, Fraction, Gap, Identifier, NonNegative, Positive, PositiveCount,
-    QuarterLabel, Share, Strict,
+    PUE, Count, CountryCode, Fraction, FrozenDict, FrozenMap, Gap, Identifier, NonNegative, Positive,
+    PositiveCount, QuarterLabel, Share, Strict,
 )
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
@@ -52,14 +56,14 @@ class Accelerator(Chip):
     from_: Identifier | None = Field(None, alias="from", description="Catalog id this entry is based on (default: its own id).")
     supply_per_quarter: NonNegative | None = Field(
         None, description="Units this buyer can obtain per quarter [units]; absent means unlimited.")
-    supply_by_quarter: dict[QuarterLabel, NonNegative] = Field(
-        default_factory=dict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
+    supply_by_quarter: FrozenMap[QuarterLabel, NonNegative] = Field(
+        default_factory=FrozenDict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
     available_from: dt.date | None = Field(None, description="First date it can be ordered.")
     price_decline_per_quarter: Share = Field(0.0, description="Price fall per quarter after the planning start [fraction].")
     mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
-    components: dict[Identifier, NonNegative] = Field(
-        default_factory=dict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
+    components: FrozenMap[Identifier, NonNegative] = Field(
+        default_factory=FrozenDict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
 
 
 class Site(Strict):
@@ -191,17 +195,35 @@ class ExportOptions(Strict):
     headquarters: CountryCode = Field("US", description="Buyer's headquarters country.")
     licence_lead_quarters: Count | None = Field(
         None, description="Extra lead time where a licence is required [quarters]; needed when one applies.")
-    cap_used_tpp: dict[CountryCode, NonNegative] = Field(
-        default_factory=dict, description="Cap already used in a country by earlier exports [TPP].")
+    cap_used_tpp: FrozenMap[CountryCode, NonNegative] = Field(
+        default_factory=FrozenDict, description="Cap already used in a country by earlier exports [TPP].")
+    # `rules` holds the content of the ruleset named by `ruleset` as data, so a dump of the problem
+    # carries the rules in force. load_problem fills it from the catalogs it loads; validation
+    # without it takes the bundled catalog's ruleset of that id.
+    rules: SkipJsonSchema[ExportRuleset] = Field(
+        description="The ruleset named by `ruleset`, as data; filled from the catalog when absent.")
 
-    _rules: ExportRuleset | None = PrivateAttr(default=None)
+    @model_validator(mode="before")
+    @classmethod
+    def _rules_from_bundled_catalog(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("rules") is not None:
+            return data
+        rid = data.get("ruleset", "none")
+        if not isinstance(rid, str):
+            return data
+        known = load_catalog().rulesets
+        if rid not in known:
+            raise ValueError(f"export.ruleset: unknown export ruleset {rid!r}{did_you_mean(rid, known)}; "
+                             f"use one of {', '.join(sorted(known))}")
+        return {**data, "rules": known[rid]}
 
-    @property
-    def rules(self) -> ExportRuleset:
-        """The ruleset named by `ruleset`, attached when the problem is loaded."""
-        if self._rules is None:
-            raise RuntimeError("export rules are attached by clustersize.load_problem")
-        return self._rules
+    @model_validator(mode="after")
+    def _rules_match_ruleset(self) -> ExportOptions:
+        if self.rules.id != self.ruleset:
+            raise ValueError(f"export.rules holds ruleset {self.rules.id!r} but export.ruleset is {self.ruleset!r}: "
+                             "leave rules out to take them from the catalog, or change the ruleset with "
+                             "problem.with_({'export.ruleset': ...})")
+        return self
 
 
 class SolverOptions(Strict):
@@ -215,8 +237,32 @@ class SolverOptions(Strict):
     integer_units: bool = Field(False, description="Solve whole servers exactly instead of rounding a continuous plan.")
 
 
+class SourceNote(TypedDict, total=False):
+    """Where one value came from: catalog source keys, date and grade, or the problem file."""
+
+    source: str | list[str]
+    as_of: Annotated[dt.date | str, Field(union_mode="left_to_right")]
+    confidence: str
+    price_type: str
+    note: str | None
+
+
+class Origin(Strict):
+    """Where a problem came from. Not a scenario input: `load_problem` records it, `with_` and
+    dumps carry it, so `Problem.model_validate(problem.model_dump())` keeps it."""
+
+    file: str = Field("<dict>", description="The problem file, or <dict> for a problem given as a dict.")
+    catalog_dir: str | None = Field(None, description="Catalogs merged in; None for the bundled ones.")
+    provenance: FrozenMap[str, SourceNote] = Field(
+        default_factory=FrozenDict, description="Source of each input value by field path (derived figures excluded).")
+
+
 class Problem(Strict):
-    """A complete, validated planning problem."""
+    """A complete, validated planning problem.
+
+    Immutable: assigning an attribute raises FrozenProblemError. `with_` returns an edited,
+    re-validated copy; derived figures (clustersize.schema.derived) are recomputed from it.
+    """
 
     name: str
     description: str | None = None
@@ -226,18 +272,18 @@ class Problem(Strict):
     costs: CostOptions
     export: ExportOptions = Field(default_factory=ExportOptions)
     solver: SolverOptions = Field(default_factory=SolverOptions)
-    accelerators: dict[Identifier, Accelerator] = Field(default_factory=dict)
-    sites: dict[Identifier, Site]
-    contracts: dict[Identifier, Contract] = Field(default_factory=dict)
-    cloud: dict[Identifier, CloudOffer] = Field(default_factory=dict)
-    custom_programs: dict[Identifier, CustomProgram] = Field(default_factory=dict)
-    components: dict[Identifier, NonNegative] = Field(
-        default_factory=dict, description="Shared component supply per quarter for this buyer [units/quarter].")
-    cloud_chips: dict[Identifier, Chip] = Field(
-        default_factory=dict, description="Specs of rented accelerators (filled from the catalog).")
+    accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
+    sites: FrozenMap[Identifier, Site]
+    contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
+    cloud: FrozenMap[Identifier, CloudOffer] = Field(default_factory=FrozenDict)
+    custom_programs: FrozenMap[Identifier, CustomProgram] = Field(default_factory=FrozenDict)
+    components: FrozenMap[Identifier, NonNegative] = Field(
+        default_factory=FrozenDict, description="Shared component supply per quarter for this buyer [units/quarter].")
+    cloud_chips: FrozenMap[Identifier, Chip] = Field(
+        default_factory=FrozenDict, description="Specs of rented accelerators (filled from the catalog).")
 
-    _provenance: dict[str, dict] = PrivateAttr(default_factory=dict)
-    _source: str = PrivateAttr(default="<dict>")
+    origin: SkipJsonSchema[Origin] = Field(
+        default_factory=Origin, description="Source file, catalogs and provenance; filled by load_problem.")
 
     @model_validator(mode="after")
     def _references(self) -> Problem:
@@ -258,6 +304,25 @@ class Problem(Strict):
         return self
 
     @property
-    def provenance(self) -> dict[str, dict]:
-        """Source, date and confidence of each catalog value used, by field path."""
-        return self._provenance
+    def provenance(self) -> dict[str, SourceNote]:
+        """Source, date and confidence of each value used, by field path, derived figures included."""
+        from .derived import derived_provenance
+
+        notes = {path: SourceNote(**note) for path, note in self.origin.provenance.items()}
+        return {**notes, **derived_provenance(self)}
+
+    @property
+    def source(self) -> str:
+        """The file the problem was loaded from, or <dict>."""
+        return self.origin.file
+
+    def with_(self, edits: Mapping[str, Any]) -> Problem:
+        """A new validated problem with `edits` applied: ``{"accelerators.h100-sxm.price_usd": 25000}``.
+
+        Paths and values are those of ``--set`` (a string value is read as a YAML scalar).
+        Every validator runs again and derived figures follow the new values; edited paths
+        are recorded in the provenance. Raises InputError naming the path on a bad edit.
+        """
+        from .load import edit_problem
+
+        return edit_problem(self, edits)

@@ -1,4 +1,7 @@
-"""Export-control rulesets as data: classification thresholds, country groups, policies."""
+"""Export-control rulesets as data: classification thresholds, country groups, policies.
+
+Immutable like the problem that holds them: sequences are tuples, mappings refuse changes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .types import CountryCode, NonNegative, Positive, Strict
+from .types import CountryCode, FrozenDict, FrozenMap, Identifier, NonNegative, Positive, Strict
 
 ALL_COUNTRIES = "ALL"
 
@@ -21,7 +24,7 @@ class Condition(Strict):
     pd_below: Positive | None = Field(None, description="Performance density < this [TPP/mm^2].")
     mem_bw_below_tbps: Positive | None = Field(None, description="Memory bandwidth < this [TB/s].")
     mem_bw_min_tbps: Positive | None = Field(None, description="Memory bandwidth >= this [TB/s].")
-    vendor_in: list[str] | None = Field(None, description="Chip vendor is one of these.")
+    vendor_in: tuple[str, ...] | None = Field(None, description="Chip vendor is one of these.")
 
     @property
     def needs_pd(self) -> bool:
@@ -33,15 +36,15 @@ class ClassRule(Strict):
     """An export classification (e.g. 3A090.a) and the specs that put a chip in it."""
 
     eccn: str
-    any_of: list[Condition] = Field(min_length=1)
+    any_of: tuple[Condition, ...] = Field(min_length=1)
 
 
 class Policy(Strict):
     """What applies to a class of chips in a group of countries. The first matching policy wins."""
 
     id: str
-    groups: list[str] = Field(min_length=1, description="Country group names, or ALL.")
-    classes: list[str] = Field(min_length=1, description="ECCN classes covered, or * for any chip.")
+    groups: tuple[str, ...] = Field(min_length=1, description="Country group names, or ALL.")
+    classes: tuple[str, ...] = Field(min_length=1, description="ECCN classes covered, or * for any chip.")
     when: Condition | None = None
     action: Literal["allowed", "licence", "cap", "prohibited"]
     cap_tpp: Positive | None = Field(None, description="Cumulative cap per country for action cap [TPP].")
@@ -60,16 +63,17 @@ class Policy(Strict):
 class ExportRuleset(Strict):
     """One export-control regime."""
 
+    id: Identifier | None = Field(None, description="Its key in catalogs/export_rules.yaml, filled when loaded.")
     title: str
     status: Literal["in force", "rescinded", "scenario"]
     effective: dt.date | None = None
-    sources: list[str] = Field(min_length=1)
+    sources: tuple[str, ...] = Field(min_length=1)
     as_of: dt.date
     confidence: Literal["H", "M", "L"]
     notes: str | None = None
-    classification: list[ClassRule] = Field(default_factory=list)
-    country_groups: dict[str, list[CountryCode]] = Field(default_factory=dict)
-    policies: list[Policy] = Field(default_factory=list)
+    classification: tuple[ClassRule, ...] = Field(default_factory=tuple)
+    country_groups: FrozenMap[str, tuple[CountryCode, ...]] = Field(default_factory=FrozenDict)
+    policies: tuple[Policy, ...] = Field(default_factory=tuple)
 
     @model_validator(mode="after")
     def _groups_known(self) -> ExportRuleset:

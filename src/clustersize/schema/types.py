@@ -6,7 +6,7 @@ inf are refused: pydantic accepts them by default).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -33,7 +33,74 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", 
 QuarterLabel = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}Q[1-4]$")]
 
 
-class Strict(BaseModel):
-    """Base model: unknown keys are errors, NaN/inf are refused, assignment re-validates."""
+EDIT_HOW = ("make an edited copy instead: problem.with_({'accelerators.h100-sxm.price_usd': 25000}) "
+            "(the dotted paths of --set), or load_problem(path, overrides=...)")
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+class FrozenProblemError(AttributeError):
+    """An attribute of a validated problem (or of one of its parts) was assigned or deleted.
+
+    Validated models are immutable so that figures derived from them (server and network
+    share, all-in unit cost, TPP, export class) are recomputed from current values and can
+    never go stale. The message names the supported way to edit.
+    """
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class FrozenDict(dict[_K, _V]):
+    """The mappings inside a validated problem (accelerators, sites, supply by quarter, ...):
+    reading works as for a dict, any change raises FrozenProblemError. `dict(m)` is a mutable copy."""
+
+    def _refuse(self) -> NoReturn:
+        raise FrozenProblemError(f"this mapping belongs to a validated problem and cannot be changed; {EDIT_HOW}")
+
+    def __setitem__(self, key: _K, value: _V) -> NoReturn:
+        self._refuse()
+
+    def __delitem__(self, key: _K) -> NoReturn:
+        self._refuse()
+
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]  # |= must not change it in place
+        self._refuse()
+
+    def clear(self) -> NoReturn:
+        self._refuse()
+
+    def pop(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def popitem(self) -> NoReturn:
+        self._refuse()
+
+    def setdefault(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._refuse()
+
+    def __reduce__(self) -> tuple[type[FrozenDict[_K, _V]], tuple[dict[_K, _V]]]:
+        # Copies and pickles rebuild from a plain dict instead of setting items one by one.
+        return (type(self), (dict(self),))
+
+
+FrozenMap = Annotated[dict[_K, _V], AfterValidator(FrozenDict)]
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, NaN/inf are refused, instances are immutable.
+
+    Dumps use field aliases (``from``), so ``Model.model_validate(m.model_dump())`` round-trips.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, serialize_by_alias=True)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenProblemError(f"{type(self).__name__}.{name} cannot be assigned: a validated problem is "
+                                 f"immutable, so its derived figures never go stale; {EDIT_HOW}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenProblemError(f"{type(self).__name__}.{name} cannot be deleted: a validated problem is "
+                                 f"immutable; {EDIT_HOW}")

@@ -21,7 +21,7 @@ from .runner import RunResult, run_points
 def base_document(problem: str | Path | Mapping[str, Any] | Problem) -> dict:
     """The raw problem document every point overrides."""
     if isinstance(problem, Problem):
-        doc = problem.model_dump(by_alias=True, exclude_none=True)
+        doc = problem.model_dump(by_alias=True, exclude_none=True, exclude={"origin": True, "export": {"rules"}})
         derived = [p for p, meta in problem.provenance.items() if str(meta.get("source", "")).startswith("derived")]
         for path in derived:  # re-derive from the overridden inputs at each point
             node = doc

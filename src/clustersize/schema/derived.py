@@ -1,0 +1,118 @@
+"""Figures derived from a validated problem, computed on demand and never stored.
+
+A problem is immutable, and nothing here is cached on it: every figure is a function of
+the current field values, so an edited copy (`Problem.with_`) gets figures that follow its
+edits. The all-in unit cost formula lives here only; model data, the verifier and the
+catalog views call `all_in_unit_cost_usd`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from .exportcontrol import classify, performance_density, total_processing_performance
+from .problem import Accelerator, Chip, Problem, SourceNote
+
+SERVER_NETWORK_NOTE = ("derived: price x (server_overhead / (1 - interconnect_share) - 1), "
+                       "server_overhead = 1 for system-derived prices")
+
+
+class HardwareCostTerms(Protocol):
+    """The two cost-model ratios a server and network share is derived from (CostOptions has them)."""
+
+    @property
+    def server_overhead(self) -> float:
+        """Server price / accelerator price, for chip-only prices [ratio]."""
+
+    @property
+    def interconnect_share(self) -> float:
+        """Cluster network share of total hardware cost [fraction]."""
+
+
+def server_network_usd(chip: Chip, costs: HardwareCostTerms) -> float | None:
+    """Server and network share per accelerator [USD]: the chip's own figure when given.
+
+    Otherwise Epoch AI's cost model: server price = server_overhead x accelerator price, and
+    the cluster network is interconnect_share of all hardware. A chip-only price p (list,
+    street, analyst, ...) gives an all-in p x overhead / (1 - share); a system-derived price
+    already includes the server, giving p / (1 - share). The share is the all-in cost minus p.
+    None when the chip has neither a share nor a price.
+    """
+    if chip.server_network_usd is not None:
+        return chip.server_network_usd
+    if chip.price_usd is None:
+        return None
+    server = 1.0 if chip.price_type == "system-derived" else costs.server_overhead
+    return chip.price_usd * (server / (1.0 - costs.interconnect_share) - 1.0)
+
+
+@overload
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int = 0) -> float: ...
+
+
+@overload
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
+                         quarters: npt.NDArray[np.int_]) -> npt.NDArray[np.floating[Any]]: ...
+
+
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
+                         quarters: int | npt.NDArray[np.int_] = 0) -> float | npt.NDArray[np.floating[Any]]:
+    """All-in cost of one accelerator bought `quarters` after the planning start [USD].
+
+    price x (1 - price_decline_per_quarter) ^ quarters + server and network share: the
+    decline applies to the accelerator price only. Raises ValueError for a chip with no price.
+    """
+    share = server_network_usd(chip, costs)
+    if chip.price_usd is None or share is None:
+        raise ValueError(f"{chip.name} has no unit price")
+    decline = chip.price_decline_per_quarter if isinstance(chip, Accelerator) else 0.0
+    return chip.price_usd * (1 - decline) ** quarters + share
+
+
+@dataclass(frozen=True)
+class ChipFigures:
+    """Derived figures of one accelerator under a problem's cost model and export ruleset."""
+
+    price_usd: float | None             # [USD]
+    server_network_usd: float | None    # [USD], given or derived
+    server_network_derived: bool        # True when derived from the price type
+    all_in_unit_usd: float | None       # bought in the first planning quarter [USD]
+    it_power_kw: float | None           # incl. server and network share, full load [kW]
+    tpp: float                          # [TPP]
+    performance_density: float | None   # [TPP/mm^2]
+    export_class: str | None            # ECCN under the problem's ruleset, None when unclassified
+
+
+def chip_figures(chip: Chip, problem: Problem) -> ChipFigures:
+    """The derived figures of one chip in `problem`."""
+    share = server_network_usd(chip, problem.costs)
+    return ChipFigures(
+        price_usd=chip.price_usd, server_network_usd=share,
+        server_network_derived=chip.server_network_usd is None and share is not None,
+        all_in_unit_usd=all_in_unit_cost_usd(chip, problem.costs) if share is not None else None,
+        it_power_kw=chip.it_power_kw, tpp=total_processing_performance(chip),
+        performance_density=performance_density(chip), export_class=classify(chip, problem.export.rules))
+
+
+def purchasable_chips(problem: Problem) -> dict[str, tuple[str, Accelerator]]:
+    """{model-data id: (field path, chip)} for catalog accelerators and custom chips."""
+    chips = {aid: (f"accelerators.{aid}", acc) for aid, acc in problem.accelerators.items()}
+    chips.update({f"custom:{pid}": (f"custom_programs.{pid}.chip", prog.chip)
+                  for pid, prog in problem.custom_programs.items()})
+    return chips
+
+
+def derived(problem: Problem) -> dict[str, ChipFigures]:
+    """Derived figures of every purchasable chip, keyed as in plans: accelerator id, or custom:<program>."""
+    return {key: chip_figures(chip, problem) for key, (_, chip) in purchasable_chips(problem).items()}
+
+
+def derived_provenance(problem: Problem) -> dict[str, SourceNote]:
+    """Provenance entries of the derived server and network shares, by field path."""
+    return {f"{path}.server_network_usd": {"source": SERVER_NETWORK_NOTE}
+            for path, chip in purchasable_chips(problem).values()
+            if chip.server_network_usd is None and chip.price_usd is not None}
