@@ -182,7 +182,9 @@ def build_model_data(problem: Problem) -> ModelData:
     supply = np.full((n_a, n_t), np.inf)
     first_period = np.zeros(n_a, dtype=int)
     for a, (aid, acc, prog) in enumerate(acc_rows):
-        unit_cost = acc.price_usd * (1 - acc.price_decline_per_quarter) ** np.arange(n_t) + acc.server_network_usd
+        # The server-level cost declines from the price's own date, so a 2023 price is aged to 2027.
+        age = np.arange(n_t) + acc.price_age_quarters(problem.planning_start)
+        unit_cost = (acc.price_usd + acc.server_network_usd) * (1 - acc.price_decline_per_quarter) ** age
         price[a] = unit_cost * ups[a] / USD_PER_MUSD * hw_mult
         if prog >= 0:
             program = problem.custom_programs[prog_ids[prog]]

@@ -18,6 +18,8 @@ from .types import (
 )
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
+PriceLevel = Literal["chip", "board", "system"]
+DAYS_PER_QUARTER = 365.25 / 4
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
 
 
@@ -44,6 +46,30 @@ class Chip(Strict):
     units_per_server: PositiveCount = Field(8, description="Accelerators per server or rack: the unit plans are rounded to.")
     for_sale: bool = Field(True, description="False for accelerators only rented as cloud offers (TPU, Trainium).")
     notes: str | None = None
+    price_includes: PriceLevel | None = Field(
+        None, description="What price_usd covers: chip (the accelerator alone), board (accelerators on their "
+                          "baseboard, no host) or system (a whole server or rack). Absent: chip, unless price_type "
+                          "is system-derived.")
+    excluded_items_usd: NonNegative | None = Field(
+        None, description="Cost of server items the price leaves out, per accelerator [USD]: the host of a board "
+                          "price, or rack items a system price omits. Required for a board price.")
+    price_date: dt.date | None = Field(
+        None, description="Date the price was observed; it declines by price_decline_per_quarter from this date.")
+    average_draw_fraction: Fraction | None = Field(
+        None, description="Average draw during training / full-load IT power for this accelerator [fraction]; "
+                          "run.average_draw_fraction when absent.")
+    price_decline_per_quarter: Share = Field(
+        0.0, description="Fall per quarter of the server-level cost (price and server/network share), "
+                         "from price_date or else the planning start [fraction].")
+
+    def price_age_quarters(self, planning_start: dt.date) -> float:
+        """Quarters from price_date to planning_start [quarters]; 0 without a price date.
+
+        Negative when the price was observed after the planning start (a retrospective).
+        """
+        if self.price_date is None:
+            return 0.0
+        return (planning_start - self.price_date).days / DAYS_PER_QUARTER
 
 
 class Accelerator(Chip):
@@ -56,7 +82,6 @@ class Accelerator(Chip):
         default_factory=dict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
     available_from: dt.date | None = Field(None, description="First date it can be ordered.")
-    price_decline_per_quarter: Share = Field(0.0, description="Price fall per quarter after the planning start [fraction].")
     mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
     components: dict[Identifier, NonNegative] = Field(
         default_factory=dict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
@@ -261,3 +286,29 @@ class Problem(Strict):
     def provenance(self) -> dict[str, dict]:
         """Source, date and confidence of each catalog value used, by field path."""
         return self._provenance
+
+    @model_validator(mode="after")
+    def _server_network_by_price_level(self) -> Problem:
+        """Server and network share [USD per accelerator] of each price whose level is stated.
+
+        With p the price, e the excluded items, o = costs.server_overhead and n =
+        costs.interconnect_share, the all-in cost per accelerator is p x o / (1 - n) for a
+        chip price and (p + e) / (1 - n) for a board or system price; the share is the
+        all-in cost minus p. A price without price_includes is left to the loader's rule.
+        """
+        chips = [(f"accelerators.{aid}", acc) for aid, acc in self.accelerators.items()]
+        chips += [(f"custom_programs.{pid}.chip", prog.chip) for pid, prog in self.custom_programs.items()]
+        network = 1.0 - self.costs.interconnect_share
+        for path, chip in chips:
+            if chip.price_usd is None or chip.price_includes is None or chip.server_network_usd is not None:
+                continue
+            if chip.price_includes == "chip":
+                all_in = chip.price_usd * self.costs.server_overhead / network
+            elif chip.price_includes == "board" and chip.excluded_items_usd is None:
+                raise ValueError(f"{path}.excluded_items_usd: a board price leaves out the host (CPUs, memory, "
+                                 "chassis, NICs); give its cost per accelerator [USD]")
+            else:
+                all_in = (chip.price_usd + (chip.excluded_items_usd or 0.0)) / network
+            chip.server_network_usd = all_in - chip.price_usd
+        return self
+
