@@ -142,9 +142,8 @@ def test_a_board_price_without_its_host_is_refused():
 
 
 def test_prices_age_from_their_own_date():
-    """H100 board price of 2025-01-31 bought in 2027Q1: 700 days = 7.666 quarters at 7.74% a quarter
-    (Epoch's 0.14 orders of magnitude a year): 0.9226^7.666 = 0.5392 of the all-in 44,327.16 [USD]
-    = 23,903 per GPU, 191,224 per 8-GPU server [USD]."""
+    """H100 board price of 2025-01-31 bought in 2027Q1: 700 days = 7.666 quarters at 1.29% a quarter:
+    0.9871^7.666 = 0.9053 of the all-in 44,327.16 [USD] = 40,128 per GPU, 321,020 per 8-GPU server [USD]."""
     import clustersize
     from clustersize.data.modeldata import build_model_data
 
@@ -153,7 +152,20 @@ def test_prices_age_from_their_own_date():
     assert h100.price_age_quarters(problem.planning_start) == pytest.approx(700 / 91.3125)
     data = build_model_data(problem)
     first_quarter_usd = data.acc_price[data.acc_ids.index("h100-sxm"), 0] * 1e6
-    assert first_quarter_usd == pytest.approx(191_224, rel=2e-4)
+    assert first_quarter_usd == pytest.approx(321_020, rel=2e-5)
+
+
+def test_a_price_is_not_aged_backwards():
+    """A 2025 price in a 2022 plan stays as observed: age 0, then one quarter into the price date's future
+    only once planning passes that date."""
+    import datetime as dt
+
+    from clustersize.schema.problem import Chip
+
+    chip = Chip(name="x", vendor="y", bf16_tflops=1.0, price_usd=100.0, price_date=dt.date(2025, 3, 4),
+                price_decline_per_quarter=0.5)
+    assert chip.price_age_quarters(dt.date(2022, 1, 1), 3) == 0.0
+    assert chip.price_age_quarters(dt.date(2025, 1, 1), 1) == pytest.approx(1 - 62 / 91.3125)
 
 
 def test_an_unsourced_number_is_refused(tmp_path):

@@ -183,7 +183,7 @@ def build_model_data(problem: Problem) -> ModelData:
     first_period = np.zeros(n_a, dtype=int)
     for a, (aid, acc, prog) in enumerate(acc_rows):
         # The server-level cost declines from the price's own date, so a 2023 price is aged to 2027.
-        age = np.arange(n_t) + acc.price_age_quarters(problem.planning_start)
+        age = np.array([acc.price_age_quarters(problem.planning_start, t) for t in range(n_t)])
         unit_cost = (acc.price_usd + acc.server_network_usd) * (1 - acc.price_decline_per_quarter) ** age
         price[a] = unit_cost * ups[a] / USD_PER_MUSD * hw_mult
         if prog >= 0:

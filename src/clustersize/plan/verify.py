@@ -128,7 +128,7 @@ def verify(plan: Plan, problem: Problem) -> dict:
             component_used[(comp, row.quarter)] += units * per_unit
         c.true("site_opened", idx, opened.get(row.site, False), f"site {row.site} not opened")
         load_mw[row.site] += units * chip.it_power_kw / 1000.0
-        age = t + chip.price_age_quarters(problem.planning_start)
+        age = chip.price_age_quarters(problem.planning_start, t)
         unit_cost = (chip.price_usd + chip.server_network_usd) * (1 - chip.price_decline_per_quarter) ** age
         hardware_usd += units * unit_cost
         compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * seconds

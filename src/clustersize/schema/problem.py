@@ -62,14 +62,15 @@ class Chip(Strict):
         0.0, description="Fall per quarter of the server-level cost (price and server/network share), "
                          "from price_date or else the planning start [fraction].")
 
-    def price_age_quarters(self, planning_start: dt.date) -> float:
-        """Quarters from price_date to planning_start [quarters]; 0 without a price date.
+    def price_age_quarters(self, planning_start: dt.date, quarter: int = 0) -> float:
+        """Quarters from price_date to the start of planning quarter `quarter` [quarters].
 
-        Negative when the price was observed after the planning start (a retrospective).
+        Without a price date the age is `quarter`. Never negative: a price is not extrapolated
+        back before the date it was observed (a retrospective needs a price of its own time).
         """
         if self.price_date is None:
-            return 0.0
-        return (planning_start - self.price_date).days / DAYS_PER_QUARTER
+            return float(quarter)
+        return max(0.0, quarter + (planning_start - self.price_date).days / DAYS_PER_QUARTER)
 
 
 class Accelerator(Chip):
