@@ -134,6 +134,18 @@ def test_all_in_cost_by_price_level():
     assert h20.server_network_usd == pytest.approx(11_783.95, abs=0.01)
 
 
+def test_all_in_without_a_stated_level():
+    """A problem's own price without price_includes: chip-only (100 x 1.64 / 0.81 = 202.47), unless
+    system-derived (100 / 0.81 = 123.46); a stated level wins over the kind of figure."""
+    from clustersize.schema.problem import Chip, all_in_unit_usd
+
+    base = {"name": "x", "vendor": "y", "bf16_tflops": 1.0, "price_usd": 100.0}
+    assert all_in_unit_usd(Chip(**base, price_type="estimate"), 1.64, 0.19) == pytest.approx(202.47, abs=0.01)
+    assert all_in_unit_usd(Chip(**base, price_type="system-derived"), 1.64, 0.19) == pytest.approx(123.46, abs=0.01)
+    board = Chip(**base, price_type="street", price_includes="board", excluded_items_usd=20.0)
+    assert all_in_unit_usd(board, 1.64, 0.19) == pytest.approx(148.15, abs=0.01)
+
+
 def test_a_board_price_without_its_host_is_refused():
     import clustersize
 

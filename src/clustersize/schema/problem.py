@@ -290,26 +290,31 @@ class Problem(Strict):
 
     @model_validator(mode="after")
     def _server_network_by_price_level(self) -> Problem:
-        """Server and network share [USD per accelerator] of each price whose level is stated.
-
-        With p the price, e the excluded items, o = costs.server_overhead and n =
-        costs.interconnect_share, the all-in cost per accelerator is p x o / (1 - n) for a
-        chip price and (p + e) / (1 - n) for a board or system price; the share is the
-        all-in cost minus p. A price without price_includes is left to the loader's rule.
-        """
+        """Fill server_network_usd [USD per accelerator] for each price whose level is stated
+        (see all_in_unit_usd); a price without price_includes is left to the loader's rule."""
         chips = [(f"accelerators.{aid}", acc) for aid, acc in self.accelerators.items()]
         chips += [(f"custom_programs.{pid}.chip", prog.chip) for pid, prog in self.custom_programs.items()]
-        network = 1.0 - self.costs.interconnect_share
         for path, chip in chips:
             if chip.price_usd is None or chip.price_includes is None or chip.server_network_usd is not None:
                 continue
-            if chip.price_includes == "chip":
-                all_in = chip.price_usd * self.costs.server_overhead / network
-            elif chip.price_includes == "board" and chip.excluded_items_usd is None:
+            if chip.price_includes == "board" and chip.excluded_items_usd is None:
                 raise ValueError(f"{path}.excluded_items_usd: a board price leaves out the host (CPUs, memory, "
                                  "chassis, NICs); give its cost per accelerator [USD]")
-            else:
-                all_in = (chip.price_usd + (chip.excluded_items_usd or 0.0)) / network
+            all_in = all_in_unit_usd(chip, self.costs.server_overhead, self.costs.interconnect_share)
             chip.server_network_usd = all_in - chip.price_usd
         return self
 
+
+def all_in_unit_usd(chip: Chip, server_overhead: float, interconnect_share: float) -> float:
+    """All-in cost per accelerator at the price's date [USD]: price, server and network share.
+
+    With p the price, e the excluded items (0 when absent), o the server overhead and n the
+    interconnect share: p x o / (1 - n) for a chip price (also when price_includes is absent
+    and price_type is not system-derived), (p + e) / (1 - n) for a board or system price.
+    """
+    if chip.price_usd is None:
+        raise ValueError(f"{chip.name}: no price")
+    level = chip.price_includes or ("system" if chip.price_type == "system-derived" else "chip")
+    if level == "chip":
+        return chip.price_usd * server_overhead / (1.0 - interconnect_share)
+    return (chip.price_usd + (chip.excluded_items_usd or 0.0)) / (1.0 - interconnect_share)
