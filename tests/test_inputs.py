@@ -144,7 +144,7 @@ def test_licence_lead_needed_when_a_licence_applies(gpt5_doc):
 def test_provenance_is_kept():
     problem = clustersize.load_problem(GPT5)
     price = problem.provenance["accelerators.h100-sxm.price_usd"]
-    assert price["source"] == "EPOCH-COSTNB" and price["confidence"] == "M"
+    assert price["source"] == "EPOCH-PRICE" and price["confidence"] == "M"
     assert problem.provenance["accelerators.h100-sxm.supply_per_quarter"]["source"].startswith("problem file")
     assert problem.provenance["run.mfu"]["source"] == "EPOCH-COST"
 

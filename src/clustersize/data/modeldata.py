@@ -223,7 +223,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
     first_period = np.zeros(n_a, dtype=int)
     programs = list(problem.custom_programs.values())
     for a, (aid, acc, prog) in enumerate(rows):
-        unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t))
+        unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t), problem.planning_start)
         price[a] = unit_cost * ups[a] / USD_PER_MUSD * hardware_share
         if prog >= 0:
             first_period[a] = math.ceil(programs[prog].months_to_volume / 3.0 - 1e-9)

@@ -196,7 +196,7 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     for component, per_unit in chip.components.items():
         ledger.component_used[(component, row.quarter)] += units * per_unit
     ledger.load_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0
-    unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t)
+    unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t, ledger.problem.planning_start)
     ledger.costs["hardware"] += units * unit_cost
     ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
 

@@ -8,6 +8,7 @@ catalog views call `all_in_unit_cost_usd`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol, overload
 
@@ -17,8 +18,8 @@ import numpy.typing as npt
 from .exportcontrol import classify, performance_density, total_processing_performance
 from .problem import Accelerator, Chip, Problem, SourceNote
 
-SERVER_NETWORK_NOTE = ("derived: price x (server_overhead / (1 - interconnect_share) - 1), "
-                       "server_overhead = 1 for system-derived prices")
+SERVER_NETWORK_NOTE = ("derived by price level: chip price x (server_overhead / (1 - interconnect_share) - 1); "
+                       "board or system price: (price + excluded items) / (1 - interconnect_share) - price")
 
 
 class HardwareCostTerms(Protocol):
@@ -33,44 +34,52 @@ class HardwareCostTerms(Protocol):
         """Cluster network share of total hardware cost [fraction]."""
 
 
-def server_network_usd(chip: Chip, costs: HardwareCostTerms) -> float | None:
-    """Server and network share per accelerator [USD]: the chip's own figure when given.
+def price_level(chip: Chip) -> str:
+    """What the chip's price covers: `price_includes`, else system for a system-derived price, else chip."""
+    return chip.price_includes or ("system" if chip.price_type == "system-derived" else "chip")
 
-    Otherwise Epoch AI's cost model: server price = server_overhead x accelerator price, and
-    the cluster network is interconnect_share of all hardware. A chip-only price p (list,
-    street, analyst, ...) gives an all-in p x overhead / (1 - share); a system-derived price
-    already includes the server, giving p / (1 - share). The share is the all-in cost minus p.
+
+def server_network_usd(chip: Chip, costs: HardwareCostTerms) -> float | None:
+    """Server and network share per accelerator at the price's date [USD]: the chip's own figure when given.
+
+    Otherwise Epoch AI's cost model, by what the price covers (p the price, e the excluded items,
+    o the server overhead, n the interconnect share, all-in = p + share):
+    a chip price gives an all-in p x o / (1 - n); a board or system price, (p + e) / (1 - n).
     None when the chip has neither a share nor a price.
     """
     if chip.server_network_usd is not None:
         return chip.server_network_usd
     if chip.price_usd is None:
         return None
-    server = 1.0 if chip.price_type == "system-derived" else costs.server_overhead
-    return chip.price_usd * (server / (1.0 - costs.interconnect_share) - 1.0)
+    if price_level(chip) == "chip":
+        return chip.price_usd * (costs.server_overhead / (1.0 - costs.interconnect_share) - 1.0)
+    return (chip.price_usd + (chip.excluded_items_usd or 0.0)) / (1.0 - costs.interconnect_share) - chip.price_usd
 
 
 @overload
-def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int = 0) -> float: ...
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int = 0,
+                         planning_start: dt.date | None = None) -> float: ...
 
 
 @overload
-def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
-                         quarters: npt.NDArray[np.int_]) -> npt.NDArray[np.floating[Any]]: ...
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: npt.NDArray[np.int_],
+                         planning_start: dt.date | None = None) -> npt.NDArray[np.floating[Any]]: ...
 
 
-def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms,
-                         quarters: int | npt.NDArray[np.int_] = 0) -> float | npt.NDArray[np.floating[Any]]:
-    """All-in cost of one accelerator bought `quarters` after the planning start [USD].
+def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int | npt.NDArray[np.int_] = 0,
+                         planning_start: dt.date | None = None) -> float | npt.NDArray[np.floating[Any]]:
+    """All-in cost of one accelerator bought in planning quarter `quarters` [USD].
 
-    price x (1 - price_decline_per_quarter) ^ quarters + server and network share: the
-    decline applies to the accelerator price only. Raises ValueError for a chip with no price.
+    (price + server and network share) x (1 - price_decline_per_quarter) ^ age: the decline applies
+    to the whole server-level cost, from the price's own date (`Chip.price_age_quarters`; without
+    a planning start or a price date the age is `quarters`). Raises ValueError for a chip with no price.
     """
     share = server_network_usd(chip, costs)
     if chip.price_usd is None or share is None:
         raise ValueError(f"{chip.name} has no unit price")
-    decline = chip.price_decline_per_quarter if isinstance(chip, Accelerator) else 0.0
-    return chip.price_usd * (1 - decline) ** quarters + share
+    age = quarters if planning_start is None else chip.price_age_quarters(planning_start, quarters)
+    result: Any = (chip.price_usd + share) * (1 - chip.price_decline_per_quarter) ** age
+    return float(result) if np.ndim(result) == 0 else result
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def chip_figures(chip: Chip, problem: Problem) -> ChipFigures:
     return ChipFigures(
         price_usd=chip.price_usd, server_network_usd=share,
         server_network_derived=chip.server_network_usd is None and share is not None,
-        all_in_unit_usd=all_in_unit_cost_usd(chip, problem.costs) if share is not None else None,
+        all_in_unit_usd=all_in_unit_cost_usd(chip, problem.costs, 0, problem.planning_start) if share is not None else None,
         it_power_kw=chip.it_power_kw, tpp=total_processing_performance(chip),
         performance_density=performance_density(chip), export_class=classify(chip, problem.export.rules))
 

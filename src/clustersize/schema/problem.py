@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Mapping
 
+import numpy as np
 from pydantic import Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
@@ -22,6 +23,8 @@ from .types import (
 )
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
+PriceLevel = Literal["chip", "board", "system"]
+DAYS_PER_QUARTER = 365.25 / 4
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
 
 
@@ -48,6 +51,39 @@ class Chip(Strict):
     units_per_server: PositiveCount = Field(8, description="Accelerators per server or rack: the unit plans are rounded to.")
     for_sale: bool = Field(True, description="False for accelerators only rented as cloud offers (TPU, Trainium).")
     notes: str | None = None
+    price_includes: PriceLevel | None = Field(
+        None, description="What price_usd covers: chip (the accelerator alone), board (accelerators on their "
+                          "baseboard, no host) or system (a whole server or rack). Absent: chip, unless price_type "
+                          "is system-derived.")
+    excluded_items_usd: NonNegative | None = Field(
+        None, description="Cost of server items the price leaves out, per accelerator [USD]: the host of a board "
+                          "price, or rack items a system price omits. Required for a board price.")
+    price_date: dt.date | None = Field(
+        None, description="Date the price was observed; it declines by price_decline_per_quarter from this date.")
+    average_draw_fraction: Fraction | None = Field(
+        None, description="Average draw during training / full-load IT power for this accelerator [fraction]; "
+                          "run.average_draw_fraction when absent.")
+    price_decline_per_quarter: Share = Field(
+        0.0, description="Fall per quarter of the server-level cost (price and server/network share), "
+                         "from price_date or else the planning start [fraction].")
+
+    @model_validator(mode="after")
+    def _board_price_names_its_host(self) -> Chip:
+        if self.price_includes == "board" and self.excluded_items_usd is None and self.server_network_usd is None:
+            raise ValueError("excluded_items_usd: a board price leaves out the host (CPUs, memory, chassis, NICs); "
+                             "give its cost per accelerator [USD]")
+        return self
+
+    def price_age_quarters(self, planning_start: dt.date, quarter: Any = 0) -> Any:
+        """Quarters from price_date to the start of planning quarter `quarter` [quarters]; `quarter`
+        may be an array of quarters.
+
+        Without a price date the age is `quarter`. Never negative: a price is not extrapolated
+        back before the date it was observed (a retrospective needs a price of its own time).
+        """
+        if self.price_date is None:
+            return quarter * 1.0
+        return np.maximum(0.0, quarter + (planning_start - self.price_date).days / DAYS_PER_QUARTER)
 
 
 class Accelerator(Chip):
@@ -60,7 +96,6 @@ class Accelerator(Chip):
         default_factory=FrozenDict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
     available_from: dt.date | None = Field(None, description="First date it can be ordered.")
-    price_decline_per_quarter: Share = Field(0.0, description="Price fall per quarter after the planning start [fraction].")
     mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
     components: FrozenMap[Identifier, NonNegative] = Field(
         default_factory=FrozenDict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
