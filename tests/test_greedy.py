@@ -25,10 +25,10 @@ def greedy_plan(problem):
                                                      float(lp.cost @ x), None, x), SolveOptions())
 
 
-# The greedy's one-pass rules dead-end on some problems the optimizer solves (seeds 0 and 5), and
-# seed 3 is infeasible for both: each case states which, so no case passes without an assertion.
+# The greedy's one-pass rules dead-end on some problems the optimizer solves (seed 5), and seed 3 is
+# infeasible for both: each case states which, so no case passes without an assertion.
 GREEDY_CASES = [(clustersize.load_problem(p), True) for p in PROBLEMS] + [
-    (clustersize.load_problem(generate_problem("5x8x6x12", s)), s not in (0, 3, 5)) for s in range(6)]
+    (clustersize.load_problem(generate_problem("5x8x6x12", s)), s not in (3, 5)) for s in range(6)]
 
 
 @pytest.mark.parametrize("problem,greedy_finds_plan", GREEDY_CASES, ids=[p.name for p, _ in GREEDY_CASES])

@@ -131,8 +131,8 @@ FAMILIES: tuple[Family, ...] = (
         hangs_on="open", linked=True),
     Family(
         "energy_balance", ("site",),
-        "sum_{a,t} W[a] G[s] buy[a,s,t] - sum_{k at s} energy[k] <= 0 [GWh], "
-        "G[s] = PUE[s] x draw fraction x run hours / 1000",
+        "sum_{a,t} W[a] D[a] G[s] buy[a,s,t] - sum_{k at s} energy[k] <= 0 [GWh], "
+        "D[a] = average draw fraction, G[s] = PUE[s] x run hours / 1000",
         "MWh", "mwh_per_gwh", None,
         "facility energy over the run covered by contracted energy at each site",
         relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy"),

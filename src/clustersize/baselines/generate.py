@@ -6,8 +6,8 @@ entries (specs kept, price x U(0.8, 1.2)); site economics from the catalog's sou
 (build $9.3-11.7M/MW widened to 8-14, tariffs $48-120/MWh widened to 40-120, PUE 1.1-1.5,
 carbon 20-710 g/kWh). The target is 40 % of the smaller of the supply-limited and
 power-limited compute, so most instances are feasible and both limits matter.
-Everything is defined in the file itself, so a generated problem does not change when the
-catalogs do.
+Chip specs and price levels come from the catalog, so a catalog correction changes the generated
+problems too; tests/golden/models.json pins a few, and a change there is a visible decision.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ COUNTRIES = ["US", "US", "US", "US", "NO", "SE", "DE", "JP", "TW", "AE", "SA", "
 HEADQUARTERS = ["US", "US", "US", "AE", "NO"]
 RULESETS = ["none", "us-2023-10", "us-2025-01-diffusion", "us-2026-01"]
 CHIP_FIELDS = ("name", "vendor", "bf16_tflops", "fp8_tflops", "fp4_tflops", "int8_tops", "memory_gb", "mem_bw_tbps",
-               "tdp_w", "it_power_kw", "die_area_mm2", "tpp", "price_type", "units_per_server")
+               "tdp_w", "it_power_kw", "die_area_mm2", "tpp", "price_type", "units_per_server", "price_includes",
+               "excluded_items_usd", "price_date", "average_draw_fraction")
 PLANNING_START = dt.date(2027, 1, 1)
 RUN_DAYS = 90.0
 

@@ -35,18 +35,24 @@ def _site_order(d: ModelData) -> list[int]:
         firm = [k for k in contracts if d.con_firm[k] > 0]
         if not firm:
             return math.inf
-        energy = min(d.con_price[k] for k in firm) * d.energy_gwh_per_it_mw[s]
+        energy = min(d.con_price[k] for k in firm) * d.energy_gwh_per_it_mw[s] * _typical_draw(d)
         build_share = d.site_new_mw_max[s] / capacity
         return float(d.site_fixed[s] / capacity + d.site_build[s] * build_share + energy)
     order = sorted(range(len(d.site_ids)), key=cost_per_mw)
     return [s for s in order if math.isfinite(cost_per_mw(s))]
 
 
+def _typical_draw(d: ModelData) -> float:
+    """Mean average-draw fraction of the accelerators, for the greedy's site and energy estimates."""
+    return float(d.acc_draw.mean()) if len(d.acc_draw) else 1.0
+
+
 def _powered_mw(d: ModelData, s: int) -> float:
     """IT MW a site can run: capacity, firm contracts and contracted energy permitting."""
     contracts = np.flatnonzero(d.con_site == s)
     firm = sum(d.con_max_mw[k] * d.con_firm[k] for k in contracts) / d.site_pue[s]
-    energy = sum(d.con_max_mw[k] * d.con_energy_per_mw[k] for k in contracts) / d.energy_gwh_per_it_mw[s]
+    energy = sum(d.con_max_mw[k] * d.con_energy_per_mw[k] for k in contracts) / (d.energy_gwh_per_it_mw[s]
+                                                                               * _typical_draw(d))
     return float(min(d.site_existing_mw[s] + d.site_new_mw_max[s], firm, energy))
 
 
@@ -63,6 +69,7 @@ class _Greedy:
     site_order: list[int]
     opened: list[int] = field(default_factory=list)
     load: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    drawn: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cap_left: np.ndarray = field(default_factory=lambda: np.zeros(0))
     locations: int = 0
 
@@ -73,7 +80,7 @@ def _lots(d: ModelData, catalog_cells: set[tuple[int, int]]) -> list[tuple[float
     gwh_per_mw = float(d.energy_gwh_per_it_mw.mean()) if len(d.site_ids) else 0.0
     lots: list[tuple[float, str, int, int | None]] = []
     for a, t in sorted(catalog_cells):
-        per_unit = d.acc_price[a, t] + d.acc_it_mw[a] * gwh_per_mw * energy_cost
+        per_unit = d.acc_price[a, t] + d.acc_it_mw[a] * d.acc_draw[a] * gwh_per_mw * energy_cost
         lots.append((per_unit / d.acc_compute[a], "buy", a, t))
     lots += [(d.cloud_cost[o] / d.cloud_compute[o], "rent", o, None) for o in range(len(d.cloud_ids))
              if d.cloud_max[o] >= 1]
@@ -114,6 +121,7 @@ def _place(g: _Greedy, a: int, s: int, t: int) -> None:
     g.x[g.lp.col_slices["buy"].start + g.cells[(a, s, t)]] += servers
     g.supply_left[(a, t)] -= servers
     g.load[s] += servers * d.acc_it_mw[a]
+    g.drawn[s] += servers * d.acc_it_mw[a] * d.acc_draw[a]
     if cap >= 0:
         g.cap_left[cap] -= servers * d.acc_mtpp[a]
     g.need -= servers * d.acc_compute[a]
@@ -136,7 +144,7 @@ def _finish(g: _Greedy) -> np.ndarray:
     """Contracts at each opened site, then the site, new MW, offer and multi-site columns."""
     d, lp, x = g.d, g.lp, g.x
     for s in g.opened:
-        _contract_site(d, lp, x, s, g.load[s])
+        _contract_site(d, lp, x, s, g.load[s], g.drawn[s])
     x[lp.col_slices["open"].start + np.array(g.opened, dtype=int)] = 1.0
     x[lp.col_slices["new_mw"].start + np.arange(len(d.site_ids))] = np.maximum(g.load - d.site_existing_mw, 0.0) * \
         np.isin(np.arange(len(d.site_ids)), g.opened)
@@ -151,7 +159,7 @@ def greedy_solution(d: ModelData, lp: LinearProgram, need_factor: float = 1.0) -
     cells = {(a, s, t): j for j, (a, s, t) in enumerate(zip(d.cell_acc, d.cell_site, d.cell_period))}
     catalog_cells = {(a, t) for (a, s, t) in cells if d.acc_program[a] < 0}
     g = _Greedy(d, lp, d.target * need_factor, cells, {(a, t): d.acc_supply[a, t] for a, t in catalog_cells},
-                np.zeros(lp.shape[1]), _site_order(d), load=np.zeros(len(d.site_ids)),
+                np.zeros(lp.shape[1]), _site_order(d), load=np.zeros(len(d.site_ids)), drawn=np.zeros(len(d.site_ids)),
                 cap_left=d.cap_mtpp.astype(float).copy())
     for _, kind, i, t in _lots(d, catalog_cells):
         if g.need <= EPS:
@@ -167,9 +175,10 @@ def greedy_solution(d: ModelData, lp: LinearProgram, need_factor: float = 1.0) -
     return _finish(g)
 
 
-def _contract_site(d: ModelData, lp: LinearProgram, x: np.ndarray, s: int, load: float) -> None:
-    """Cheapest firm contracts for the peak, then cheapest energy for the run."""
-    peak, energy_need = load * d.site_pue[s], load * d.energy_gwh_per_it_mw[s]
+def _contract_site(d: ModelData, lp: LinearProgram, x: np.ndarray, s: int, load: float, drawn: float) -> None:
+    """Cheapest firm contracts for the peak [MW], then cheapest energy for the run [GWh]: load is the
+    site's full-load IT power, drawn its average draw [MW]."""
+    peak, energy_need = load * d.site_pue[s], drawn * d.energy_gwh_per_it_mw[s]
     contracts = sorted(np.flatnonzero(d.con_site == s), key=lambda k: d.con_price[k])
     mw = np.zeros(len(d.con_ids))
     for k in contracts:

@@ -113,7 +113,8 @@ class ModelData:
     cap_mtpp: np.ndarray
     cap_policy: list[str]
     cell_capped: np.ndarray                        # [cells] index into cap_countries, -1 when uncapped
-    energy_gwh_per_it_mw: np.ndarray               # [s] facility energy over the run per MW of IT load [GWh/MW]
+    energy_gwh_per_it_mw: np.ndarray               # [s] facility energy over the run per MW of IT load drawn [GWh/MW]
+    acc_draw: np.ndarray                           # [a] average draw / full-load IT power [fraction]
     hardware_cost_multiplier: float
     site_cost_multiplier: float
     integer_units: bool
@@ -236,6 +237,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
         acc_compute=np.array([ctx.compute_per_unit(acc, acc.mfu) for _, acc, _ in rows]) * ups,
         acc_it_mw=np.array([acc.it_power_kw / 1000.0 for _, acc, _ in rows]) * ups,
         acc_mtpp=np.array([total_processing_performance(acc) / TPP_PER_MTPP for _, acc, _ in rows]) * ups,
+        acc_draw=np.array([acc.average_draw_fraction or problem.run.average_draw_fraction for _, acc, _ in rows]),
         acc_price=price, acc_supply=supply, components=components,
         component_use=np.array([[acc.components.get(c, 0.0) for c in components] for _, acc, _ in rows],
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
@@ -245,7 +247,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
 
 def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
     """Usable sites: a site whose new capacity cannot be powered by the run start keeps only existing MW."""
-    run, rows = ctx.problem.run, []
+    rows = []
     for sid, site in ctx.problem.sites.items():
         can_build = site.build_lead_quarters <= ctx.run_period
         if not can_build and site.existing_mw == 0:
@@ -260,8 +262,7 @@ def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
         site_build=np.array([s.build_cost_usd_per_mw for _, s, _ in rows]) / USD_PER_MUSD * site_share,
         site_existing_mw=np.array([s.existing_mw for _, s, _ in rows]),
         site_new_mw_max=np.array([(s.max_mw - s.existing_mw) if ok else 0.0 for _, s, ok in rows]),
-        energy_gwh_per_it_mw=np.array([s.pue * run.average_draw_fraction * ctx.run_hours / 1000.0
-                                       for _, s, _ in rows]))
+        energy_gwh_per_it_mw=np.array([s.pue * ctx.run_hours / 1000.0 for _, s, _ in rows]))
 
 
 @dataclass

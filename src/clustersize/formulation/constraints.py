@@ -82,7 +82,7 @@ def add_site_build(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per site: facility energy over the run against contracted energy."""
-    load_gwh = d.acc_it_mw[d.cell_acc] * d.energy_gwh_per_it_mw[d.cell_site]
+    load_gwh = d.acc_it_mw[d.cell_acc] * d.acc_draw[d.cell_acc] * d.energy_gwh_per_it_mw[d.cell_site]
     b.add_rows("energy_balance", b.all_of("site"),
                [Term(x["buy"], d.cell_site, load_gwh), Term(x["energy"], d.con_site, -1.0)], -INF, 0.0)
 

@@ -68,9 +68,8 @@ def check_energy_balance(ledger: Ledger, c: Checker) -> None:
     taken: dict[str, float] = {}
     for use in ledger.contracts:
         taken[use.terms.site] = taken.get(use.terms.site, 0.0) + use.energy_mwh
-    draw = ledger.problem.run.average_draw_fraction
-    for sid, load in ledger.load_mw.items():
-        need = load * ledger.problem.sites[sid].pue * draw * ledger.hours
+    for sid, drawn in ledger.drawn_mw.items():
+        need = drawn * ledger.problem.sites[sid].pue * ledger.hours
         c.at_most("energy_balance", sid, need, taken.get(sid, 0.0), "MWh", "facility energy exceeds contracted energy")
 
 

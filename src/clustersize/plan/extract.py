@@ -36,6 +36,8 @@ def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Every candidate site: opened, capacity built, load."""
     servers = _cols(lp, x, "buy")
     load = np.bincount(d.cell_site, weights=servers * d.acc_it_mw[d.cell_acc], minlength=len(d.site_ids))
+    drawn = np.bincount(d.cell_site, weights=servers * d.acc_it_mw[d.cell_acc] * d.acc_draw[d.cell_acc],
+                        minlength=len(d.site_ids))
     opened = np.round(_cols(lp, x, "open")).astype(bool)
     new_mw = _cols(lp, x, "new_mw")
     return pd.DataFrame({
@@ -43,7 +45,7 @@ def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
         "existing_mw": np.where(opened, d.site_existing_mw, 0.0), "new_mw": new_mw,
         "it_capacity_mw": np.where(opened, d.site_existing_mw, 0.0) + new_mw, "it_load_mw": load,
         "facility_peak_mw": load * d.site_pue,
-        "facility_energy_mwh": load * d.energy_gwh_per_it_mw * 1000.0,
+        "facility_energy_mwh": drawn * d.energy_gwh_per_it_mw * 1000.0,
     })
 
 

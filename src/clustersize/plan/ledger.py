@@ -82,6 +82,7 @@ class Ledger:
     supply_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     component_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     load_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    drawn_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     cap_used: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     caps: dict[str, float] = field(default_factory=dict)
     contracts: list[ContractUse] = field(default_factory=list)
@@ -196,6 +197,8 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     for component, per_unit in chip.components.items():
         ledger.component_used[(component, row.quarter)] += units * per_unit
     ledger.load_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0
+    draw = chip.average_draw_fraction or run.average_draw_fraction
+    ledger.drawn_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0 * draw
     unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t, ledger.problem.planning_start)
     ledger.costs["hardware"] += units * unit_cost
     ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
