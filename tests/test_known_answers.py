@@ -231,3 +231,15 @@ def test_price_decline_favours_late_orders(backend):
     plan = solve(doc, backend)
     assert plan.objective_usd == pytest.approx(8_220_000, rel=REL)
     assert set(plan.table("purchases").quarter) == {"2027Q3"}
+
+
+def test_energy_follows_each_accelerators_average_draw(backend):
+    """alpha draws half its 1 kW on average: 1,000 units x 0.5 kW x 2,400 h = 1,200 MWh x $50 = $60,000;
+    the peak (1 MW) still needs the full contracted MW. Total $10,000,000 + $60,000."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["average_draw_fraction"] = 0.5
+    plan = solve(doc, backend)
+    assert plan.objective_usd == pytest.approx(10_060_000, rel=REL)
+    sites = plan.table("sites").set_index("site")
+    assert sites.loc["s1", "facility_energy_mwh"] == pytest.approx(1_200, rel=REL)
+    assert sites.loc["s1", "facility_peak_mw"] == pytest.approx(1.0, rel=REL)
