@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ClustersizeError(Exception):
     """Base class of every error clustersize raises on purpose."""
@@ -53,6 +55,6 @@ class VerificationError(ClustersizeError):
 
     exit_code = 5
 
-    def __init__(self, message: str, violations: list | None = None) -> None:
+    def __init__(self, message: str, violations: list[dict[str, Any]] | None = None) -> None:
         self.violations = violations or []
         super().__init__(message)

@@ -49,8 +49,8 @@ def is_sourced(node: Any) -> bool:
     return isinstance(node, dict) and "value" in node and set(node) <= PROVENANCE_KEYS
 
 
-def flatten(node: Any, path: str, provenance: dict[str, dict], *, file: str,
-            sources: dict[str, str] | None, default_source: dict | None = None) -> Any:
+def flatten(node: Any, path: str, provenance: dict[str, dict[str, Any]], *, file: str,
+            sources: dict[str, str] | None, default_source: dict[str, Any] | None = None) -> Any:
     """Replace sourced values by their value, recording provenance under `path`.
 
     With `sources` given (catalog mode) a bare number is an error and every cited source
@@ -80,7 +80,7 @@ def flatten(node: Any, path: str, provenance: dict[str, dict], *, file: str,
     return node
 
 
-def _check_sourced(meta: dict, path: str, file: str, sources: dict[str, str]) -> None:
+def _check_sourced(meta: dict[str, Any], path: str, file: str, sources: dict[str, str]) -> None:
     cited = meta.get("source")
     keys = cited if isinstance(cited, list) else [cited]
     if not cited or any(k not in sources for k in keys):
@@ -107,7 +107,7 @@ def load_catalog(directory: str | None = None) -> Catalog:
     raw_sources, _ = _read(root, "sources.yaml")
     sources = {str(k): str(v) for k, v in (raw_sources or {}).get("sources", {}).items()}
     entries: dict[str, dict[str, dict[str, Any]]] = {}
-    provenance: dict[str, dict] = {}
+    provenance: dict[str, dict[str, Any]] = {}
     for section in SECTIONS:
         raw, file = _read(root, f"{section}.yaml")
         section_entries = (raw or {}).get(section)

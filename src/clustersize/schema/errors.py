@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import InputError
 
@@ -23,13 +25,13 @@ def _known_fields() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def did_you_mean(word: str, choices) -> str:
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """' (did you mean X?)' for the closest choice, or ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _fix_for(error: dict) -> str:
+def _fix_for(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "remove the key or correct its spelling" + did_you_mean(error["loc"][-1], _known_fields())
@@ -52,7 +54,8 @@ def _fix_for(error: dict) -> str:
 
 def input_error_from_validation(exc: ValidationError, *, file: str, prefix: str = "") -> InputError:
     """One InputError listing every validation problem, the first one structured."""
-    lines, first = [], None
+    lines: list[str] = []
+    first: tuple[str, str, str] | None = None
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-after"))
         path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
@@ -62,6 +65,7 @@ def input_error_from_validation(exc: ValidationError, *, file: str, prefix: str 
         fix = _fix_for(error)
         lines.append(f"{path or '(top level)'}: {message} (fix: {fix})")
         first = first or (path, message, fix)
+    assert first is not None, "a ValidationError lists at least one error"
     if len(lines) == 1:
         return InputError(first[1], file=file, path=first[0] or None, fix=first[2])
     err = InputError(f"{len(lines)} problems:\n  " + "\n  ".join(lines), file=file)

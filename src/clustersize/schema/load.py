@@ -122,7 +122,7 @@ def _derived_shares(problem: Problem) -> dict[str, float]:
     return {path: share for path, share in shares.items() if share is not None}
 
 
-def apply_overrides(raw: dict, overrides: Mapping[str, Any], *, file: str) -> None:
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], *, file: str) -> None:
     """Set each dotted path in `raw`. Entities must already exist; fields are checked later."""
     for path, value in overrides.items():
         parts = str(path).split(".")
@@ -148,14 +148,16 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any], *, file: str) -> No
         node[parts[-1]] = value
 
 
-def _rename(provenance: dict, old_prefix: str, new_prefix: str) -> dict:
+def _rename(provenance: dict[str, dict[str, Any]], old_prefix: str,
+            new_prefix: str) -> dict[str, dict[str, Any]]:
     return {new_prefix + k[len(old_prefix):]: dict(v) for k, v in provenance.items()
             if k == old_prefix or k.startswith(old_prefix + ".")}
 
 
-def merge_with_catalog(raw: dict, catalog: Catalog, *, file: str) -> tuple[dict, dict]:
+def merge_with_catalog(raw: dict[str, Any], catalog: Catalog, *,
+                       file: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Fill each entity from its catalog entry (by `from:` or its own id) and defaults."""
-    provenance: dict[str, dict] = {}
+    provenance: dict[str, dict[str, Any]] = {}
     problem_source = {"source": f"problem file {file}"}
     merged = flatten(raw, "", provenance, file=file, sources=None, default_source=problem_source)
     for section, cat_section in CATALOG_SECTION.items():
@@ -194,7 +196,7 @@ def merge_with_catalog(raw: dict, catalog: Catalog, *, file: str) -> tuple[dict,
     return merged, provenance
 
 
-def _deep_merge(base: dict, overlay: dict) -> dict:
+def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     for key, value in overlay.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = _deep_merge(base[key], value)
@@ -203,7 +205,7 @@ def _deep_merge(base: dict, overlay: dict) -> dict:
     return base
 
 
-def _fill_cloud_chips(merged: dict, catalog: Catalog, provenance: dict) -> None:
+def _fill_cloud_chips(merged: dict[str, Any], catalog: Catalog, provenance: dict[str, dict[str, Any]]) -> None:
     chips = merged.setdefault("cloud_chips", {})
     chip_fields = {info.alias or name for name, info in Chip.model_fields.items()}
     for offer in (merged.get("cloud") or {}).values():
@@ -214,7 +216,7 @@ def _fill_cloud_chips(merged: dict, catalog: Catalog, provenance: dict) -> None:
             provenance.update(_rename(catalog.provenance, f"accelerators.{acc}", f"cloud_chips.{acc}"))
 
 
-def _fill_grid_contracts(merged: dict, provenance: dict, file: str) -> None:
+def _fill_grid_contracts(merged: dict[str, Any], provenance: dict[str, dict[str, Any]], file: str) -> None:
     """Grid contracts default to their site's tariff and carbon intensity."""
     sites = merged.get("sites") or {}
     for cid, contract in (merged.get("contracts") or {}).items():

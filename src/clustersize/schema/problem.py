@@ -188,7 +188,10 @@ class Target(Strict):
     @property
     def total_flop(self) -> float:
         """Training compute [FLOP]."""
-        return self.flop if self.flop is not None else 6.0 * self.parameters * self.tokens
+        if self.flop is not None:
+            return self.flop
+        assert self.parameters is not None and self.tokens is not None  # _one_form requires both
+        return 6.0 * self.parameters * self.tokens
 
 
 class RunOptions(Strict):
@@ -305,7 +308,8 @@ class Problem(Strict):
     target: Target
     run: RunOptions
     costs: CostOptions
-    export: ExportOptions = Field(default_factory=ExportOptions)
+    # `rules` is filled by ExportOptions' before-validator, which the constructor's type cannot see.
+    export: ExportOptions = Field(default_factory=lambda: ExportOptions.model_validate({}))
     solver: SolverOptions = Field(default_factory=SolverOptions)
     accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
     sites: FrozenMap[Identifier, Site]
