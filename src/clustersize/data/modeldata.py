@@ -202,6 +202,12 @@ def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
     return rows
 
 
+def _it_power_kw(acc: Chip) -> float:
+    """IT power per accelerator [kW]; `_purchasable` keeps only accelerators that give it."""
+    assert acc.it_power_kw is not None
+    return acc.it_power_kw
+
+
 def _supply_row(ctx: _Context, aid: str, acc: Accelerator, per_server: float) -> tuple[np.ndarray, int]:
     """Supply per quarter [servers] and the first quarter a catalog accelerator can be ordered."""
     periods = ctx.periods
@@ -235,7 +241,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
         acc_ids=[aid for aid, _, _ in rows], acc_units_per_server=ups,
         acc_program=np.array([prog for _, _, prog in rows], dtype=int),
         acc_compute=np.array([ctx.compute_per_unit(acc, acc.mfu) for _, acc, _ in rows]) * ups,
-        acc_it_mw=np.array([acc.it_power_kw / 1000.0 for _, acc, _ in rows]) * ups,
+        acc_it_mw=np.array([_it_power_kw(acc) / 1000.0 for _, acc, _ in rows]) * ups,
         acc_mtpp=np.array([total_processing_performance(acc) / TPP_PER_MTPP for _, acc, _ in rows]) * ups,
         acc_draw=np.array([acc.average_draw_fraction or problem.run.average_draw_fraction for _, acc, _ in rows]),
         acc_price=price, acc_supply=supply, components=components,

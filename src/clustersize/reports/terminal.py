@@ -37,7 +37,7 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 3
     return table
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -109,7 +109,7 @@ def binding_summary(plan: Plan) -> Table | None:
 def render(plan: Plan, console: Console | None = None) -> None:
     """Print the summary."""
     console = console or Console()
-    parts: list = [headline(plan)]
+    parts: list[Panel | Table] = [headline(plan)]
     if plan.has_plan:
         costs = plan.table("costs")
         parts.append(frame_table(costs[costs.full_capex_usd > 0].assign(
