@@ -31,6 +31,7 @@ from ..solvers import (
     solve_with_watchdog,
 )
 from ..solvers.lp_duals import GlopDuals
+from .rounding import plan_objective
 
 LARGE_COLUMNS = 50_000
 LOCATIONS = ("open", "use_cloud")
@@ -79,6 +80,7 @@ def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[L
                                          options)
         if relaxation.status is not Status.OPTIMAL:
             return current, relaxation
+        assert relaxation.x is not None  # an optimal result carries its solution
         now = set(cols[relaxation.x[cols] > 1e-6].tolist())
         if now <= used:
             break
@@ -97,6 +99,7 @@ def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
     if relaxation.status is not Status.OPTIMAL:
         return SolverResult(Status.NO_SOLUTION, backend.name, "", "relaxation not solved",
                             seconds=time.perf_counter() - started), lp
+    assert relaxation.x is not None  # an optimal result carries its solution
     cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
     ranked = cols[np.argsort(-relaxation.x[cols], kind="stable")]
     ranked = ranked[relaxation.x[ranked] > 1e-6]
@@ -125,7 +128,7 @@ def best_of(first: SolverResult, second: SolverResult, gap: float) -> SolverResu
     plans = [r for r in (first, second) if r.status.has_plan]
     if not plans:
         return second if second.status is Status.INFEASIBLE else first
-    best = min(plans, key=lambda r: r.objective)
+    best = min(plans, key=plan_objective)
     bounds = [r.bound for r in (first, second) if r.bound is not None]
     bound = max(bounds) if bounds else None
     # Both programs have the same optimum (only valid cuts differ), so either one's proof holds.

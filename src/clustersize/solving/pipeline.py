@@ -121,7 +121,8 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         solver_version=result.version, raw_status=result.raw_status, requested_gap=options.gap,
         time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
         run_start=data.run_start.isoformat(), periods=data.periods, target_flop=problem.target.total_flop,
-        multi_site_efficiency=data.multi_site_efficiency, provenance=problem.provenance,
+        multi_site_efficiency=data.multi_site_efficiency,
+        provenance={path: dict(note) for path, note in problem.provenance.items()},
         model={"rows": lp.shape[0], "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz),
                "integer_columns": int(lp.integer.sum()), "coefficient_range": lp.coefficient_range()},
     )
@@ -137,6 +138,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
                 "(see the exclusions, supply caps, power and export rules)"])
         return plan
     x = result.x
+    assert x is not None, "a result with a plan carries its solution"
     plan.solution = x
     tables = {
         "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),

@@ -69,15 +69,23 @@ def rounding_program(lp: LinearProgram, x: np.ndarray, widen: bool) -> LinearPro
     return dataclasses.replace(with_integer_counts(lp), lower=lower, upper=upper)
 
 
+def plan_objective(result: SolverResult) -> float:
+    """The objective of a result that has a plan: every backend reports one with its plan."""
+    assert result.objective is not None, f"{result.solver} returned a plan without an objective"
+    return result.objective
+
+
 def whole_unit_plan(backend: Backend, lp: LinearProgram, relaxed: SolverResult, options: SolveOptions) -> SolverResult:
     """Round, then polish if needed; status OPTIMAL only when within the gap of a proven bound."""
     bound = relaxed.bound
     spent = 0.0            # of this step's budget, options.time_limit_s
     result = relaxed
-    if not is_whole(lp, relaxed.x):
+    x = relaxed.x
+    assert x is not None, "rounding starts from a plan"
+    if not is_whole(lp, x):
         for widen in (False, True):
             budget = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - spent, MIN_POLISH_SECONDS))
-            result = solve_with_watchdog(backend, rounding_program(lp, relaxed.x, widen), budget)
+            result = solve_with_watchdog(backend, rounding_program(lp, x, widen), budget)
             spent += result.seconds
             if result.status.has_plan:
                 break
@@ -92,7 +100,7 @@ def whole_unit_plan(backend: Backend, lp: LinearProgram, relaxed: SolverResult, 
         spent += exact.seconds
         if exact.bound is not None and (bound is None or exact.bound > bound):
             bound = exact.bound
-        if exact.status.has_plan and (best is None or exact.objective < best.objective):
+        if exact.status.has_plan and (best is None or plan_objective(exact) < plan_objective(best)):
             best, proved = exact, exact.status is Status.OPTIMAL
     if best is None:
         return dataclasses.replace(relaxed, status=Status.NO_SOLUTION, x=None, objective=None,
