@@ -26,15 +26,18 @@ class GlopDuals:
         """OR-Tools version (GLOP is part of it)."""
         import ortools
 
-        return f"ortools {ortools.__version__} glop"
+        # OR-Tools sets __version__ in ortools/__init__.py, but ships no types for that package.
+        return f"ortools {ortools.__version__} glop"  # type: ignore[attr-defined]
 
     def solve(self, lp: LinearProgram, options: SolveOptions) -> SolverResult:
         """Solve in the watchdog child; duals are d(objective)/d(row bound) in internal units."""
         from ortools.linear_solver.python import model_builder as mb
 
         started = time.perf_counter()
-        model = mb.Model()
-        model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+        model = mb.Model()  # type: ignore[no-untyped-call]  # model_builder.Model.__init__ is unannotated
+        # OR-Tools' stub types each array as ndarray[float64], which no array is; it takes float64 arrays.
+        model.helper.fill_model_from_sparse_data(
+            lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)  # type: ignore[arg-type]
         solver = mb.Solver("GLOP")
         solver.set_time_limit_in_seconds(options.time_limit_s)
         raw = solver.solve(model)

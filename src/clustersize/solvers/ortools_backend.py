@@ -106,7 +106,8 @@ class OrtoolsBackend:
         """OR-Tools version (the solver is bundled with it)."""
         import ortools
 
-        return f"ortools {ortools.__version__}"
+        # OR-Tools sets __version__ in ortools/__init__.py, but ships no types for that package.
+        return f"ortools {ortools.__version__}"  # type: ignore[attr-defined]
 
     def parameters(self, options: SolveOptions) -> str:
         """Solver-specific parameter text; each solver validates it and rejects unknown keys.
@@ -170,8 +171,10 @@ class OrtoolsBackend:
 def _load(lp: LinearProgram, integer: np.ndarray) -> Any:
     from ortools.linear_solver.python import model_builder as mb
 
-    model = mb.Model()
-    model.helper.fill_model_from_sparse_data(lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+    model = mb.Model()  # type: ignore[no-untyped-call]  # model_builder.Model.__init__ is unannotated
+    # OR-Tools' stub types each array as ndarray[float64], which no array is; it takes float64 arrays.
+    model.helper.fill_model_from_sparse_data(
+        lp.lower, lp.upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)  # type: ignore[arg-type]
     for j in np.flatnonzero(integer):
         model.helper.set_var_integrality(int(j), True)
     return model
@@ -185,8 +188,10 @@ def _complete_continuous(lp: LinearProgram, x: np.ndarray,
     lower, upper = lp.lower.copy(), lp.upper.copy()
     fixed = np.flatnonzero(lp.integer)
     lower[fixed] = upper[fixed] = np.round(x[fixed])
-    model = mb.Model()
-    model.helper.fill_model_from_sparse_data(lower, upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)
+    model = mb.Model()  # type: ignore[no-untyped-call]  # model_builder.Model.__init__ is unannotated
+    # OR-Tools' stub types each array as ndarray[float64], which no array is; it takes float64 arrays.
+    model.helper.fill_model_from_sparse_data(
+        lower, upper, lp.cost, lp.row_lower, lp.row_upper, lp.matrix)  # type: ignore[arg-type]
     glop = mb.Solver("GLOP")
     glop.set_time_limit_in_seconds(options.time_limit_s)
     if glop.solve(model) != mb.SolveStatus.OPTIMAL:
