@@ -13,11 +13,42 @@ import pandas as pd
 
 from ..errors import InfeasibleError, NoSolutionError, VerificationError
 from ..status import Status
+from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/1"
 DECISION_TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs")
 TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs", "costs", "compute", "export_usage",
           "exclusions", "licences", "binding")
+# The columns of every table and their JSON kind: "str", "num" (a number, or null for NaN),
+# "bool", "str?" (a string or null), "any". A plan file is read only if it matches.
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "purchases": {"accelerator": "str", "site": "str", "country": "str", "quarter": "str", "units": "num",
+                  "servers": "num", "unit_cost_usd": "num", "capex_usd": "num"},
+    "sites": {"site": "str", "country": "str", "opened": "bool", "existing_mw": "num", "new_mw": "num",
+              "it_capacity_mw": "num", "it_load_mw": "num", "facility_peak_mw": "num", "facility_energy_mwh": "num"},
+    "contracts": {"contract": "str", "site": "str", "kind": "str", "signed": "bool", "contracted_mw": "num",
+                  "firm_mw": "num", "energy_mwh": "num", "price_usd_per_mwh": "num", "energy_cost_usd": "num",
+                  "emissions_t": "num", "carbon_cost_usd": "num", "fixed_cost_usd": "num"},
+    "rentals": {"offer": "str", "accelerator": "str", "country": "str", "instances": "num", "units": "num",
+                "hours": "num", "cost_usd": "num"},
+    "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "num", "units": "num",
+                        "success_probability": "num"},
+    "costs": {"component": "str", "full_capex_usd": "num", "amortised_usd": "num", "cost_usd": "num"},
+    "compute": {"source": "str", "units": "num", "flop": "num"},
+    "export_usage": {"country": "str", "policy": "str", "cap_tpp": "num", "used_tpp": "num", "share": "num"},
+    "exclusions": {"kind": "str", "option": "str", "where": "str", "reason": "str", "rule": "str?"},
+    "licences": {"accelerator": "str", "sites": "any", "reason": "str"},
+    "binding": {"family": "str", "index": "str", "slack": "num", "relative_slack": "num", "binding": "bool"},
+}
+# Top-level fields of a plan document and their JSON kind ("num?" a number or null, "list", "dict?").
+HEAD_FIELDS: dict[str, str] = {
+    "problem_name": "str", "input_hash": "str", "solver": "str", "solver_version": "str", "raw_status": "str",
+    "requested_gap": "num", "time_limit_s": "num", "solve_seconds": "num", "cost_basis": "str",
+    "objective_usd": "num?", "bound_usd": "num?", "run_start": "str?", "periods": "list", "target_flop": "num?",
+    "delivered_flop": "num?", "multi_site_efficiency": "num", "locations_used": "int", "success_probability": "num",
+    "messages": "list", "created": "str", "provenance": "dict", "model": "dict", "explanation": "dict?",
+}
+MAX_PLAN_ROWS = 1_000_000
 
 
 @dataclass
@@ -53,6 +84,9 @@ class Plan:
     # point can warm-start from the previous one when only coefficients changed.
     solution: Any = field(default=None, repr=False, compare=False)
     structure: str = field(default="", repr=False, compare=False)
+    # Figures as a plan file stated them (plan_hash, gap, digests as stored and as recomputed from
+    # the file's content); empty for a plan made in this process. Read by the integrity check.
+    stored: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -103,9 +137,11 @@ class Plan:
             "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
             "provenance", "model", "explanation")}
         head["plan_hash"] = self.decision_hash() if self.has_plan else None
-        return {"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
-                "tables": {name: _records(frame) for name, frame in self.tables.items()},
-                "verification": self.verification}
+        doc = jsonable({"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
+                        "tables": {name: _records(frame) for name, frame in self.tables.items()},
+                        "verification": self.verification})
+        doc[DIGEST_KEY] = field_digests(doc)
+        return doc
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialise to JSON (NaN written as null)."""
@@ -113,12 +149,58 @@ class Plan:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
-        """Read a plan document written by `to_dict`."""
-        if doc.get("schema") != SCHEMA_VERSION:
-            raise ValueError(f"expected schema {SCHEMA_VERSION!r}, found {doc.get('schema')!r}")
-        fields = {k: v for k, v in doc.items() if k not in ("schema", "status", "gap", "tables", "plan_hash")}
-        tables = {name: pd.DataFrame.from_records(rows) for name, rows in doc.get("tables", {}).items()}
-        return cls(status=Status(doc["status"]), tables=tables, **fields)
+        """Read a plan document written by `to_dict`; ValueError naming the field when it is malformed."""
+        check_document(doc)
+        fields = {k: doc[k] for k in HEAD_FIELDS}
+        verification = doc.get("verification")
+        tables = {name: pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS[name]))
+                  for name, rows in doc["tables"].items()}
+        stored = {"plan_hash": doc.get("plan_hash"), "gap": doc.get("gap"), "digests": doc.get(DIGEST_KEY),
+                  "actual_digests": field_digests(doc), "verification": verification}
+        return cls(status=Status(doc["status"]), tables=tables, verification=verification, stored=stored, **fields)
+
+
+_KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "num": (int, float), "int": (int,), "bool": (bool,),
+                                       "list": (list,), "dict": (dict,)}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "any":
+        return True
+    if kind.endswith("?"):
+        return value is None or _is_kind(value, kind[:-1])
+    if kind == "num" and value is None:  # NaN is written as null
+        return True
+    if isinstance(value, bool) and kind != "bool":
+        return False
+    return isinstance(value, _KINDS[kind])
+
+
+def check_document(doc: Any) -> None:
+    """Raise ValueError naming the first field of `doc` that a plan document cannot have."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"a plan is a JSON object, found {type(doc).__name__}")
+    if doc.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"expected schema {SCHEMA_VERSION!r}, found {str(doc.get('schema'))[:80]!r}")
+    if doc.get("status") not in {s.value for s in Status}:
+        raise ValueError(f"status: {str(doc.get('status'))[:80]!r} is not one of {[s.value for s in Status]}")
+    for name, kind in HEAD_FIELDS.items():
+        if name not in doc or not _is_kind(doc[name], kind):
+            raise ValueError(f"{name}: missing or not a {kind.rstrip('?')} ({str(doc.get(name))[:80]!r})")
+    tables = doc.get("tables")
+    if not isinstance(tables, dict) or set(tables) - set(TABLE_COLUMNS):
+        raise ValueError(f"tables: expected an object with some of {list(TABLE_COLUMNS)}")
+    for name, rows in tables.items():
+        if not isinstance(rows, list) or len(rows) > MAX_PLAN_ROWS:
+            raise ValueError(f"tables.{name}: expected a list of at most {MAX_PLAN_ROWS:,} rows")
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or set(row) != set(TABLE_COLUMNS[name]):
+                raise ValueError(f"tables.{name}[{i}]: expected the columns {list(TABLE_COLUMNS[name])}")
+            for column, kind in TABLE_COLUMNS[name].items():
+                if not _is_kind(row[column], kind):
+                    raise ValueError(f"tables.{name}[{i}].{column}: not a {kind.rstrip('?')} ({str(row[column])[:80]!r})")
+    if not isinstance(doc.get("verification"), (dict, type(None))):
+        raise ValueError("verification: expected an object or null")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError
+from ..processes import kill_executor
 from .evaluate import evaluate_chunk
 from .points import Point
 
@@ -85,8 +86,11 @@ def _run_local(base, parts, settings, workers, finished) -> None:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 finished(future.result())
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+    except BaseException:
+        # Interrupted: a running worker (and its solver child) would otherwise live on.
+        kill_executor(executor)
+        raise
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _run_dask(base, parts, settings, scheduler, finished) -> None:
