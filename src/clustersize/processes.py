@@ -19,6 +19,7 @@ from typing import Any
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _owner_pid: int | None = None
+_received: list[int] = []
 
 
 class Terminated(KeyboardInterrupt):
@@ -36,7 +37,14 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def received_signal() -> int | None:
+    """The first SIGTERM or SIGHUP this process handled, if any (typer turns the interrupt it
+    raised into a plain exit code 130, so the CLI asks here which signal it was)."""
+    return _received[0] if _received else None
 
 
 def install_termination_handlers() -> None:
@@ -102,7 +110,9 @@ def kill_executor(executor: Any) -> None:
     kill_trees(processes)
     for process in processes.values():
         process.join(timeout=2)
-    executor.shutdown(wait=False, cancel_futures=True)
+    # Not cancel_futures: the pool's manager thread then fails every pending future as "broken"
+    # itself; cancelling them first makes it raise InvalidStateError (CPython 3.11) on stderr.
+    executor.shutdown(wait=False)
 
 
 def die_with_parent(expected_parent: int) -> None:

@@ -184,7 +184,10 @@ def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], 
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        rows = list(executor.map(_task, jobs))
+        # submit, not map: map cancels the pending futures when interrupted, and the pool's
+        # manager thread then fails on them (InvalidStateError on stderr, CPython 3.11).
+        futures = [executor.submit(_task, job) for job in jobs]
+        rows = [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C, SIGTERM) or a worker failed: `with` would wait for every running
         # search to finish; kill the workers and their solver children instead.

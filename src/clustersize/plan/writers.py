@@ -137,3 +137,10 @@ def write_plan(plan: Plan, out_dir: str | Path, table_format: str = "csv") -> li
         return written
 
     return publish_dir(out_dir, fill, PLAN_ENTRIES)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write one text file atomically (a reader sees the old file or the new one); returns the path."""
+    path = Path(path)
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path
