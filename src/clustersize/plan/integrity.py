@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -43,8 +44,18 @@ class Mismatch(NamedTuple):
 
 
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, plan: Plan) -> None:
         self.found: list[Mismatch] = []
+        self.plan = plan
+        self._rows: dict[str, list[SimpleNamespace]] = {}
+
+    def rows(self, table: str) -> list[SimpleNamespace]:
+        """The rows of one of the plan's tables (read once: pandas row iteration is slow)."""
+        if table not in self._rows:
+            frame = self.plan.table(table)
+            columns = {str(c): frame[c].tolist() for c in frame.columns}
+            self._rows[table] = [SimpleNamespace(**dict(zip(columns, values))) for values in zip(*columns.values())]
+        return self._rows[table]
 
     def number(self, field: str, stored: Any, expected: float, what: str, rel: float = REL_TOL) -> None:
         """Record a mismatch unless `stored` is a finite number within `rel` of `expected`."""
@@ -93,7 +104,7 @@ def _peak_flops(chip: Any, precision: str) -> float:
 
 def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     chips, labels = _chips(problem), _labels(problem)
-    for i, row in enumerate(plan.table("purchases").itertuples()):
+    for i, row in enumerate(rec.rows("purchases")):
         where = f"tables.purchases[{i}]"
         chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
         if chip is None or site is None or row.quarter not in labels:
@@ -108,10 +119,10 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
         rec.number(f"{where}.capex_usd", _value(row, "capex_usd"), units * unit_cost, "units x unit cost [USD]")
 
 
-def _site_loads(plan: Plan, problem: Problem) -> dict[str, float]:
+def _site_loads(rec: _Recorder, problem: Problem) -> dict[str, float]:
     """IT load per site [MW] from the purchases."""
     chips, load = _chips(problem), defaultdict(float)
-    for row in plan.table("purchases").itertuples():
+    for row in rec.rows("purchases"):
         chip = chips.get(row.accelerator)
         if chip is not None:
             load[row.site] += float(_value(row, "units")) * chip.it_power_kw / 1000.0
@@ -119,8 +130,8 @@ def _site_loads(plan: Plan, problem: Problem) -> dict[str, float]:
 
 
 def _check_sites(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    load, run = _site_loads(plan, problem), problem.run
-    for i, row in enumerate(plan.table("sites").itertuples()):
+    load, run = _site_loads(rec, problem), problem.run
+    for i, row in enumerate(rec.rows("sites")):
         where, site = f"tables.sites[{i}]", problem.sites.get(row.site)
         if site is None:
             rec.fail(f"{where}.site", row.site, f"unknown site {row.site!r}")
@@ -142,7 +153,7 @@ def _check_sites(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 
 def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     carbon_price = problem.costs.carbon_price_usd_per_t
-    for i, row in enumerate(plan.table("contracts").itertuples()):
+    for i, row in enumerate(rec.rows("contracts")):
         where, con = f"tables.contracts[{i}]", problem.contracts.get(row.contract)
         if con is None:
             continue  # the verifier reports unknown contracts
@@ -164,7 +175,7 @@ def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 
 def _check_rentals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     hours = problem.run.length_days * 24.0
-    for i, row in enumerate(plan.table("rentals").itertuples()):
+    for i, row in enumerate(rec.rows("rentals")):
         where, offer = f"tables.rentals[{i}]", problem.cloud.get(row.offer)
         if offer is None:
             continue  # the verifier reports unknown offers
@@ -179,7 +190,7 @@ def _check_rentals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 
 def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     purchases = plan.table("purchases")
-    for i, row in enumerate(plan.table("custom_programs").itertuples()):
+    for i, row in enumerate(rec.rows("custom_programs")):
         where, program = f"tables.custom_programs[{i}]", problem.custom_programs.get(row.program)
         if program is None:
             rec.fail(f"{where}.program", row.program, f"unknown custom program {row.program!r}")
@@ -220,7 +231,7 @@ def _check_costs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     frame = plan.table("costs")
     if plan.has_plan:
         rec.equal("tables.costs.component", list(frame.get("component", [])), list(expected), "cost components")
-    for i, row in enumerate(frame.itertuples()):
+    for i, row in enumerate(rec.rows("costs")):
         if row.component not in expected:
             continue
         where, full = f"tables.costs[{i}]", expected[row.component]
@@ -234,18 +245,18 @@ def _check_costs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
 
 
-def _compute_by_source(plan: Plan, problem: Problem) -> dict[str, tuple[float, float]]:
+def _compute_by_source(rec: _Recorder, problem: Problem) -> dict[str, tuple[float, float]]:
     """source -> (units, FLOP before multi-site losses) from purchases and rentals."""
     run, chips = problem.run, _chips(problem)
     seconds = run.length_days * 86400.0
     found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for row in plan.table("purchases").itertuples():
+    for row in rec.rows("purchases"):
         chip = chips.get(row.accelerator)
         if chip is not None:
             units = float(_value(row, "units"))
             found[row.accelerator][0] += units
             found[row.accelerator][1] += units * _peak_flops(chip, run.precision) * (chip.mfu or run.mfu) * seconds
-    for row in plan.table("rentals").itertuples():
+    for row in rec.rows("rentals"):
         offer = problem.cloud.get(row.offer)
         if offer is not None:
             units = float(_value(row, "instances")) * offer.units_per_instance
@@ -256,12 +267,12 @@ def _compute_by_source(plan: Plan, problem: Problem) -> dict[str, tuple[float, f
 
 
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    expected = _compute_by_source(plan, problem)
+    expected = _compute_by_source(rec, problem)
     frame = plan.table("compute")
     stated = list(frame.get("source", []))
     rec.equal("tables.compute.source", sorted(stated), sorted(s for s, v in expected.items() if v[0] > 1e-9),
               "sources that deliver compute")
-    for i, row in enumerate(frame.itertuples()):
+    for i, row in enumerate(rec.rows("compute")):
         if row.source in expected:
             units, flop = expected[row.source]
             rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
@@ -272,7 +283,7 @@ def _check_export(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     chips, export = _chips(problem), problem.export
     used: dict[str, float] = defaultdict(float)
     caps: dict[str, tuple[float, str]] = {}
-    for row in plan.table("purchases").itertuples():
+    for row in rec.rows("purchases"):
         chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
         if chip is None or site is None:
             continue
@@ -281,7 +292,7 @@ def _check_export(rec: _Recorder, plan: Plan, problem: Problem) -> None:
             used[site.country] += float(_value(row, "units")) * total_processing_performance(chip)
             left = max(0.0, decision.cap_tpp - export.cap_used_tpp.get(site.country, 0.0))
             caps[site.country] = (left, decision.policy or "")
-    for i, row in enumerate(plan.table("export_usage").itertuples()):
+    for i, row in enumerate(rec.rows("export_usage")):
         where = f"tables.export_usage[{i}]"
         stated_used = _value(row, "used_tpp")
         if row.country not in caps:
@@ -314,9 +325,8 @@ def _check_head(rec: _Recorder, plan: Plan, problem: Problem, recomputed: dict[s
     rec.number("delivered_flop", plan.delivered_flop, float(recomputed.get("delivered_flop") or 0.0),
                "compute recomputed from the decisions [FLOP]")
     rec.equal("locations_used", plan.locations_used, recomputed.get("locations"), "sites opened plus offers rented")
-    programs = plan.table("custom_programs")
     success = 1.0
-    for row in programs.itertuples():
+    for row in rec.rows("custom_programs"):
         program = problem.custom_programs.get(row.program)
         if program is not None and bool(_value(row, "funded")) and float(_value(row, "units")) > 0:
             success *= program.success_probability
@@ -383,7 +393,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) ->
     and `problem`; `recomputed` is the report of `verify(plan, problem)` (cost_usd [USD],
     delivered_flop [FLOP], locations, ok). An empty list means the plan states nothing false that
     can be checked without a solver."""
-    rec = _Recorder()
+    rec = _Recorder(plan)
     _check_status(rec, plan)
     _check_head(rec, plan, problem, recomputed)
     _check_hashes(rec, plan)
