@@ -24,6 +24,8 @@ from .evaluate import evaluate_chunk
 from .points import Point
 
 CHUNK = 5
+# Columns every results table has, so summaries and plots never meet a missing one.
+PLAN_COLUMNS = ("objective_usd", "bound_usd", "gap")
 
 
 @dataclass
@@ -35,8 +37,12 @@ class RunResult:
     exit_code: int = 130  # 128 + the signal that interrupted the run (SIGINT unless told)
 
     def frame(self) -> pd.DataFrame:
-        """The tidy results table."""
-        return pd.DataFrame(sorted(self.rows, key=lambda r: r["point"])).reset_index(drop=True)
+        """The tidy results table; the plan columns are there even when no point has a plan."""
+        frame = pd.DataFrame(sorted(self.rows, key=lambda r: r["point"])).reset_index(drop=True)
+        for column in PLAN_COLUMNS:
+            if column not in frame:
+                frame[column] = pd.Series([float("nan")] * len(frame), dtype=float)
+        return frame
 
 
 def chunks(points: list[Point], size: int = CHUNK) -> list[list[Point]]:
