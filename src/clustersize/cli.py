@@ -28,6 +28,8 @@ err = Console(stderr=True)
 
 EXIT_BY_STATUS = {Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4, Status.ERROR: 4, Status.UNBOUNDED: 1}
 MAX_PLAN_BYTES = 200_000_000
+MAX_SET_SEGMENTS = 8      # the deepest field, e.g. custom_programs.ID.chip.components.ID, has 5
+MAX_SET_PATH_CHARS = 300
 WHATIF_ENTRIES = frozenset({"results.parquet", "results.csv", "cost_distribution.png", "scenario_costs.png",
                             "objective.png", "mix.png"})
 # Terminal escape sequences and other control characters: text from a problem file or the command
@@ -41,12 +43,17 @@ def plain(text: object) -> str:
 
 
 def parse_sets(items: list[str] | None) -> dict[str, str]:
-    """['a.b=1', ...] -> {'a.b': '1'}; InputError for an item without '='."""
+    """['a.b=1', ...] -> {'a.b': '1'}; InputError for an item without '=' or with an absurd path."""
     overrides = {}
     for item in items or []:
         path, sep, value = item.partition("=")
         if not sep or not path.strip():
-            raise InputError(f"--set {item!r} is not PATH=VALUE", fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
+            raise InputError(f"--set {plain(item)[:200]!r} is not PATH=VALUE",
+                             fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
+        if len(path) > MAX_SET_PATH_CHARS or path.count(".") >= MAX_SET_SEGMENTS:
+            raise InputError(f"the path has {path.count('.') + 1:,} segments and {len(path):,} characters (at most "
+                             f"{MAX_SET_SEGMENTS} and {MAX_SET_PATH_CHARS})", path="--set",
+                             fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
         overrides[path.strip()] = value.strip()
     return overrides
 

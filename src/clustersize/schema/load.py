@@ -19,6 +19,7 @@ from .yamlsafe import load_file, loads
 from .catalog import Catalog, flatten, load_catalog
 from .errors import did_you_mean, input_error_from_validation
 from .problem import Chip, Problem
+from .shapes import check_shapes
 
 CATALOG_SECTION = {
     "accelerators": "accelerators", "sites": "sites", "contracts": "energy_contracts",
@@ -47,6 +48,7 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
                          fix="start from problems/gpt5.yaml")
     if overrides:
         apply_overrides(raw, overrides, file=file)
+    check_shapes(raw, file)
     catalog = load_catalog(str(catalog_dir) if catalog_dir else None)
     merged, provenance = merge_with_catalog(raw, catalog, file=file)
     try:
