@@ -176,3 +176,19 @@ def test_malformed_table_cell_is_named(written):
     doc["tables"]["purchases"][0]["units"] = ["a list"]
     with pytest.raises(ValueError, match=r"tables\.purchases\[0\]\.units"):
         Plan.from_dict(doc)
+
+
+@pytest.mark.parametrize("name, overrides", [("rent-vs-buy", {"costs.basis": "amortised"}),
+                                             ("gpt4-retrospective", {})])
+def test_fresh_and_reread_plans_state_nothing_false(name, overrides):
+    problem = clustersize.load_problem(ROOT / "problems" / f"{name}.yaml", overrides)
+    plan = clustersize.solve(problem)
+    assert check_integrity(plan, problem, verify(plan, problem)) == []
+    reread = Plan.from_dict(json.loads(plan.to_json()))
+    assert check_integrity(reread, problem, verify(reread, problem)) == []
+
+
+def test_malformed_plan_is_an_input_error_too():
+    with pytest.raises(clustersize.InputError) as caught:
+        Plan.from_dict({"schema": "clustersize.plan/1", "status": "optimal"})
+    assert caught.value.exit_code == 2 and "problem_name" in str(caught.value)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InfeasibleError, NoSolutionError, VerificationError
+from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationError
 from ..status import Status
 from .digests import DIGEST_KEY, field_digests
 
@@ -150,7 +150,8 @@ class Plan:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
-        """Read a plan document written by `to_dict`; ValueError naming the field when it is malformed."""
+        """Read a plan document written by `to_dict`; PlanFileError (an InputError and a ValueError)
+        naming the field when it is malformed."""
         check_document(doc)
         fields = {k: doc[k] for k in HEAD_FIELDS}
         verification = doc.get("verification")
@@ -159,6 +160,10 @@ class Plan:
         stored = {"plan_hash": doc.get("plan_hash"), "gap": doc.get("gap"), "digests": doc.get(DIGEST_KEY),
                   "actual_digests": field_digests(doc), "verification": verification}
         return cls(status=Status(doc["status"]), tables=tables, verification=verification, stored=stored, **fields)
+
+
+class PlanFileError(InputError, ValueError):
+    """A plan document that is not a valid `clustersize.plan/1` (also a ValueError, as before)."""
 
 
 _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),
@@ -184,30 +189,30 @@ _KIND_NAMES = {"str": "string", "str?": "string or null", "fin": "finite number"
 
 
 def check_document(doc: Any) -> None:
-    """Raise ValueError naming the first field of `doc` that a plan document cannot have."""
+    """Raise PlanFileError (a ValueError) naming the first field of `doc` a plan document cannot have."""
     if not isinstance(doc, dict):
-        raise ValueError(f"a plan is a JSON object, found {type(doc).__name__}")
+        raise PlanFileError(f"a plan is a JSON object, found {type(doc).__name__}")
     if doc.get("schema") != SCHEMA_VERSION:
-        raise ValueError(f"expected schema {SCHEMA_VERSION!r}, found {str(doc.get('schema'))[:80]!r}")
+        raise PlanFileError(f"expected schema {SCHEMA_VERSION!r}, found {str(doc.get('schema'))[:80]!r}")
     if doc.get("status") not in {s.value for s in Status}:
-        raise ValueError(f"status: {str(doc.get('status'))[:80]!r} is not one of {[s.value for s in Status]}")
+        raise PlanFileError(f"status: {str(doc.get('status'))[:80]!r} is not one of {[s.value for s in Status]}")
     for name, kind in HEAD_FIELDS.items():
         if name not in doc or not _is_kind(doc[name], kind):
-            raise ValueError(f"{name}: missing or not a {_KIND_NAMES[kind]} ({str(doc.get(name))[:80]!r})")
+            raise PlanFileError(f"{name}: missing or not a {_KIND_NAMES[kind]} ({str(doc.get(name))[:80]!r})")
     tables = doc.get("tables")
     if not isinstance(tables, dict) or set(tables) - set(TABLE_COLUMNS):
-        raise ValueError(f"tables: expected an object with some of {list(TABLE_COLUMNS)}")
+        raise PlanFileError(f"tables: expected an object with some of {list(TABLE_COLUMNS)}")
     for name, rows in tables.items():
         if not isinstance(rows, list) or len(rows) > MAX_PLAN_ROWS:
-            raise ValueError(f"tables.{name}: expected a list of at most {MAX_PLAN_ROWS:,} rows")
+            raise PlanFileError(f"tables.{name}: expected a list of at most {MAX_PLAN_ROWS:,} rows")
         for i, row in enumerate(rows):
             if not isinstance(row, dict) or set(row) != set(TABLE_COLUMNS[name]):
-                raise ValueError(f"tables.{name}[{i}]: expected the columns {list(TABLE_COLUMNS[name])}")
+                raise PlanFileError(f"tables.{name}[{i}]: expected the columns {list(TABLE_COLUMNS[name])}")
             for column, kind in TABLE_COLUMNS[name].items():
                 if not _is_kind(row[column], kind):
-                    raise ValueError(f"tables.{name}[{i}].{column}: not a {_KIND_NAMES[kind]} ({str(row[column])[:80]!r})")
+                    raise PlanFileError(f"tables.{name}[{i}].{column}: not a {_KIND_NAMES[kind]} ({str(row[column])[:80]!r})")
     if not isinstance(doc.get("verification"), (dict, type(None))):
-        raise ValueError("verification: expected an object or null")
+        raise PlanFileError("verification: expected an object or null")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
