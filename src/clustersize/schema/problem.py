@@ -15,7 +15,7 @@ from .types import (
     PUE, Count, CountryCode, Fraction, Gap, Identifier, NonNegative, Positive, PositiveCount,
     QuarterLabel, Share, Strict,
 )
-from .types import Day, Months, RunDays, Seconds
+from .types import Day, Months, NetworkShare, RunDays, Seconds, ServerOverhead
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
@@ -180,8 +180,8 @@ class CostOptions(Strict):
     hardware_life_years: Positive = Field(description="Hardware depreciation life [years].")
     facility_life_years: Positive | None = Field(None, description="Facility life for the amortised basis [years].")
     carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
-    server_overhead: Positive = Field(description="Server price / accelerator price, for chip-only prices.")
-    interconnect_share: Share = Field(description="Cluster network share of total hardware cost.")
+    server_overhead: ServerOverhead = Field(description="Server price / accelerator price, for chip-only prices.")
+    interconnect_share: NetworkShare = Field(description="Cluster network share of total hardware cost.")
 
 
 class ExportOptions(Strict):

@@ -33,6 +33,10 @@ MAX_SECONDS = 7 * 86400.0        # [s] a week of solver time
 RunDays = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_RUN_DAYS)]
 Months = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_MONTHS)]
 Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
+# Server price / accelerator price, and the network's share of hardware cost: the derived
+# server-and-network cost divides by (1 - share), so a share of 1 would divide by zero.
+ServerOverhead = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)]
+NetworkShare = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=0.9)]
 
 
 def _no_number_for_date(value: Any) -> Any:
