@@ -73,3 +73,13 @@ def test_custom_chip_component_needs_supply():
 def test_yaml_bombs_are_input_errors(text, fragment):
     with pytest.raises(InputError, match=fragment):
         loads(text)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: clustersize.load_problem(123), lambda: clustersize.load_problem(None),
+    lambda: clustersize.solve("problems/gpt5.yaml"),
+    lambda: clustersize.load_problem(base_problem(), {"contracts.s1-grid.site": {"a": 1}}),
+])
+def test_library_calls_with_wrong_types_raise_input_errors(call):
+    with pytest.raises(InputError):
+        call()

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from ..errors import InputError
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.load import input_hash
@@ -393,6 +394,9 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) ->
     and `problem`; `recomputed` is the report of `verify(plan, problem)` (cost_usd [USD],
     delivered_flop [FLOP], locations, ok). An empty list means the plan states nothing false that
     can be checked without a solver."""
+    if not isinstance(plan, Plan) or not isinstance(problem, Problem):
+        raise InputError(f"expected a Plan and a Problem, found {type(plan).__name__} and {type(problem).__name__}",
+                         path="check_integrity", fix="read the plan with Plan.from_dict and load the problem")
     rec = _Recorder(plan)
     _check_status(rec, plan)
     _check_head(rec, plan, problem, recomputed)

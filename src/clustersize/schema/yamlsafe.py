@@ -8,6 +8,7 @@ floats by the YAML 1.2 core schema, so ``1e26``, ``1E+26`` and ``1.0e26`` are nu
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,9 @@ def loads(text: str, *, source: str = "<string>") -> Any:
 
 def load_file(path: str | Path) -> Any:
     """Read a YAML file safely, refusing files over MAX_FILE_BYTES."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise InputError(f"expected a file path, a mapping or a Problem, found {type(path).__name__} {str(path)[:40]!r}",
+                         fix="pass a path to a problem YAML file or a dict of the same shape")
     path = Path(path)
     try:
         size = path.stat().st_size

@@ -48,6 +48,9 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     warm_start : a previous plan; its solution is passed to the solver as a start when the
         model has the same structure (only coefficients changed), and ignored otherwise.
     """
+    if not isinstance(problem, Problem):
+        raise InputError(f"expected a Problem, found {type(problem).__name__}", path="problem",
+                         fix="load it first: clustersize.load_problem(path_or_dict)")
     updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
                                  "seed": seed, "integer_units": integer_units}.items() if v is not None}
     try:
