@@ -9,11 +9,16 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import base_problem
 
 import clustersize
 from clustersize.errors import InputError
-from clustersize.plan.writers import PLAN_ENTRIES, check_out_dir, publish_dir, write_plan
-from conftest import base_problem
+from clustersize.plan.writers import (
+    PLAN_ENTRIES,
+    check_out_dir,
+    publish_dir,
+    write_plan,
+)
 
 
 @pytest.fixture(scope="module")

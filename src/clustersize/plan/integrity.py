@@ -122,7 +122,8 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 
 def _site_loads(rec: _Recorder, problem: Problem) -> dict[str, float]:
     """IT load per site [MW] from the purchases."""
-    chips, load = _chips(problem), defaultdict(float)
+    chips = _chips(problem)
+    load: dict[str, float] = defaultdict(float)
     for row in rec.rows("purchases"):
         chip = chips.get(row.accelerator)
         if chip is not None:
@@ -291,7 +292,7 @@ def _check_export(rec: _Recorder, plan: Plan, problem: Problem) -> None:
         decision = decide(chip, site.country, export.headquarters, export.rules)
         if decision.action == "cap":
             used[site.country] += float(_value(row, "units")) * total_processing_performance(chip)
-            left = max(0.0, decision.cap_tpp - export.cap_used_tpp.get(site.country, 0.0))
+            left = max(0.0, (decision.cap_tpp or 0.0) - export.cap_used_tpp.get(site.country, 0.0))
             caps[site.country] = (left, decision.policy or "")
     for i, row in enumerate(rec.rows("export_usage")):
         where = f"tables.export_usage[{i}]"

@@ -16,7 +16,9 @@ REFERENCE_FIELDS = ("from", "site", "accelerator", "kind", "country")
 
 
 def _kind(value: Any) -> str:
-    return {list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
 
 
 def check_shapes(raw: dict[str, Any], file: str) -> None:
