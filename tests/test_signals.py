@@ -47,6 +47,14 @@ def big_problem(tmp_path_factory) -> str:
     return str(path)
 
 
+def default_signals() -> None:
+    """In the child before exec: the default action for each signal, whatever this process ignores
+    (a shell ignores SIGINT for background jobs, and clustersize rightly keeps an ignored signal
+    ignored)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def commands(big: str, out: Path) -> dict[str, list[str]]:
     return {
         "solve": ["solve", big, "--solver", "cbc", "--time-limit", "60", "--out", str(out)],
@@ -80,7 +88,7 @@ def test_signal_leaves_no_descendant_and_whole_output(tmp_path, big_problem, com
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "clustersize.cli", *commands(big_problem, out)[command]],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_signals)
     seen: set[int] = set()
     try:
         started = time.monotonic()

@@ -48,11 +48,16 @@ def received_signal() -> int | None:
 
 
 def install_termination_handlers() -> None:
-    """Make SIGTERM and SIGHUP raise `Terminated` in this process (not in forked children)."""
+    """Make SIGTERM and SIGHUP raise `Terminated` in this process (not in forked children).
+
+    A signal ignored when we start stays ignored: `nohup` ignores SIGHUP on purpose, as a shell
+    does SIGINT for a background job.
+    """
     global _owner_pid
     _owner_pid = os.getpid()
     for signum in HANDLED_SIGNALS:
-        signal.signal(signum, _on_signal)
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, _on_signal)
 
 
 def _parent_links() -> dict[int, int]:
