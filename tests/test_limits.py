@@ -45,6 +45,8 @@ def test_model_past_the_limit_is_refused_with_its_numbers(monkeypatch):
     ("run.length_days", 1e7, "less than or equal to 3650"),
     ("solver.time_limit_s", 1e7, "less than or equal to 604800"),
     ("accelerators.alpha.price_usd", 1e40, r"beyond 1e\+15"),
+    ("accelerators.alpha.supply_per_quarter", 1e40, r"beyond 1e\+18"),
+    ("sites.s1.max_mw", 1e40, r"beyond 1e\+18"),
     ("costs.interconnect_share", 1.0, "less than or equal to 0.9"),
     ("costs.server_overhead", 1e300, "less than or equal to 10"),
     ("contracts.s1-grid.site", ["s1"], "expected an id, found a list"),

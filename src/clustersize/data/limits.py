@@ -20,6 +20,8 @@ MAX_COLUMNS_ENV = "CLUSTERSIZE_MAX_COLUMNS"
 # Limits on single magnitudes: beyond these a coefficient swamps the solver's tolerances.
 MAX_USD = 1e15    # [USD] a quadrillion dollars
 MAX_FLOP = 1e32   # [FLOP]
+MAX_MAGNITUDE = 1e18  # any other number (units, MW, TPP, tokens...): a solver reads 1e20 as infinite
+UNBOUNDED_PATHS = ("target.flop",)
 
 
 @dataclass(frozen=True)
@@ -71,4 +73,18 @@ def check_model_size(problem: Problem) -> ModelSize:
     for path, value in prices:
         if value > MAX_USD:
             raise InputError(f"{value:.3g} USD is beyond {MAX_USD:.0e}", path=path, fix="check the exponent")
+    _check_magnitudes(problem.model_dump(by_alias=True, exclude={"solver"}), "")
     return size
+
+
+def _check_magnitudes(node: object, path: str) -> None:
+    """InputError naming the first number beyond MAX_MAGNITUDE (FLOP targets excepted)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_magnitudes(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _check_magnitudes(value, f"{path}[{i}]")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and abs(node) > MAX_MAGNITUDE \
+            and path not in UNBOUNDED_PATHS:
+        raise InputError(f"{node:.3g} is beyond {MAX_MAGNITUDE:.0e}", path=path, fix="check the exponent and the unit")
