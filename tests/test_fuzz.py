@@ -60,7 +60,7 @@ def outcome(overrides: dict[str, object]) -> str:
 
 @settings(max_examples=60, deadline=30_000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(path=paths, value=hostile_values)
-# Regressions from the hostile run of issue 15: each crashed with a TypeError or OverflowError.
+# Regressions from a hostile test run: each crashed with a TypeError or OverflowError.
 @example(path="contracts.s1-grid.site", value=["s1"])
 @example(path="contracts.s1-grid.site", value={"a": 1})
 @example(path="run.length_days", value=1e7)
