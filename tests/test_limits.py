@@ -80,6 +80,8 @@ def test_yaml_bombs_are_input_errors(text, fragment):
 @pytest.mark.parametrize("call", [
     lambda: clustersize.load_problem(123), lambda: clustersize.load_problem(None),
     lambda: clustersize.solve("problems/gpt5.yaml"),
+    lambda: clustersize.load_problem(base_problem(), {".".join(["a"] * 5000): 1}),
+    lambda: clustersize.load_problem(base_problem(), {"accelerators.alpha." + ".".join(["a"] * 5000): 1}),
     lambda: clustersize.load_problem(base_problem(), {"contracts.s1-grid.site": {"a": 1}}),
 ])
 def test_library_calls_with_wrong_types_raise_input_errors(call):

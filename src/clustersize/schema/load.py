@@ -26,6 +26,7 @@ CATALOG_SECTION = {
     "cloud": "cloud_offers", "custom_programs": "custom_programs",
 }
 DEFAULTED_SECTIONS = ("run", "costs")
+MAX_OVERRIDE_SEGMENTS = 8
 
 
 def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -74,6 +75,9 @@ def apply_overrides(raw: dict, overrides: Mapping[str, Any], *, file: str) -> No
     """Set each dotted path in `raw`. Entities must already exist; fields are checked later."""
     for path, value in overrides.items():
         parts = str(path).split(".")
+        if len(parts) > MAX_OVERRIDE_SEGMENTS:  # the deepest real field has 5 segments
+            raise InputError(f"the path has {len(parts):,} segments (at most {MAX_OVERRIDE_SEGMENTS})", file=file,
+                             path=f"--set {str(path)[:60]}...", fix="e.g. accelerators.h100-sxm.price_usd")
         if not all(parts):
             raise InputError("empty segment in override path", file=file, path=f"--set {path}",
                              fix="write section.entry.field, e.g. accelerators.h100-sxm.price_usd")
