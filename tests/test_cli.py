@@ -114,3 +114,114 @@ def test_verify_does_not_flag_a_plan_solved_with_other_solver_settings(tmp_path)
     run("solve", "problems/rent-vs-buy.yaml", "--out", str(tmp_path), "--solver", "cbc", "--time-limit", "20")
     result = run("verify", str(tmp_path / "plan.json"), "problems/rent-vs-buy.yaml")
     assert result.returncode == 0 and "differs" not in result.stderr
+
+
+def run_main(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """The CLI's entry point in this process (fast: no interpreter start-up); its signal handlers
+    are put back afterwards."""
+    import signal
+
+    from clustersize import cli
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    monkeypatch.setattr(sys, "argv", ["clustersize", *args])
+    monkeypatch.chdir(ROOT)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    captured = capsys.readouterr()
+    return int(stop.value.code or 0), captured.out, captured.err
+
+
+MISSING = "problems/does-not-exist.yaml"  # a check made before reading the problem names its option instead
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["solve", MISSING, "--out", ""], "--out: the output directory is empty"),
+    (["solve", MISSING, "--out", "src"], "did not write"),
+    (["solve", MISSING, "--out", "README.md"], "not a directory"),
+    (["solve", MISSING, "--out", "x", "--format", "xlsx"], "--format: unknown table format"),
+    (["solve", MISSING, "--time-limit", "nan"], "solver.time_limit_s"),
+    (["solve", MISSING, "--gap", "-1"], "solver.gap"),
+    (["explain", MISSING, "--tolerance", "0"], "--tolerance"),
+    (["explain", MISSING, "--tolerance", "-0.5"], "--tolerance"),
+    (["explain", MISSING, "--tolerance", "nan"], "--tolerance"),
+    (["explain", MISSING, "--out", ""], "--out"),
+    (["whatif", MISSING, "--out", ""], "--out"),
+    (["whatif", MISSING, "--scheduler", "garbage", "--vary", "a=1,2"], "--scheduler"),
+    (["generate", "--out", ""], "--out"),
+    (["schema", "--out", "src"], "--out"),
+])
+def test_bad_options_are_found_before_any_work(args, fragment, capsys, monkeypatch):
+    code, _, err_text = run_main(args, capsys, monkeypatch)
+    assert code == 2, err_text
+    assert fragment in " ".join(err_text.split())
+    assert "cannot read file" not in err_text and "Traceback" not in err_text
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--sample", "accelerators.h100-sxm.price_usd~uniform(1,2)",
+      "--correlate", "accelerators.h100-sxm.price_usd,accelerators.h100-sxm.price_usd=0.5"], "with itself"),
+    (["--vary", "accelerators.h100-sxm.price_usd=1,2", "--correlate", "a.b,c.d=0.5"], "only to --sample"),
+])
+def test_whatif_correlation_misuse_is_refused(tmp_path, extra, fragment, capsys, monkeypatch):
+    code, _, err_text = run_main(["whatif", "problems/rent-vs-buy.yaml", "--out", str(tmp_path / "w"), *extra],
+                                 capsys, monkeypatch)
+    assert code == 2 and fragment in " ".join(err_text.split()), err_text
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("override", ["[/x]=1", "[bold red]=1", "\x1b[31mred\x1b]0;title\x07=1"])
+def test_markup_and_terminal_escapes_in_user_text_are_shown_inert(override, capsys, monkeypatch):
+    code, out, err_text = run_main(["solve", "problems/rent-vs-buy.yaml", "--set", override], capsys, monkeypatch)
+    assert code == 2, err_text
+    assert "\x1b" not in out + err_text and "\x07" not in err_text
+    assert "internal error" not in err_text and "unknown field" in err_text
+
+
+def test_whatif_where_no_point_has_a_plan_writes_its_table(tmp_path, capsys, monkeypatch):
+    # Every price is invalid: each point is an input_error row, none has a plan.
+    code, out, err_text = run_main(["whatif", "problems/rent-vs-buy.yaml", "--vary",
+                                    "accelerators.h100-sxm.price_usd=-1,-2", "--workers", "1",
+                                    "--out", str(tmp_path / "w"), "--plot"], capsys, monkeypatch)
+    assert code == 0, err_text
+    assert "2 points: 2 input_error" in out
+    assert "objective_usd" in (tmp_path / "w" / "results.csv").read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[1, 2]", "JSON object"), ("[" * 100_000, "nested too deeply"), ('{"schema": 1}', "schema"),
+    ("NaN", "JSON object"), ("\xff\xfe", "not a clustersize plan"),
+])
+def test_malformed_plan_files_exit_2(tmp_path, text, fragment, capsys, monkeypatch):
+    path = tmp_path / "plan.json"
+    path.write_text(text, encoding="latin-1")
+    for command in (["verify", str(path), "problems/rent-vs-buy.yaml"],
+                    ["explain", "problems/rent-vs-buy.yaml", "--plan", str(path), "--no-break-even"]):
+        code, _, err_text = run_main(command, capsys, monkeypatch)
+        assert code == 2 and fragment in " ".join(err_text.split()), err_text
+
+
+def test_verify_names_each_edited_figure(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    assert run_main(["solve", "problems/rent-vs-buy.yaml", "--out", str(out)], capsys, monkeypatch)[0] == 0
+    doc = json.loads((out / "plan.json").read_text())
+    doc["delivered_flop"] *= 10
+    doc["target_flop"] = 1.0
+    doc["cost_basis"] = "amortised"
+    (out / "plan.json").write_text(json.dumps(doc))
+    code, text, _ = run_main(["verify", str(out / "plan.json"), "problems/rent-vs-buy.yaml"], capsys, monkeypatch)
+    assert code == 5
+    for field in ("delivered_flop", "target_flop", "cost_basis"):
+        assert f"  {field}: " in text
+
+
+def test_verify_rejects_a_plan_for_another_problem(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    run_main(["solve", "problems/rent-vs-buy.yaml", "--out", str(out)], capsys, monkeypatch)
+    code, text, _ = run_main(["verify", str(out / "plan.json"), "problems/rent-vs-buy.yaml", "--set",
+                              "costs.carbon_price_usd_per_t=1"], capsys, monkeypatch)
+    assert code == 5 and "input_hash" in text

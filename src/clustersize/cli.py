@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import ClustersizeError, InputError
 from .status import Status
@@ -25,27 +27,65 @@ app.add_typer(catalog_app, name="catalog")
 err = Console(stderr=True)
 
 EXIT_BY_STATUS = {Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4, Status.ERROR: 4, Status.UNBOUNDED: 1}
+MAX_PLAN_BYTES = 200_000_000
+MAX_SET_SEGMENTS = 8      # the deepest field, e.g. custom_programs.ID.chip.components.ID, has 5
+MAX_SET_PATH_CHARS = 300
+WHATIF_ENTRIES = frozenset({"results.parquet", "results.csv", "cost_distribution.png", "scenario_costs.png",
+                            "objective.png", "mix.png"})
+# Terminal escape sequences and other control characters: text from a problem file or the command
+# line must not move the cursor, recolour or retitle the user's terminal.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: object) -> str:
+    """`text` safe to print through rich: control characters removed, [markup] shown literally."""
+    return escape(_CONTROL.sub("", str(text)))
 
 
 def parse_sets(items: list[str] | None) -> dict[str, str]:
-    """['a.b=1', ...] -> {'a.b': '1'}; InputError for an item without '='."""
+    """['a.b=1', ...] -> {'a.b': '1'}; InputError for an item without '=' or with an absurd path."""
     overrides = {}
     for item in items or []:
         path, sep, value = item.partition("=")
         if not sep or not path.strip():
-            raise InputError(f"--set {item!r} is not PATH=VALUE", fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
+            raise InputError(f"--set {plain(item)[:200]!r} is not PATH=VALUE",
+                             fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
+        if len(path) > MAX_SET_PATH_CHARS or path.count(".") >= MAX_SET_SEGMENTS:
+            raise InputError(f"the path has {path.count('.') + 1:,} segments and {len(path):,} characters (at most "
+                             f"{MAX_SET_SEGMENTS} and {MAX_SET_PATH_CHARS})", path="--set",
+                             fix="e.g. --set accelerators.h100-sxm.price_usd=20000")
         overrides[path.strip()] = value.strip()
     return overrides
 
 
-def read_plan(path: Path):
-    """A Plan from plan.json; InputError naming the file otherwise."""
+def read_plan(path: Path) -> Any:
+    """A Plan from plan.json; InputError naming the file and the malformed field otherwise."""
     from .plan import Plan
 
     try:
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise ValueError(f"larger than {MAX_PLAN_BYTES:,} bytes")
         return Plan.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not a clustersize plan ({exc})", file=str(path), fix="pass plan.json from solve --out") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
+        reason = str(exc)[:300] if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise InputError(f"not a clustersize plan ({reason})", file=str(path),
+                         fix="pass plan.json from solve --out") from None
+
+
+def _check_solve_options(solver: str | None, time_limit: float | None, gap: float | None) -> None:
+    """Reject bad solver options before any work (the library checks them again)."""
+    from .schema.errors import input_error_from_validation
+    from .schema.problem import SolverOptions
+
+    given = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap}.items() if v is not None}
+    if not given:
+        return
+    from pydantic import ValidationError
+
+    try:
+        SolverOptions.model_validate(given)
+    except ValidationError as exc:
+        raise input_error_from_validation(exc, file="command line", prefix="solver") from None
 
 
 @app.command()
@@ -58,7 +98,7 @@ def solve(
     seed: Optional[int] = typer.Option(None, help="Solver random seed."),
     integer_units: bool = typer.Option(False, "--integer-units", help="Solve whole servers exactly from the start."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
-    out: Optional[Path] = typer.Option(None, help="Write plan.json and tables/ here."),
+    out: Optional[str] = typer.Option(None, help="Write plan.json and tables/ here (replaced as a whole)."),
     table_format: str = typer.Option("csv", "--format", help="Table files: csv or parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout instead of the summary."),
 ) -> None:
@@ -66,8 +106,13 @@ def solve(
     from . import load_problem
     from . import solve as run_solve
     from .plan import write_plan
+    from .plan.writers import PLAN_ENTRIES, check_out_dir, check_table_format
     from .reports.terminal import render
 
+    # Everything that can be checked before the solve is: a bad --out must not cost a solve.
+    check_table_format(table_format)
+    out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
+    _check_solve_options(solver, time_limit, gap)
     problem = load_problem(problem_file, parse_sets(set_))
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
                      integer_units=integer_units or None, check=False)
@@ -75,17 +120,17 @@ def solve(
         typer.echo(plan.to_json())
     else:
         render(plan, Console())
-    if out is not None:
-        written = write_plan(plan, out, table_format)
-        err.print(f"wrote {len(written)} files under {out}")
+    if out_dir is not None:
+        written = write_plan(plan, out_dir, table_format)
+        err.print(f"wrote {len(written)} files under {plain(out_dir)}")
     if plan.has_plan and not plan.verified:
         err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
         for v in plan.verification.get("violations", [])[:10]:
-            err.print(f"  {v['check']} [{v['index']}]: {v['message']}")
+            err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
         raise typer.Exit(5)
     if not plan.has_plan:
         for message in plan.messages:
-            err.print(message)
+            err.print(plain(message))
         raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
 
 
@@ -95,23 +140,28 @@ def verify(
     problem_file: Path = typer.Argument(..., help="The problem YAML the plan answers."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="The overrides the plan was solved with."),
 ) -> None:
-    """Check a written plan against its problem, independently of any solver."""
+    """Check a written plan against its problem, independently of any solver: the decisions obey
+    every constraint, and every figure the file states is recomputed and compared."""
     from . import load_problem
     from .plan.verify import verify as run_verify
-    from .schema.load import input_hash
 
     plan = read_plan(plan_file)
     problem = load_problem(problem_file, parse_sets(set_))
-    if plan.input_hash != input_hash(problem):
-        err.print("[yellow]note: the problem differs from the one the plan was solved for (input hash)[/yellow]")
     report = run_verify(plan, problem)
-    if report["ok"]:
-        typer.echo(f"verified: {report['checks']} checks passed; cost {report['cost_usd']:,.2f} USD")
+    mismatches = report.mismatches
+    if report.ok:
+        typer.echo(f"verified: {report.checks} checks passed, every stated figure recomputed; "
+                   f"cost {report.cost_usd or 0.0:,.2f} USD")
         return
-    typer.echo(f"NOT verified: {len(report['violations'])} violations")
-    for v in report["violations"]:
-        typer.echo(f"  {v['check']} [{v['index']}]: {v['message']}")
-    raise typer.Exit(5 if plan.has_plan else 4)
+    if report.violations or not plan.has_plan:
+        typer.echo(f"NOT verified: {len(report.violations)} violations")
+        for v in report.violations:
+            typer.echo(_CONTROL.sub("", f"  {v.check} [{v.index}]: {v.message}"))
+    if mismatches:
+        typer.echo(f"NOT verified: {len(mismatches)} stated figures disagree with their recomputation")
+        for m in mismatches:
+            typer.echo(_CONTROL.sub("", f"  {m.field}: {m.message}"))
+    raise typer.Exit(5 if plan.has_plan or mismatches else 4)
 
 
 @app.command()
@@ -131,17 +181,19 @@ def whatif(
     workers: Optional[int] = typer.Option(None, help="Local worker processes (default: one per core)."),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
     warm_start: bool = typer.Option(True, "--warm-start/--no-warm-start", help="Start each point from the previous plan."),
-    out: Path = typer.Option(Path("whatif-out"), help="Directory for results.parquet, results.csv and plots."),
+    out: str = typer.Option("whatif-out", help="Directory for results.parquet, results.csv and plots (replaced as a whole)."),
     plot: bool = typer.Option(False, "--plot", help="Write PNG plots under --out."),
 ) -> None:
     """Solve the problem over a sweep, Monte Carlo samples or scenarios; every point verified."""
-    from .plan.writers import write_table
-    from .reports.terminal import frame_table, usd
+    from .plan.writers import check_out_dir
     from .schema.load import apply_overrides
     from .whatif import base_document, make_points, run_points
-    from .whatif.plots import plot as make_plots
-    from .whatif.summary import comparison, percentiles, reachable_share
+    from .whatif.runner import check_scheduler
 
+    out_dir = check_out_dir(out, WHATIF_ENTRIES)
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
+    _check_solve_options(solver, time_limit, gap)
     base = base_document(problem_file)
     apply_overrides(base, parse_sets(set_), file=str(problem_file))
     from . import load_problem
@@ -152,14 +204,39 @@ def whatif(
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap, "warm_start": warm_start}
     result = run_points(base, points, settings, workers=workers, scheduler=scheduler, progress=True)
     frame = result.frame()
-    written = [write_table(frame, out / "results.parquet"), write_table(frame, out / "results.csv")]
-    console = Console()
     if result.interrupted:
-        err.print(f"interrupted: {len(frame)} of {len(points)} points finished and written under {out}")
-        raise typer.Exit(130)
-    mode = points[0].mode if points else ""
-    counts = frame.status.value_counts().to_dict()
-    console.print(f"{len(frame)} points: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        written = _write_whatif(frame, parameters, out_dir, plot=False)
+        err.print(f"interrupted: {len(frame)} of {len(points)} points finished and written under {plain(out_dir)}")
+        raise typer.Exit(result.exit_code)
+    _print_whatif(frame, parameters, points[0].mode if points else "")
+    written = _write_whatif(frame, parameters, out_dir, plot)
+    err.print(f"wrote {', '.join(plain(p) for p in written)}")
+
+
+def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> list[Path]:
+    """results.parquet, results.csv and the plots, published into `out` all at once."""
+    from .plan.writers import publish_dir, write_table
+    from .whatif.plots import plot as make_plots
+
+    def fill(tmp: Path) -> list[Path]:
+        written = [write_table(frame, tmp / "results.parquet"), write_table(frame, tmp / "results.csv")]
+        if plot:
+            written += make_plots(frame, parameters, tmp)
+        return written
+
+    return publish_dir(out, fill, WHATIF_ENTRIES)
+
+
+def _print_whatif(frame: Any, parameters: list[str], mode: str) -> None:
+    """The what-if summary: counts, then percentiles, a scenario comparison or the sweep table."""
+    from .reports.terminal import frame_table, usd
+    from .whatif.summary import comparison, percentiles, reachable_share
+
+    console = Console()
+    counts = frame.status.value_counts().to_dict() if "status" in frame else {}
+    console.print(plain(f"{len(frame)} points: " + ", ".join(f"{n} {s}" for s, n in counts.items())))
+    if "objective_usd" not in frame:  # no point has a plan: nothing more to tabulate
+        return
     if mode == "sample":
         console.print(f"target reachable in {reachable_share(frame):.0%} of samples")
         console.print(frame_table(percentiles(frame), "Percentiles over samples with a plan"))
@@ -170,9 +247,6 @@ def whatif(
         shown = [*parameters, "status", "objective_usd", "binding"]
         console.print(frame_table(frame[[c for c in shown if c in frame.columns]]
                                   .assign(objective_usd=lambda f: f.objective_usd.map(usd)), "Sweep", max_rows=60))
-    if plot:
-        written += make_plots(frame, parameters, out)
-    err.print(f"wrote {', '.join(str(p) for p in written)}")
 
 
 @app.command()
@@ -184,9 +258,9 @@ def explain(
     time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
     gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
     break_even: bool = typer.Option(True, "--break-even/--no-break-even", help="Find break-even prices (re-solves)."),
-    tolerance: float = typer.Option(0.01, help="Relative tolerance of break-even prices."),
+    tolerance: float = typer.Option(0.01, help="Relative tolerance of break-even prices, in [1e-6, 1]."),
     workers: Optional[int] = typer.Option(None, help="Processes for break-even searches (default: one per core)."),
-    out: Optional[Path] = typer.Option(None, help="Write plan.json (with an 'explanation' key) and tables here."),
+    out: Optional[str] = typer.Option(None, help="Write plan.json (with an 'explanation' key) and tables here."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of the report."),
 ) -> None:
     """Why the plan is what it is: what binds and its worth, break-even prices, or why infeasible."""
@@ -194,10 +268,15 @@ def explain(
     from . import solve as run_solve
     from .explanation import explain as run_explain
     from .explanation.render import render
+    from .explanation.breakeven import check_tolerance
     from .plan import write_plan
     from .plan.plan import jsonable
+    from .plan.writers import PLAN_ENTRIES, check_out_dir
     from .whatif import base_document
 
+    tolerance = check_tolerance(tolerance)
+    out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
+    _check_solve_options(solver, time_limit, gap)
     base = base_document(problem_file)
     overrides = parse_sets(set_)
     problem = load_problem(problem_file, overrides)
@@ -216,44 +295,56 @@ def explain(
         typer.echo(json.dumps(jsonable(plan.explanation), indent=2))
     else:
         render(explanation, Console())
-    if out is not None:
-        written = write_plan(plan, out)
-        err.print(f"wrote {len(written)} files under {out}")
+    if out_dir is not None:
+        written = write_plan(plan, out_dir)
+        err.print(f"wrote {len(written)} files under {plain(out_dir)}")
     if not plan.has_plan:
         raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+
+
+def _output_file(out: str, option: str = "--out") -> Path:
+    """A file to write, checked before any work: non-empty, not a directory."""
+    if not out.strip() or Path(out).is_dir():
+        raise InputError(f"{out!r} is not a file name", path=option, fix="e.g. --out problem.yaml")
+    return Path(out)
 
 
 @app.command()
 def generate(
     size: str = typer.Option("3x3x4x4", help="CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50."),
     seed: int = typer.Option(0, help="Random seed: equal size and seed give an equal problem."),
-    out: Optional[Path] = typer.Option(None, help="Write the problem YAML here instead of stdout."),
+    out: Optional[str] = typer.Option(None, help="Write the problem YAML here instead of stdout."),
 ) -> None:
     """Write a seeded, valid, synthetic problem file."""
     import yaml
 
     from .baselines.generate import generate_problem
+    from .plan.writers import write_text
+
+    target = _output_file(out) if out is not None else None
 
     try:
         doc = generate_problem(size, seed)
     except ValueError as exc:
         raise InputError(str(exc), path="--size", fix="e.g. --size 15x30x12x50") from None
     text = yaml.safe_dump(doc, sort_keys=False)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        err.print(f"wrote {out}")
+    if target is not None:
+        write_text(text, target)
+        err.print(f"wrote {plain(target)}")
     else:
         typer.echo(text)
 
 
 @app.command()
-def schema(out: Optional[Path] = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
+def schema(out: Optional[str] = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
     """The JSON Schema of the problem file."""
+    from .plan.writers import write_text
     from .schema.problem import Problem
 
+    target = _output_file(out) if out is not None else None
     text = json.dumps(Problem.model_json_schema(by_alias=True), indent=2)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
+    if target is not None:
+        write_text(text + "\n", target)
     else:
         typer.echo(text)
 
@@ -300,22 +391,39 @@ def catalog_rules() -> None:
     _show(catalog_views.rules(), "Export-control rulesets")
 
 
+def _stop(interrupt: KeyboardInterrupt) -> None:
+    """Kill every process this one started (in any group or session), then exit 128 + signal."""
+    from .processes import descendants, kill_trees
+
+    kill_trees(descendants(os.getpid()))
+    err.print("interrupted")
+    sys.exit(128 + int(getattr(interrupt, "signum", 2)))
+
+
 def main() -> None:
-    """Entry point: run the app, turning our errors into messages and exit codes."""
+    """Entry point: run the app, turning our errors into messages and exit codes.
+
+    SIGTERM and SIGHUP stop it as Ctrl-C does (exit 128 + the signal's number); whichever it was,
+    every process it started is killed before it exits.
+    """
+    from .processes import Terminated, install_termination_handlers, received_signal
+
+    install_termination_handlers()
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         code = app(standalone_mode=False)
+        if code == 130 or received_signal() is not None:  # typer's code for an interrupt
+            _stop(Terminated(received_signal()) if received_signal() is not None else KeyboardInterrupt())
         sys.exit(code if isinstance(code, int) else 0)
     except ClustersizeError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        err.print(f"[red]error:[/red] {plain(exc)}", highlight=False, markup=True)
         for line in getattr(exc, "diagnosis", []) or []:
-            err.print(f"  {line}")
+            err.print(f"  {plain(line)}")
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _stop(exc)
     except Exception as exc:  # noqa: BLE001 - no tracebacks for users
         # Usage errors come from the click that typer bundles (privately, in recent typer):
         # recognise them by their interface rather than by import path.
@@ -323,10 +431,15 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if type(exc).__name__ == "Abort":
+            # click turns an interrupt inside a command into Abort; the interrupt is its cause.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                _stop(cause)
             sys.exit(1)
         if os.environ.get("CLUSTERSIZE_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set CLUSTERSIZE_DEBUG=1 for a traceback)")
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {plain(exc)} "
+                  "(set CLUSTERSIZE_DEBUG=1 for a traceback)")
         sys.exit(1)
 
 

@@ -15,12 +15,30 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
+from ..processes import kill_executor
 from ..solving.pipeline import solve
 from ..plan.plan import Plan
 from ..schema.load import load_problem
 
 MIN_FACTOR = 1e-3
 MAX_FACTOR = 64.0
+# Bisection needs log2(log(MAX_FACTOR / MIN_FACTOR) / log(1 + tolerance)) solves per option:
+# about 17 at 1e-4 and 24 at 1e-6. Below MIN_TOLERANCE the solver's own gap makes the digits meaningless.
+MIN_TOLERANCE = 1e-6
+MAX_TOLERANCE = 1.0
+
+
+def check_tolerance(tolerance: float) -> float:
+    """The relative tolerance of break-even prices, or InputError when it could never be met.
+
+    Zero, negative or NaN would bisect forever (the bracket never gets that narrow).
+    """
+    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not (
+            MIN_TOLERANCE <= tolerance <= MAX_TOLERANCE):
+        raise InputError(f"break-even tolerance must be a number in [{MIN_TOLERANCE:g}, {MAX_TOLERANCE:g}], "
+                         f"got {tolerance!r}", path="--tolerance", fix="e.g. --tolerance 0.01 (1 %)")
+    return float(tolerance)
 
 
 @dataclass(frozen=True)
@@ -155,6 +173,7 @@ def blocking_reasons(exclusions) -> dict[tuple[str, str], str]:
 def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], tolerance: float = 0.01,
                      workers: int | None = None, exclusions=()) -> list[dict]:
     """Break-even prices of every option, options in parallel on local processes."""
+    tolerance = check_tolerance(tolerance)
     blocked = blocking_reasons(exclusions)
     options = [dataclasses.replace(o, blocked=blocked.get((o.kind, o.option), "")) for o in options_of(problem)]
     jobs = [(base, option, in_plan(plan, option), settings, tolerance) for option in options]
@@ -163,5 +182,16 @@ def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], 
         return [_task(job) for job in jobs]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
-        return list(executor.map(_task, jobs))
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        # submit, not map: map cancels the pending futures when interrupted, and the pool's
+        # manager thread then fails on them (InvalidStateError on stderr, CPython 3.11).
+        futures = [executor.submit(_task, job) for job in jobs]
+        rows = [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM) or a worker failed: `with` would wait for every running
+        # search to finish; kill the workers and their solver children instead.
+        kill_executor(executor)
+        raise
+    executor.shutdown(wait=True)
+    return rows

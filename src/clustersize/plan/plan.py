@@ -11,13 +11,45 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InfeasibleError, NoSolutionError, VerificationError
+from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationError
 from ..status import Status
+from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/1"
 DECISION_TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs")
 TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs", "costs", "compute", "export_usage",
           "exclusions", "licences", "binding")
+# The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
+# number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
+# A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "purchases": {"accelerator": "str", "site": "str", "country": "str", "quarter": "str", "units": "fin",
+                  "servers": "fin", "unit_cost_usd": "fin", "capex_usd": "fin"},
+    "sites": {"site": "str", "country": "str", "opened": "bool", "existing_mw": "fin", "new_mw": "fin",
+              "it_capacity_mw": "fin", "it_load_mw": "fin", "facility_peak_mw": "fin", "facility_energy_mwh": "fin"},
+    "contracts": {"contract": "str", "site": "str", "kind": "str", "signed": "bool", "contracted_mw": "fin",
+                  "firm_mw": "fin", "energy_mwh": "fin", "price_usd_per_mwh": "fin", "energy_cost_usd": "fin",
+                  "emissions_t": "fin", "carbon_cost_usd": "fin", "fixed_cost_usd": "fin"},
+    "rentals": {"offer": "str", "accelerator": "str", "country": "str", "instances": "fin", "units": "fin",
+                "hours": "fin", "cost_usd": "fin"},
+    "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "fin", "units": "fin",
+                        "success_probability": "fin"},
+    "costs": {"component": "str", "full_capex_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},
+    "compute": {"source": "str", "units": "fin", "flop": "fin"},
+    "export_usage": {"country": "str", "policy": "str", "cap_tpp": "num", "used_tpp": "num", "share": "num"},
+    "exclusions": {"kind": "str", "option": "str", "where": "str", "reason": "str", "rule": "str?"},
+    "licences": {"accelerator": "str", "sites": "any", "reason": "str"},
+    "binding": {"family": "str", "index": "str", "slack": "num", "relative_slack": "num", "binding": "bool"},
+}
+# Top-level fields of a plan document and their JSON kind ("num?" a number or null, "list", "dict?").
+HEAD_FIELDS: dict[str, str] = {
+    "problem_name": "str", "input_hash": "str", "solver": "str", "solver_version": "str", "raw_status": "str",
+    "requested_gap": "fin", "time_limit_s": "fin", "solve_seconds": "fin", "cost_basis": "str",
+    "objective_usd": "num", "bound_usd": "num", "run_start": "str?", "periods": "list", "target_flop": "num",
+    "delivered_flop": "num", "multi_site_efficiency": "fin", "locations_used": "int", "success_probability": "fin",
+    "messages": "list", "created": "str", "provenance": "dict", "model": "dict", "explanation": "dict?",
+}
+MAX_PLAN_ROWS = 1_000_000
 
 
 @dataclass
@@ -53,6 +85,9 @@ class Plan:
     # point can warm-start from the previous one when only coefficients changed.
     solution: Any = field(default=None, repr=False, compare=False)
     structure: str = field(default="", repr=False, compare=False)
+    # Figures as a plan file stated them (plan_hash, gap, digests as stored and as recomputed from
+    # the file's content); empty for a plan made in this process. Read by the integrity check.
+    stored: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -103,9 +138,11 @@ class Plan:
             "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
             "provenance", "model", "explanation")}
         head["plan_hash"] = self.decision_hash() if self.has_plan else None
-        return {"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
-                "tables": {name: _records(frame) for name, frame in self.tables.items()},
-                "verification": self.verification}
+        doc = jsonable({"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
+                        "tables": {name: _records(frame) for name, frame in self.tables.items()},
+                        "verification": self.verification})
+        doc[DIGEST_KEY] = field_digests(doc)
+        return doc
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialise to JSON (NaN written as null)."""
@@ -113,16 +150,75 @@ class Plan:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
-        """Read a plan document written by `to_dict`."""
-        if doc.get("schema") != SCHEMA_VERSION:
-            raise ValueError(f"expected schema {SCHEMA_VERSION!r}, found {doc.get('schema')!r}")
-        fields = {k: v for k, v in doc.items() if k not in ("schema", "status", "gap", "tables", "plan_hash")}
-        tables = {name: pd.DataFrame.from_records(rows) for name, rows in doc.get("tables", {}).items()}
-        return cls(status=Status(doc["status"]), tables=tables, **fields)
+        """Read a plan document written by `to_dict`; PlanFileError (an InputError and a ValueError)
+        naming the field when it is malformed."""
+        check_document(doc)
+        fields = {k: doc[k] for k in HEAD_FIELDS}
+        verification = doc.get("verification")
+        tables = {name: pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS[name]))
+                  for name, rows in doc["tables"].items()}
+        stored = {"plan_hash": doc.get("plan_hash"), "gap": doc.get("gap"), "digests": doc.get(DIGEST_KEY),
+                  "actual_digests": field_digests(doc), "verification": verification}
+        return cls(status=Status(doc["status"]), tables=tables, verification=verification, stored=stored, **fields)
+
+
+class PlanFileError(InputError, ValueError):
+    """A plan document that is not a valid `clustersize.plan/1` (also a ValueError, as before)."""
+
+
+_KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),
+                                       "list": (list,), "dict": (dict,)}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "any":
+        return True
+    if kind.endswith("?"):
+        return value is None or _is_kind(value, kind[:-1])
+    if kind == "num":
+        return value is None or _is_kind(value, "fin")
+    if isinstance(value, bool) and kind != "bool":
+        return False
+    if kind == "fin" and isinstance(value, float) and not math.isfinite(value):
+        return False
+    return isinstance(value, _KINDS[kind])
+
+
+_KIND_NAMES = {"str": "string", "str?": "string or null", "fin": "finite number", "num": "finite number or null",
+               "int": "whole number", "bool": "boolean", "list": "list", "dict": "object", "dict?": "object or null"}
+
+
+def check_document(doc: Any) -> None:
+    """Raise PlanFileError (a ValueError) naming the first field of `doc` a plan document cannot have."""
+    if not isinstance(doc, dict):
+        raise PlanFileError(f"a plan is a JSON object, found {type(doc).__name__}")
+    if doc.get("schema") != SCHEMA_VERSION:
+        raise PlanFileError(f"expected schema {SCHEMA_VERSION!r}, found {str(doc.get('schema'))[:80]!r}")
+    if doc.get("status") not in {s.value for s in Status}:
+        raise PlanFileError(f"status: {str(doc.get('status'))[:80]!r} is not one of {[s.value for s in Status]}")
+    for name, kind in HEAD_FIELDS.items():
+        if name not in doc or not _is_kind(doc[name], kind):
+            raise PlanFileError(f"{name}: missing or not a {_KIND_NAMES[kind]} ({str(doc.get(name))[:80]!r})")
+    tables = doc.get("tables")
+    if not isinstance(tables, dict) or set(tables) - set(TABLE_COLUMNS):
+        raise PlanFileError(f"tables: expected an object with some of {list(TABLE_COLUMNS)}")
+    for name, rows in tables.items():
+        if not isinstance(rows, list) or len(rows) > MAX_PLAN_ROWS:
+            raise PlanFileError(f"tables.{name}: expected a list of at most {MAX_PLAN_ROWS:,} rows")
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or set(row) != set(TABLE_COLUMNS[name]):
+                raise PlanFileError(f"tables.{name}[{i}]: expected the columns {list(TABLE_COLUMNS[name])}")
+            for column, kind in TABLE_COLUMNS[name].items():
+                if not _is_kind(row[column], kind):
+                    raise PlanFileError(f"tables.{name}[{i}].{column}: not a {_KIND_NAMES[kind]} ({str(row[column])[:80]!r})")
+    if not isinstance(doc.get("verification"), (dict, type(None))):
+        raise PlanFileError("verification: expected an object or null")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _scalar(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    # Column by column: row-wise conversion in pandas is ~100x slower on small frames.
+    columns = {k: frame[k].tolist() for k in frame.columns}
+    return [{k: _scalar(v) for k, v in zip(columns, values)} for values in zip(*columns.values())]
 
 
 def _scalar(value: Any) -> Any:

@@ -1,8 +1,9 @@
 """Independent verifier: recompute every constraint and the cost from the plan and the problem.
 
 It tallies the plan's decisions in user units straight from the validated problem (ledger.py),
-runs the check of every constraint family declared in families.py (checks.py), and recomputes
-the cost on the problem's basis. It imports no solver, formulation or model-data code: a
+runs the check of every constraint family declared in families.py (checks.py), recomputes the
+cost on the problem's basis, and compares every figure the plan states with its recomputation
+(integrity.py). It imports no solver, formulation or model-data code: a
 mistake in those shows up here as a violation rather than being repeated. It shares only input
 interpretation (calendar quarters, export-rule classification) with the model.
 """
@@ -15,6 +16,7 @@ from ..families import FAMILIES, Family
 from ..records import Record
 from ..schema.problem import Problem
 from .checks import CHECKS
+from .integrity import Mismatch, check_integrity
 from .ledger import Checker, Ledger, Violation, tally
 from .plan import Plan
 
@@ -25,17 +27,20 @@ COST_REL_TOL = 1e-6
 class Verification(Record):
     """The verifier's verdict: every check counted, each violation named, figures recomputed.
 
+    violations: decisions that break a constraint; mismatches: figures the plan states (table
+    columns, totals, hashes, status and gap) that disagree with their recomputation (integrity.py).
     cost_usd [USD] on the problem's cost basis, delivered_flop [FLOP] after the multi-site
     efficiency, locations [count] used by the run.
     """
 
-    ok: bool
+    ok: bool                 # no violation and no mismatch
     checks: int
     violations: list[Violation] = field(default_factory=list)
     cost_usd: float | None = None
     delivered_flop: float | None = None
     locations: int | None = None
     note: str = ""
+    mismatches: list[Mismatch] = field(default_factory=list)
     frame_field = "violations"
     frame_columns = ("check", "index", "amount", "message")
 
@@ -69,5 +74,9 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
     if plan.objective_usd is not None:
         c.at_most("cost", "total", abs(total - plan.objective_usd), COST_REL_TOL * max(1.0, abs(total)), "USD",
                   f"recomputed cost {total:,.2f} differs from the plan's {plan.objective_usd:,.2f}")
-    return Verification(ok=not c.violations, checks=c.checks, violations=c.violations, cost_usd=total,
-                        delivered_flop=ledger.delivered_flop, locations=ledger.locations)
+    figures = {"cost_usd": total, "delivered_flop": ledger.delivered_flop, "locations": ledger.locations,
+               "ok": not c.violations}
+    mismatches = check_integrity(plan, problem, figures)
+    return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
+                        cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,
+                        mismatches=mismatches)

@@ -21,12 +21,14 @@ from .catalog import Catalog, flatten, load_catalog
 from .errors import did_you_mean, input_error_from_validation
 from .derived import purchasable_chips, server_network_usd
 from .problem import Chip, Problem
+from .shapes import check_shapes
 
 CATALOG_SECTION = {
     "accelerators": "accelerators", "sites": "sites", "contracts": "energy_contracts",
     "cloud": "cloud_offers", "custom_programs": "custom_programs",
 }
 DEFAULTED_SECTIONS = ("run", "costs")
+MAX_OVERRIDE_SEGMENTS = 8
 
 
 def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -54,6 +56,7 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
                          fix="remove it; to restore a dumped Problem use Problem.model_validate(dump)")
     if overrides:
         apply_overrides(raw, overrides, file=file)
+    check_shapes(raw, file)
     catalog = load_catalog(str(catalog_dir) if catalog_dir else None)
     merged, provenance = merge_with_catalog(raw, catalog, file=file)
     _embed_ruleset(merged, catalog, file)
@@ -126,6 +129,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], *, file: 
     """Set each dotted path in `raw`. Entities must already exist; fields are checked later."""
     for path, value in overrides.items():
         parts = str(path).split(".")
+        if len(parts) > MAX_OVERRIDE_SEGMENTS:  # the deepest real field has 5 segments
+            raise InputError(f"the path has {len(parts):,} segments (at most {MAX_OVERRIDE_SEGMENTS})", file=file,
+                             path=f"--set {str(path)[:60]}...", fix="e.g. accelerators.h100-sxm.price_usd")
         if not all(parts):
             raise InputError("empty segment in override path", file=file, path=f"--set {path}",
                              fix="write section.entry.field, e.g. accelerators.h100-sxm.price_usd")

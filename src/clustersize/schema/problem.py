@@ -21,6 +21,7 @@ from .types import (
     PUE, Count, CountryCode, Fraction, FrozenDict, FrozenMap, Gap, Identifier, NonNegative, Positive,
     PositiveCount, QuarterLabel, Share, Strict,
 )
+from .types import Day, Months, NetworkShare, RunDays, Seconds, ServerOverhead
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
 PriceLevel = Literal["chip", "board", "system"]
@@ -58,7 +59,7 @@ class Chip(Strict):
     excluded_items_usd: NonNegative | None = Field(
         None, description="Cost of server items the price leaves out, per accelerator [USD]: the host of a board "
                           "price, or rack items a system price omits. Required for a board price.")
-    price_date: dt.date | None = Field(
+    price_date: Day | None = Field(
         None, description="Date the price was observed; it declines by price_decline_per_quarter from this date.")
     average_draw_fraction: Fraction | None = Field(
         None, description="Average draw during training / full-load IT power for this accelerator [fraction]; "
@@ -95,7 +96,7 @@ class Accelerator(Chip):
     supply_by_quarter: FrozenMap[QuarterLabel, NonNegative] = Field(
         default_factory=FrozenDict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
-    available_from: dt.date | None = Field(None, description="First date it can be ordered.")
+    available_from: Day | None = Field(None, description="First date it can be ordered.")
     mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
     components: FrozenMap[Identifier, NonNegative] = Field(
         default_factory=FrozenDict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
@@ -141,7 +142,7 @@ class Contract(Strict):
     fixed_cost_usd: NonNegative = Field(0.0, description="One-off cost of signing [USD].")
     fixed_cost_usd_per_mw: NonNegative = Field(0.0, description="Cost per contracted MW, e.g. on-site turbines [USD/MW].")
     carbon_g_per_kwh: NonNegative = Field(description="Carbon intensity of the energy [gCO2/kWh].")
-    first_available: dt.date | None = Field(None, description="First date the energy flows.")
+    first_available: Day | None = Field(None, description="First date the energy flows.")
     notes: str | None = None
 
 
@@ -165,7 +166,7 @@ class CustomProgram(Strict):
     from_: Identifier | None = Field(None, alias="from")
     name: str
     nre_usd: NonNegative = Field(description="Non-recurring engineering cost [USD].")
-    months_to_volume: NonNegative = Field(description="Months from the funding decision to volume supply [months].")
+    months_to_volume: Months = Field(description="Months from the funding decision to volume supply [months].")
     success_probability: Fraction = Field(description="Chance the program delivers on time; reported, not optimised.")
     volume_per_quarter: NonNegative = Field(description="Units that can be made per quarter once in volume [units].")
     chip: Accelerator
@@ -197,9 +198,9 @@ class Target(Strict):
 class RunOptions(Strict):
     """The training run."""
 
-    deadline: dt.date = Field(description="Date the run must finish by.")
-    length_days: Positive = Field(description="Run length [days].")
-    start: dt.date | None = Field(None, description="Run start; default: the latest quarter start that meets the deadline.")
+    deadline: Day = Field(description="Date the run must finish by.")
+    length_days: RunDays = Field(description="Run length [days].")
+    start: Day | None = Field(None, description="Run start; default: the latest quarter start that meets the deadline.")
     precision: Literal["bf16", "fp8"] = "bf16"
     mfu: Fraction = Field(description="Model FLOPs utilisation of dense peak.")
     max_sites: PositiveCount = Field(1, description="Most sites (owned or rented) the synchronous run may span.")
@@ -222,8 +223,8 @@ class CostOptions(Strict):
     hardware_life_years: Positive = Field(description="Hardware depreciation life [years].")
     facility_life_years: Positive | None = Field(None, description="Facility life for the amortised basis [years].")
     carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
-    server_overhead: Positive = Field(description="Server price / accelerator price, for chip-only prices.")
-    interconnect_share: Share = Field(description="Cluster network share of total hardware cost.")
+    server_overhead: ServerOverhead = Field(description="Server price / accelerator price, for chip-only prices.")
+    interconnect_share: NetworkShare = Field(description="Cluster network share of total hardware cost.")
 
 
 class ExportOptions(Strict):
@@ -268,7 +269,7 @@ class SolverOptions(Strict):
     """Defaults for the solve; CLI flags override them."""
 
     name: Literal["scip", "highs", "cpsat", "cbc"] = "scip"
-    time_limit_s: Positive = Field(60.0, description="Wall-clock limit for each solver call [s].")
+    time_limit_s: Seconds = Field(60.0, description="Wall-clock limit for each solver call [s].")
     gap: Gap = Field(1e-4, description="Relative optimality gap at which a solve stops.")
     threads: PositiveCount = 1
     seed: Count = 0
@@ -304,7 +305,7 @@ class Problem(Strict):
 
     name: str
     description: str | None = None
-    planning_start: dt.date = Field(description="First day of the first planning quarter.")
+    planning_start: Day = Field(description="First day of the first planning quarter.")
     target: Target
     run: RunOptions
     costs: CostOptions
@@ -340,6 +341,10 @@ class Problem(Strict):
             for comp in acc.components:
                 if comp not in self.components:
                     raise ValueError(f"accelerators.{aid}.components.{comp}: no supply given under components")
+        for pid, program in self.custom_programs.items():
+            for comp in program.chip.components:
+                if comp not in self.components:
+                    raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         return self
 
     @property

@@ -6,10 +6,11 @@ inf are refused: pydantic accepts them by default).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 Num = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
@@ -20,6 +21,38 @@ Count = Annotated[int, Field(strict=True, ge=0)]
 PositiveCount = Annotated[int, Field(strict=True, ge=1)]
 PUE = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=1, le=3)]
 Gap = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+
+
+# Bounds on every horizon, so no date arithmetic overflows and no model grows past what a plan
+# could mean: a build-out is planned years ahead, not centuries (docs/security.md).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_RUN_DAYS = 3650.0            # [days] a ten-year training run
+MAX_MONTHS = 240.0               # [months] twenty years to volume
+MAX_SECONDS = 7 * 86400.0        # [s] a week of solver time
+
+RunDays = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_RUN_DAYS)]
+Months = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_MONTHS)]
+Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
+# Server price / accelerator price, and the network's share of hardware cost: the derived
+# server-and-network cost divides by (1 - share), so a share of 1 would divide by zero.
+ServerOverhead = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)]
+NetworkShare = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=0.9)]
+
+
+def _no_number_for_date(value: Any) -> Any:
+    # pydantic reads a number as seconds since 1970: 0 would silently become 1970-01-01.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("a date is written YYYY-MM-DD, not as a number")
+    return value
+
+
+def _plausible_year(day: dt.date) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{day.isoformat()} is outside {FIRST_YEAR}..{LAST_YEAR}")
+    return day
+
+
+Day = Annotated[dt.date, BeforeValidator(_no_number_for_date), AfterValidator(_plausible_year)]
 
 
 def _iso_country(code: str) -> str:

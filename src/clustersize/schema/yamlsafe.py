@@ -8,6 +8,7 @@ floats by the YAML 1.2 core schema, so ``1e26``, ``1E+26`` and ``1.0e26`` are nu
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from ..errors import InputError
 
 MAX_FILE_BYTES = 5_000_000
 MAX_NODES = 200_000
+MAX_DEPTH = 50          # nesting of mappings and lists; a problem file needs about 5
+MAX_INT_DIGITS = 40     # an integer beyond 1e40 means nothing here (and Python refuses 4,300+ digits)
 
 _FLOAT_12 = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
 _INT_12 = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
@@ -37,7 +40,14 @@ class _Loader(yaml.SafeLoader):
         self._node_count = getattr(self, "_node_count", 0) + 1
         if self._node_count > MAX_NODES:
             raise ConstructorError(None, None, f"more than {MAX_NODES} YAML nodes", self.peek_event().start_mark)
-        return super().compose_node(parent, index)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ConstructorError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                       self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False):  # noqa: D102
         seen: dict[Any, Any] = {}
@@ -70,7 +80,11 @@ def _construct_float(loader: _Loader, node) -> float:
 
 
 def _construct_int(loader: _Loader, node) -> int:
-    return int(loader.construct_scalar(node), 0)
+    text = loader.construct_scalar(node)
+    if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+        raise ConstructorError(None, None, f"integer of {len(text):,} digits (at most {MAX_INT_DIGITS})",
+                               node.start_mark)
+    return int(text, 0)
 
 
 def _construct_date(loader: _Loader, node) -> dt.date:
@@ -95,17 +109,25 @@ def loads(text: str, *, source: str = "<string>") -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         fix = ("write a real date as YYYY-MM-DD" if "invalid date" in str(problem)
+               else "flatten the document" if "nested" in str(problem)
+               else "write a shorter number, e.g. 1.0e+26" if "digits" in str(problem)
                else "remove the tag: only plain YAML data is read" if "tag" in str(problem)
                else "give each key once" if "duplicate" in str(problem)
                else "write the value out instead of an alias" if "alias" in str(problem)
                else "correct the YAML syntax")
         raise InputError(problem, file=source, path=where, fix=fix) from None
     except yaml.YAMLError as exc:
-        raise InputError(str(exc), file=source, fix="correct the YAML syntax") from None
+        raise InputError(str(exc)[:500], file=source, fix="correct the YAML syntax") from None
+    except RecursionError:  # flow collections nest in the parser, before any node is composed
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep", file=source,
+                         fix="flatten the document") from None
 
 
 def load_file(path: str | Path) -> Any:
     """Read a YAML file safely, refusing files over MAX_FILE_BYTES."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise InputError(f"expected a file path, a mapping or a Problem, found {type(path).__name__} {str(path)[:40]!r}",
+                         fix="pass a path to a problem YAML file or a dict of the same shape")
     path = Path(path)
     try:
         size = path.stat().st_size

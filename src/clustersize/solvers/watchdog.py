@@ -14,10 +14,14 @@ import time
 import traceback
 
 from ..formulation import LinearProgram
+from ..processes import die_with_parent, kill_trees
 from .base import SolveOptions, SolverResult, Status
 
 
-def _child(backend, lp: LinearProgram, options: SolveOptions, conn) -> None:
+def _child(backend, lp: LinearProgram, options: SolveOptions, conn, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        # A parent killed outright (SIGKILL, OOM) runs no cleanup: the kernel must end us.
+        die_with_parent(parent_pid)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     try:
@@ -48,7 +52,9 @@ def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> So
     started = time.perf_counter()
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(backend, lp, options, sender), daemon=True)
+    # Only a forked child's parent is this process (a forkserver child's is the server).
+    parent_pid = os.getpid() if ctx.get_start_method() == "fork" else None
+    child = ctx.Process(target=_child, args=(backend, lp, options, sender, parent_pid), daemon=True)
     child.start()
     sender.close()
     deadline = started + options.time_limit_s + options.grace_s
@@ -61,7 +67,8 @@ def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> So
                 result = None
     finally:
         if child.is_alive():
-            child.kill()
+            # The whole tree: CBC runs as the child's own subprocess.
+            kill_trees([child.pid])
         child.join(timeout=5)
         receiver.close()
     elapsed = time.perf_counter() - started

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pandas as pd
 from pydantic import ValidationError
 
+from ..data.limits import check_model_size
 from .diagnosis import precheck
 from ..errors import InputError
 from ..families import FAMILIES, Family
@@ -30,6 +32,7 @@ PIPELINE_GRACE = 1.0      # [s] per solver call, on top of its share of the budg
 QUICK_SHARE = 0.3         # of the continuous budget, for relax-and-fix on large models ...
 QUICK_SECONDS = 10.0      # ... but at least this much (or 80 % of a smaller budget)
 MIN_ROUNDING_SECONDS = 2.0
+MIN_SOLVE_SECONDS = 1.0   # [s] left to the solver however long building took
 
 
 def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
@@ -51,6 +54,9 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     families : the constraint families to build and verify (default: the package's own, see
         families.py); a plug-in or a test adds its own declared with `build` and `verify`.
     """
+    if not isinstance(problem, Problem):
+        raise InputError(f"expected a Problem, found {type(problem).__name__}", path="problem",
+                         fix="load it first: clustersize.load_problem(path_or_dict)")
     updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
                                  "seed": seed, "integer_units": integer_units}.items() if v is not None}
     try:
@@ -69,9 +75,13 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     # so the whole returns within the budget plus a few seconds.
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
                            seed=settings.seed, grace_s=PIPELINE_GRACE)
+    building = time.perf_counter()
+    check_model_size(problem)  # refuse a model too large before allocating it
     data = build_model_data(problem)
     lp = build(data, families)
     structure = lp.structure_key()
+    # The budget covers model building too: the solver calls get what is left (at least 1 s).
+    budget = max(options.time_limit_s - (time.perf_counter() - building), MIN_SOLVE_SECONDS)
     if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
         options = dataclasses.replace(options, hint=warm_start.solution)
     # Options the backend cannot honour are reported in the plan, never dropped silently; a start
@@ -80,14 +90,13 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     options = honoured(backend, options)
     # The time limit is a budget for the whole solve: the continuous solve gets most of it and
     # rounding to whole servers (and any polish) the rest.
-    first = options if settings.integer_units else dataclasses.replace(
-        options, time_limit_s=options.time_limit_s * CONTINUOUS_SHARE)
+    first = dataclasses.replace(options, time_limit_s=budget if settings.integer_units else budget * CONTINUOUS_SHARE)
     if lp.shape[1] >= LARGE_COLUMNS:
         result = _large(backend, lp, first, data.max_sites)
     else:
         result = solve_with_watchdog(backend, lp, first)
     if result.status.has_plan and not settings.integer_units:
-        left = max(options.time_limit_s - result.seconds, MIN_ROUNDING_SECONDS)
+        left = max(budget - result.seconds, MIN_ROUNDING_SECONDS)
         result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))

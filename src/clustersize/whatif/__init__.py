@@ -46,6 +46,9 @@ def make_points(base: dict, *, vary: Mapping[str, Any] | list[str] | None = None
     modes = [m for m, given in (("vary", vary), ("samples", samples), ("scenarios", scenarios)) if given]
     if len(modes) != 1:
         raise InputError(f"give exactly one of --vary, --sample or --scenarios (got {', '.join(modes) or 'none'})")
+    if correlations and not samples:
+        raise InputError("--correlate applies only to --sample parameters", path="--correlate",
+                         fix="drop --correlate, or sample the parameters with --sample")
     if vary:
         specs = [f"{k}={v}" if isinstance(v, str) else (k, list(v)) for k, v in vary.items()] \
             if isinstance(vary, Mapping) else list(vary)

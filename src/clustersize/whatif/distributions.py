@@ -82,8 +82,11 @@ def parse_correlation(spec: str) -> tuple[str, str, float]:
     match = re.fullmatch(r"\s*([^,=\s]+)\s*,\s*([^,=\s]+)\s*=\s*(\S+)\s*", spec)
     if not match:
         raise InputError(f"--correlate {spec!r} is not PATH_A,PATH_B=RHO", fix="e.g. --correlate 'a.b.c,d.e.f=0.6'")
+    if match.group(1) == match.group(2):
+        raise InputError(f"--correlate {spec!r} pairs a parameter with itself", path="--correlate",
+                         fix="name two different --sample paths")
     rho = loads(match.group(3), source="--correlate")
-    if not isinstance(rho, (int, float)) or not -1 < rho < 1:
+    if not isinstance(rho, (int, float)) or isinstance(rho, bool) or not -1 < rho < 1:
         raise InputError(f"correlation {rho!r} must be a number strictly between -1 and 1", path=f"--correlate {spec}")
     return match.group(1), match.group(2), float(rho)
 

@@ -26,8 +26,10 @@ def plot(frame: pd.DataFrame, parameters: list[str], out: Path) -> list[Path]:
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    planned = frame[frame.status.isin(PLANNED)]
+    planned = frame[frame.status.isin(PLANNED)] if "status" in frame else frame.iloc[:0]
     mode = frame["mode"].iloc[0] if len(frame) else ""
+    if planned.empty or "objective_usd" not in planned:
+        return written  # no point has a plan: nothing to draw
     if mode == "sample":
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.hist(planned.objective_usd / 1e9, bins=30, color="#4c72b0")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,10 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError
+from ..processes import kill_executor
 from .evaluate import evaluate_chunk
 from .points import Point
 
 CHUNK = 5
+# Columns every results table has, so summaries and plots never meet a missing one.
+PLAN_COLUMNS = ("objective_usd", "bound_usd", "gap")
 
 
 @dataclass
@@ -30,10 +34,15 @@ class RunResult:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    exit_code: int = 130  # 128 + the signal that interrupted the run (SIGINT unless told)
 
     def frame(self) -> pd.DataFrame:
-        """The tidy results table."""
-        return pd.DataFrame(sorted(self.rows, key=lambda r: r["point"])).reset_index(drop=True)
+        """The tidy results table; the plan columns are there even when no point has a plan."""
+        frame = pd.DataFrame(sorted(self.rows, key=lambda r: r["point"])).reset_index(drop=True)
+        for column in PLAN_COLUMNS:
+            if column not in frame:
+                frame[column] = pd.Series([float("nan")] * len(frame), dtype=float)
+        return frame
 
 
 def chunks(points: list[Point], size: int = CHUNK) -> list[list[Point]]:
@@ -64,14 +73,16 @@ def run_points(base: dict, points: list[Point], settings: dict[str, Any], *, wor
         task = bar.add_task("points", total=len(points))
         try:
             if scheduler:
+                scheduler = check_scheduler(scheduler)
                 _run_dask(base, parts, settings, scheduler, finished)
             elif (workers or os.cpu_count() or 1) > 1 and len(parts) > 1:
                 _run_local(base, parts, settings, workers or os.cpu_count() or 1, finished)
             else:
                 for part in parts:
                     finished(evaluate_chunk(base, part, settings))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             result.interrupted = True
+            result.exit_code = 128 + int(getattr(exc, "signum", 2))
     return result
 
 
@@ -85,8 +96,28 @@ def _run_local(base, parts, settings, workers, finished) -> None:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 finished(future.result())
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+    except BaseException:
+        # Interrupted: a running worker (and its solver child) would otherwise live on.
+        kill_executor(executor)
+        raise
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}/?")
+
+
+def check_scheduler(address: str) -> str:
+    """A Dask scheduler address such as tcp://127.0.0.1:8786, checked before any solve; InputError
+    when it is malformed or Dask distributed is not installed."""
+    if not SCHEDULER_ADDRESS.fullmatch(address.strip()):
+        raise InputError(f"{address[:200]!r} is not a scheduler address", path="--scheduler",
+                         fix="e.g. --scheduler tcp://127.0.0.1:8786")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise InputError("--scheduler needs Dask distributed", path="--scheduler",
+                         fix='pip install "clustersize[dask]"') from None
+    return address.strip()
 
 
 def _run_dask(base, parts, settings, scheduler, finished) -> None:

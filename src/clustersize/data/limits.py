@@ -1,0 +1,90 @@
+"""Refuse a model too large to build, before building it, with the numbers.
+
+The model's dominant term is one purchase column per (accelerator, site, quarter) cell; every
+other family is per site, contract, offer or program. A deadline decades away or a generated
+problem with thousands of sites would otherwise allocate gigabytes before any check ran
+(a 9999-12-31 deadline once built 287k rows x 1.28M columns in 4 GB).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..periods import derived_run_start, quarter_index
+from ..schema.problem import Problem
+
+DEFAULT_MAX_COLUMNS = 1_000_000
+MAX_COLUMNS_ENV = "CLUSTERSIZE_MAX_COLUMNS"
+# Limits on single magnitudes: beyond these a coefficient swamps the solver's tolerances.
+MAX_USD = 1e15    # [USD] a quadrillion dollars
+MAX_FLOP = 1e32   # [FLOP]
+MAX_MAGNITUDE = 1e18  # any other number (units, MW, TPP, tokens...): a solver reads 1e20 as infinite
+UNBOUNDED_PATHS = ("target.flop",)
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """An upper estimate of the model's size from the problem alone."""
+
+    quarters: int
+    purchase_cells: int
+    columns: int
+
+
+def estimate(problem: Problem) -> ModelSize:
+    """Columns: one per (chip, site, quarter) cell, plus at most 3 per site, contract, offer and program."""
+    run = problem.run
+    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
+    quarters = max(1, quarter_index(start, problem.planning_start) + 1)
+    chips = len(problem.accelerators) + len(problem.custom_programs)
+    cells = chips * len(problem.sites) * quarters
+    others = 3 * (len(problem.sites) + len(problem.contracts) + len(problem.cloud) + len(problem.custom_programs)) + 1
+    return ModelSize(quarters, cells, cells + others)
+
+
+def max_columns() -> int:
+    """The configured limit on model columns (environment variable CLUSTERSIZE_MAX_COLUMNS)."""
+    text = os.environ.get(MAX_COLUMNS_ENV, "")
+    try:
+        return int(text) if text.strip() else DEFAULT_MAX_COLUMNS
+    except ValueError:
+        raise InputError(f"{text[:40]!r} is not a whole number", path=MAX_COLUMNS_ENV,
+                         fix=f"unset it or set e.g. {MAX_COLUMNS_ENV}=2000000") from None
+
+
+def check_model_size(problem: Problem) -> ModelSize:
+    """The size estimate, or InputError when it exceeds the limit or a magnitude is absurd."""
+    size, limit = estimate(problem), max_columns()
+    if size.columns > limit:
+        raise InputError(
+            f"the model would have about {size.columns:,} columns ({len(problem.accelerators)} accelerators x "
+            f"{len(problem.sites)} sites x {size.quarters} quarters = {size.purchase_cells:,} purchase cells), "
+            f"over the limit of {limit:,}", path="run.deadline",
+            fix=f"plan fewer quarters ahead, fewer sites or accelerators, or raise {MAX_COLUMNS_ENV}")
+    if problem.target.total_flop > MAX_FLOP:
+        raise InputError(f"{problem.target.total_flop:.3g} FLOP is beyond {MAX_FLOP:.0e}", path="target",
+                         fix="check the exponent")
+    prices = [(f"accelerators.{a}.price_usd", c.price_usd or 0.0) for a, c in problem.accelerators.items()]
+    prices += [(f"custom_programs.{p}.nre_usd", c.nre_usd) for p, c in problem.custom_programs.items()]
+    prices += [(f"sites.{s}.build_cost_usd_per_mw", c.build_cost_usd_per_mw) for s, c in problem.sites.items()]
+    prices += [(f"sites.{s}.fixed_cost_usd", c.fixed_cost_usd) for s, c in problem.sites.items()]
+    for path, value in prices:
+        if value > MAX_USD:
+            raise InputError(f"{value:.3g} USD is beyond {MAX_USD:.0e}", path=path, fix="check the exponent")
+    _check_magnitudes(problem.model_dump(by_alias=True, exclude={"solver"}), "")
+    return size
+
+
+def _check_magnitudes(node: object, path: str) -> None:
+    """InputError naming the first number beyond MAX_MAGNITUDE (FLOP targets excepted)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_magnitudes(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _check_magnitudes(value, f"{path}[{i}]")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and abs(node) > MAX_MAGNITUDE \
+            and path not in UNBOUNDED_PATHS:
+        raise InputError(f"{node:.3g} is beyond {MAX_MAGNITUDE:.0e}", path=path, fix="check the exponent and the unit")

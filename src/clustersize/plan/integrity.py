@@ -1,0 +1,417 @@
+"""A plan file cannot lie: recompute every figure it states from its decisions and the problem.
+
+The verifier (verify.py) checks that the decisions obey the constraints. This module checks that
+everything else the plan states follows from those decisions: each derived table column, each
+top-level figure, the hashes, and that status, bound and gap agree with each other and with the
+objective. It cannot re-prove a bound (that needs a solver): it checks only that the bound is
+finite and does not exceed the cost, and that a plan called optimal is within its gap. Fields
+that cannot be recomputed at all (solver name, messages, model statistics, the binding table) are
+covered by per-field digests, which catch careless edits but not a forger who recomputes them
+(docs/security.md).
+
+Like the verifier it works in user units straight from the validated problem and imports no
+solver, formulation or model-data code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from types import SimpleNamespace
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..periods import derived_run_start, quarter_index, quarter_label
+from ..schema.derived import all_in_unit_cost_usd
+from ..schema.exportcontrol import decide, total_processing_performance
+from ..schema.load import input_hash
+from ..schema.problem import Problem
+from ..status import Status
+from .plan import Plan
+
+REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
+OBJECTIVE_REL_TOL = 1e-6  # the objective: the solver's sum over scaled columns (as verify.py)
+GAP_ABS_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A figure in the plan that disagrees with its recomputation."""
+
+    field: str        # path in the plan document, e.g. "tables.purchases[2].capex_usd"
+    stored: Any
+    recomputed: Any
+    message: str
+
+
+class _Recorder:
+    def __init__(self, plan: Plan) -> None:
+        self.found: list[Mismatch] = []
+        self.plan = plan
+        self._rows: dict[str, list[SimpleNamespace]] = {}
+
+    def rows(self, table: str) -> list[SimpleNamespace]:
+        """The rows of one of the plan's tables (read once: pandas row iteration is slow)."""
+        if table not in self._rows:
+            frame = self.plan.table(table)
+            columns = {str(c): frame[c].tolist() for c in frame.columns}
+            self._rows[table] = [SimpleNamespace(**dict(zip(columns, values))) for values in zip(*columns.values())]
+        return self._rows[table]
+
+    def number(self, field: str, stored: Any, expected: float, what: str, rel: float = REL_TOL) -> None:
+        """Record a mismatch unless `stored` is a finite number within `rel` of `expected`."""
+        ok = (isinstance(stored, (int, float)) and not isinstance(stored, bool) and math.isfinite(stored)
+              and abs(stored - expected) <= rel * max(1.0, abs(expected), abs(stored)))
+        if not ok:
+            self.found.append(Mismatch(field, stored, expected, f"{what}: the plan says {stored!r}, "
+                                                                f"recomputed {expected:,.9g}"))
+
+    def equal(self, field: str, stored: Any, expected: Any, what: str) -> None:
+        """Record a mismatch unless `stored == expected`."""
+        if stored != expected:
+            self.found.append(Mismatch(field, stored, expected, f"{what}: the plan says {stored!r}, "
+                                                                f"recomputed {expected!r}"))
+
+    def fail(self, field: str, stored: Any, message: str) -> None:
+        """Record a mismatch with no single recomputed value."""
+        self.found.append(Mismatch(field, stored, None, message))
+
+
+def _value(row: Any, column: str) -> Any:
+    value = getattr(row, column)
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
+
+
+def _chips(problem: Problem) -> dict[str, Any]:
+    chips: dict[str, Any] = dict(problem.accelerators)
+    chips.update({f"custom:{pid}": prog.chip for pid, prog in problem.custom_programs.items()})
+    return chips
+
+
+def _labels(problem: Problem) -> list[str]:
+    run = problem.run
+    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
+    last = quarter_index(start, problem.planning_start)
+    return [quarter_label(problem.planning_start, t) for t in range(last + 1)]
+
+
+def _peak_flops(chip: Any, precision: str) -> float:
+    """Dense peak [FLOP/s] at the run's precision."""
+    tflops = chip.fp8_tflops if precision == "fp8" and chip.fp8_tflops is not None else chip.bf16_tflops
+    return float(tflops) * 1e12
+
+
+def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    chips, labels = _chips(problem), _labels(problem)
+    for i, row in enumerate(rec.rows("purchases")):
+        where = f"tables.purchases[{i}]"
+        chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
+        if chip is None or site is None or row.quarter not in labels:
+            continue  # the verifier reports unknown options and quarters
+        units = float(_value(row, "units"))
+        t = labels.index(row.quarter)
+        unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+        rec.equal(f"{where}.country", row.country, site.country, "country of the site")
+        rec.number(f"{where}.servers", _value(row, "servers"), units / chip.units_per_server,
+                   f"servers of {chip.units_per_server} units")
+        rec.number(f"{where}.unit_cost_usd", _value(row, "unit_cost_usd"), unit_cost, "price plus server share [USD]")
+        rec.number(f"{where}.capex_usd", _value(row, "capex_usd"), units * unit_cost, "units x unit cost [USD]")
+
+
+def _site_loads(rec: _Recorder, problem: Problem) -> tuple[dict[str, float], dict[str, float]]:
+    """Full-load and average-drawn IT load per site [MW] from the purchases."""
+    chips = _chips(problem)
+    load: dict[str, float] = defaultdict(float)
+    drawn: dict[str, float] = defaultdict(float)
+    for row in rec.rows("purchases"):
+        chip = chips.get(row.accelerator)
+        if chip is not None:
+            mw = float(_value(row, "units")) * (chip.it_power_kw or 0.0) / 1000.0
+            load[row.site] += mw
+            drawn[row.site] += mw * (chip.average_draw_fraction or problem.run.average_draw_fraction)
+    return load, drawn
+
+
+def _check_sites(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    (load, drawn), run = _site_loads(rec, problem), problem.run
+    for i, row in enumerate(rec.rows("sites")):
+        where, site = f"tables.sites[{i}]", problem.sites.get(row.site)
+        if site is None:
+            rec.fail(f"{where}.site", row.site, f"unknown site {row.site!r}")
+            continue
+        opened, new_mw = bool(_value(row, "opened")), float(_value(row, "new_mw"))
+        existing = site.existing_mw if opened else 0.0
+        it_load = load.get(row.site, 0.0)
+        rec.equal(f"{where}.country", row.country, site.country, "country of the site")
+        rec.number(f"{where}.existing_mw", _value(row, "existing_mw"), existing, "existing capacity if opened [MW]")
+        rec.number(f"{where}.it_capacity_mw", _value(row, "it_capacity_mw"), existing + new_mw,
+                   "existing plus new capacity [MW]")
+        rec.number(f"{where}.it_load_mw", _value(row, "it_load_mw"), it_load, "IT load of the purchases [MW]")
+        rec.number(f"{where}.facility_peak_mw", _value(row, "facility_peak_mw"), it_load * site.pue,
+                   "IT load x PUE [MW]")
+        rec.number(f"{where}.facility_energy_mwh", _value(row, "facility_energy_mwh"),
+                   drawn.get(row.site, 0.0) * site.pue * run.length_days * 24.0,
+                   "IT load x average draw x PUE x run hours [MWh]")
+
+
+def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    carbon_price = problem.costs.carbon_price_usd_per_t
+    for i, row in enumerate(rec.rows("contracts")):
+        where, con = f"tables.contracts[{i}]", problem.contracts.get(row.contract)
+        if con is None:
+            continue  # the verifier reports unknown contracts
+        mw, energy = float(_value(row, "contracted_mw")), float(_value(row, "energy_mwh"))
+        emissions = energy * con.carbon_g_per_kwh / 1000.0
+        fixed = (con.fixed_cost_usd if bool(_value(row, "signed")) else 0.0) + mw * con.fixed_cost_usd_per_mw
+        rec.equal(f"{where}.site", row.site, con.site, "site of the contract")
+        rec.equal(f"{where}.kind", row.kind, getattr(con.kind, "value", con.kind), "kind of the contract")
+        rec.number(f"{where}.firm_mw", _value(row, "firm_mw"), mw * con.firm_fraction, "contracted x firm share [MW]")
+        rec.number(f"{where}.price_usd_per_mwh", _value(row, "price_usd_per_mwh"), con.price_usd_per_mwh,
+                   "energy price [USD/MWh]")
+        rec.number(f"{where}.energy_cost_usd", _value(row, "energy_cost_usd"), energy * con.price_usd_per_mwh,
+                   "energy x price [USD]")
+        rec.number(f"{where}.emissions_t", _value(row, "emissions_t"), emissions, "energy x carbon intensity [t]")
+        rec.number(f"{where}.carbon_cost_usd", _value(row, "carbon_cost_usd"), emissions * carbon_price,
+                   "emissions x carbon price [USD]")
+        rec.number(f"{where}.fixed_cost_usd", _value(row, "fixed_cost_usd"), fixed, "signing plus per-MW cost [USD]")
+
+
+def _check_rentals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    hours = problem.run.length_days * 24.0
+    for i, row in enumerate(rec.rows("rentals")):
+        where, offer = f"tables.rentals[{i}]", problem.cloud.get(row.offer)
+        if offer is None:
+            continue  # the verifier reports unknown offers
+        units = float(_value(row, "instances")) * offer.units_per_instance
+        rec.equal(f"{where}.accelerator", row.accelerator, offer.accelerator, "accelerator of the offer")
+        rec.equal(f"{where}.country", row.country, offer.country, "country of the offer")
+        rec.number(f"{where}.units", _value(row, "units"), units, "instances x units per instance")
+        rec.number(f"{where}.hours", _value(row, "hours"), hours, "run length [h]")
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), units * offer.price_usd_per_hour * hours,
+                   "units x price x hours [USD]")
+
+
+def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    purchases = plan.table("purchases")
+    for i, row in enumerate(rec.rows("custom_programs")):
+        where, program = f"tables.custom_programs[{i}]", problem.custom_programs.get(row.program)
+        if program is None:
+            rec.fail(f"{where}.program", row.program, f"unknown custom program {row.program!r}")
+            continue
+        units = float(purchases.loc[purchases.accelerator == f"custom:{row.program}", "units"].sum()) \
+            if len(purchases) else 0.0
+        rec.number(f"{where}.nre_usd", _value(row, "nre_usd"), program.nre_usd if bool(_value(row, "funded")) else 0.0,
+                   "NRE if funded [USD]")
+        rec.number(f"{where}.units", _value(row, "units"), units, "custom units purchased")
+        rec.number(f"{where}.success_probability", _value(row, "success_probability"), program.success_probability,
+                   "success probability of the program")
+
+
+def _component_costs(plan: Plan, problem: Problem) -> dict[str, float]:
+    """Full-capex cost per component [USD] from the plan's (already checked) tables."""
+    sites = plan.table("sites")
+    opened = [problem.sites[s].fixed_cost_usd for s, o in zip(sites.get("site", []), sites.get("opened", []))
+              if s in problem.sites and o]
+    built = [problem.sites[s].build_cost_usd_per_mw * float(mw)
+             for s, mw in zip(sites.get("site", []), sites.get("new_mw", [])) if s in problem.sites]
+
+    def total(name: str, column: str) -> float:
+        frame = plan.table(name)
+        return float(pd.to_numeric(frame[column]).sum()) if column in frame else 0.0
+
+    return {"hardware": total("purchases", "capex_usd"), "site_fixed": float(sum(opened)),
+            "site_build": float(sum(built)), "energy": total("contracts", "energy_cost_usd"),
+            "carbon": total("contracts", "carbon_cost_usd"), "contract_fixed": total("contracts", "fixed_cost_usd"),
+            "cloud": total("rentals", "cost_usd"), "custom_nre": total("custom_programs", "nre_usd")}
+
+
+def _check_costs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    costs = problem.costs
+    hw_share = problem.run.length_days / (costs.hardware_life_years * 365.25)
+    site_share = problem.run.length_days / (costs.facility_life_years * 365.25) if costs.facility_life_years else 1.0
+    shares = {"hardware": hw_share, "site_fixed": site_share, "site_build": site_share}
+    expected = _component_costs(plan, problem)
+    frame = plan.table("costs")
+    if plan.has_plan:
+        rec.equal("tables.costs.component", list(frame.get("component", [])), list(expected), "cost components")
+    for i, row in enumerate(rec.rows("costs")):
+        if row.component not in expected:
+            continue
+        where, full = f"tables.costs[{i}]", expected[row.component]
+        amortised = full * shares.get(row.component, 1.0)
+        rec.number(f"{where}.full_capex_usd", _value(row, "full_capex_usd"), full, f"{row.component} at full capex [USD]")
+        rec.number(f"{where}.amortised_usd", _value(row, "amortised_usd"), amortised, f"{row.component} amortised [USD]")
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), full if costs.basis == "full" else amortised,
+                   f"{row.component} on the {costs.basis} basis [USD]")
+    if plan.has_plan and len(frame):
+        rec.number("objective_usd", plan.objective_usd, float(pd.to_numeric(frame.cost_usd).sum()),
+                   "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
+
+
+def _compute_by_source(rec: _Recorder, problem: Problem) -> dict[str, tuple[float, float]]:
+    """source -> (units, FLOP before multi-site losses) from purchases and rentals."""
+    run, chips = problem.run, _chips(problem)
+    seconds = run.length_days * 86400.0
+    found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in rec.rows("purchases"):
+        chip = chips.get(row.accelerator)
+        if chip is not None:
+            units = float(_value(row, "units"))
+            found[row.accelerator][0] += units
+            found[row.accelerator][1] += units * _peak_flops(chip, run.precision) * (chip.mfu or run.mfu) * seconds
+    for row in rec.rows("rentals"):
+        offer = problem.cloud.get(row.offer)
+        if offer is not None:
+            units = float(_value(row, "instances")) * offer.units_per_instance
+            chip = problem.cloud_chips[offer.accelerator]
+            found[f"cloud:{row.offer}"][0] += units
+            found[f"cloud:{row.offer}"][1] += units * _peak_flops(chip, run.precision) * (offer.mfu or run.mfu) * seconds
+    return {source: (v[0], v[1]) for source, v in found.items()}
+
+
+def _check_compute(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    expected = _compute_by_source(rec, problem)
+    frame = plan.table("compute")
+    stated = list(frame.get("source", []))
+    rec.equal("tables.compute.source", sorted(stated), sorted(s for s, v in expected.items() if v[0] > 1e-9),
+              "sources that deliver compute")
+    for i, row in enumerate(rec.rows("compute")):
+        if row.source in expected:
+            units, flop = expected[row.source]
+            rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
+            rec.number(f"tables.compute[{i}].flop", _value(row, "flop"), flop, f"compute of {row.source} [FLOP]")
+
+
+def _check_export(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    chips, export = _chips(problem), problem.export
+    used: dict[str, float] = defaultdict(float)
+    caps: dict[str, tuple[float, str]] = {}
+    for row in rec.rows("purchases"):
+        chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
+        if chip is None or site is None:
+            continue
+        decision = decide(chip, site.country, export.headquarters, export.rules)
+        if decision.action == "cap":
+            used[site.country] += float(_value(row, "units")) * total_processing_performance(chip)
+            left = max(0.0, (decision.cap_tpp or 0.0) - export.cap_used_tpp.get(site.country, 0.0))
+            caps[site.country] = (left, decision.policy or "")
+    for i, row in enumerate(rec.rows("export_usage")):
+        where = f"tables.export_usage[{i}]"
+        stated_used = _value(row, "used_tpp")
+        if row.country not in caps:
+            rec.number(f"{where}.used_tpp", stated_used, 0.0, f"capped TPP bought in {row.country}")
+            continue
+        cap, policy = caps[row.country]
+        rec.equal(f"{where}.policy", row.policy, policy, f"export policy capping {row.country}")
+        rec.number(f"{where}.cap_tpp", _value(row, "cap_tpp"), cap, f"export cap left in {row.country} [TPP]")
+        rec.number(f"{where}.used_tpp", stated_used, used[row.country], f"capped TPP bought in {row.country}")
+        if cap > 0:
+            rec.number(f"{where}.share", _value(row, "share"), used[row.country] / cap, "used / cap")
+
+
+def _check_head(rec: _Recorder, plan: Plan, problem: Problem, recomputed: dict[str, Any]) -> None:
+    """Top-level figures that follow from the problem and the decisions."""
+    run = problem.run
+    labels = _labels(problem)
+    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
+    rec.equal("input_hash", plan.input_hash, input_hash(problem), "hash of the problem the plan answers")
+    rec.equal("cost_basis", plan.cost_basis, problem.costs.basis, "cost basis of the problem")
+    rec.number("target_flop", plan.target_flop, problem.target.total_flop, "compute target [FLOP]")
+    rec.number("multi_site_efficiency", plan.multi_site_efficiency, run.multi_site_efficiency or 1.0,
+               "multi-site efficiency of the problem")
+    if not plan.has_plan:
+        return
+    rec.equal("run_start", plan.run_start, start.isoformat(), "run start")
+    rec.equal("periods", list(plan.periods), labels, "planning quarters up to the run start")
+    rec.number("objective_usd", plan.objective_usd, float(recomputed.get("cost_usd") or 0.0),
+               "cost recomputed from the decisions [USD]", OBJECTIVE_REL_TOL)
+    rec.number("delivered_flop", plan.delivered_flop, float(recomputed.get("delivered_flop") or 0.0),
+               "compute recomputed from the decisions [FLOP]")
+    rec.equal("locations_used", plan.locations_used, recomputed.get("locations"), "sites opened plus offers rented")
+    success = 1.0
+    for row in rec.rows("custom_programs"):
+        program = problem.custom_programs.get(row.program)
+        if program is not None and bool(_value(row, "funded")) and float(_value(row, "units")) > 0:
+            success *= program.success_probability
+    rec.number("success_probability", plan.success_probability, success, "product over funded programs used")
+
+
+def _check_status(rec: _Recorder, plan: Plan) -> None:
+    """Status, objective, bound and gap must agree with each other (a bound cannot be re-proved)."""
+    objective, bound = plan.objective_usd, plan.bound_usd
+    for name in ("requested_gap", "time_limit_s", "solve_seconds"):
+        value = getattr(plan, name)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            rec.fail(name, value, f"{name} must be a finite number >= 0")
+    if not plan.has_plan:
+        if objective is not None or any(len(plan.table(t)) for t in ("purchases", "rentals", "sites")):
+            rec.fail("status", plan.status.value, f"status {plan.status.value} carries no plan, yet the file has one")
+        return
+    if objective is None or not math.isfinite(objective):
+        rec.fail("objective_usd", objective, f"a {plan.status.value} plan needs a finite cost")
+        return
+    if bound is not None and (not math.isfinite(bound) or bound > objective + OBJECTIVE_REL_TOL * max(1.0, abs(objective))):
+        rec.fail("bound_usd", bound, f"the lower bound {bound!r} exceeds the cost {objective:,.2f}")
+    gap = plan.gap
+    if plan.status is Status.OPTIMAL and (gap is None or gap > plan.requested_gap + GAP_ABS_TOL):
+        rec.fail("status", plan.status.value,
+                 f"optimal within {plan.requested_gap:g} claimed, but the bound gives a gap of {gap!r}")
+    if plan.stored:
+        stored_gap = plan.stored.get("gap")
+        if gap is None:
+            rec.equal("gap", stored_gap, None, "gap of a plan without a bound")
+        else:
+            rec.number("gap", stored_gap, gap, "(cost - bound) / cost", REL_TOL)
+
+
+def _check_hashes(rec: _Recorder, plan: Plan) -> None:
+    """plan_hash and the per-field digests of a plan read from a file."""
+    if not plan.stored:
+        return
+    rec.equal("plan_hash", plan.stored.get("plan_hash"), plan.decision_hash() if plan.has_plan else None,
+              "SHA-256 of the decisions")
+    stated, actual = plan.stored.get("digests"), plan.stored.get("actual_digests") or {}
+    if not isinstance(stated, dict):
+        rec.fail("digests", stated, "the plan has no field digests (written by an older clustersize, or edited)")
+        return
+    for name in sorted(set(stated) | set(actual)):
+        if stated.get(name) != actual.get(name):
+            rec.fail(name, stated.get(name), f"{name} was edited after the plan was written (its digest differs)")
+
+
+def _check_stored_verification(rec: _Recorder, plan: Plan, recomputed: dict[str, Any]) -> None:
+    stated = plan.stored.get("verification") if plan.stored else None
+    if not isinstance(stated, dict):
+        return
+    for key in ("cost_usd", "delivered_flop"):
+        if stated.get(key) is not None and recomputed.get(key) is not None:
+            rec.number(f"verification.{key}", stated.get(key), float(recomputed[key]), f"verifier's {key}",
+                       OBJECTIVE_REL_TOL)
+    if stated.get("ok") is not None and recomputed.get("ok") is not None:
+        rec.equal("verification.ok", stated.get("ok"), bool(recomputed.get("ok")), "verifier's verdict")
+
+
+def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) -> list[Mismatch]:
+    """Every figure the plan states that disagrees with its recomputation from the plan's decisions
+    and `problem`; `recomputed` holds the verifier's own figures (cost_usd [USD], delivered_flop [FLOP],
+    locations, and ok: the verdict of the constraint checks). `verify` calls it, so its report
+    carries these mismatches. An empty list means the plan states nothing false that
+    can be checked without a solver."""
+    if not isinstance(plan, Plan) or not isinstance(problem, Problem):
+        raise InputError(f"expected a Plan and a Problem, found {type(plan).__name__} and {type(problem).__name__}",
+                         path="check_integrity", fix="read the plan with Plan.from_dict and load the problem")
+    rec = _Recorder(plan)
+    _check_status(rec, plan)
+    _check_head(rec, plan, problem, recomputed)
+    _check_hashes(rec, plan)
+    if plan.has_plan:
+        for check in (_check_purchases, _check_sites, _check_contracts, _check_rentals, _check_programs,
+                      _check_costs, _check_compute, _check_export):
+            check(rec, plan, problem)
+        _check_stored_verification(rec, plan, recomputed)
+    return rec.found
