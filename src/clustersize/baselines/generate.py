@@ -12,6 +12,7 @@ problems too; tests/golden/models.json pins a few, and a change there is a visib
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from typing import Any
@@ -54,7 +55,8 @@ def _accelerators(rng: np.random.Generator, n_chips: int, n_quarters: int,
     accelerators = {}
     for i in range(n_chips):
         base_id, base = for_sale[int(rng.integers(len(for_sale)))]
-        chip = {k: base[k] for k in CHIP_FIELDS if base.get(k) is not None}
+        # Copies, not the catalog's objects: shared values would be written as YAML aliases.
+        chip = copy.deepcopy({k: base[k] for k in CHIP_FIELDS if base.get(k) is not None})
         chip["name"] = f"{base['name']} (variant {i})"
         chip["price_usd"] = _round(base["price_usd"] * rng.uniform(0.8, 1.2))
         chip["supply_per_quarter"] = float(rng.integers(1, 25)) * 1000.0
@@ -133,7 +135,7 @@ def _programs(rng: np.random.Generator, n_programs: int, n_quarters: int,
     programs = {}
     for p in range(n_programs):
         base_chip = catalog_programs[sorted(catalog_programs)[p % len(catalog_programs)]]["chip"]
-        chip = {k: base_chip[k] for k in CHIP_FIELDS if base_chip.get(k) is not None}
+        chip = copy.deepcopy({k: base_chip[k] for k in CHIP_FIELDS if base_chip.get(k) is not None})
         chip.update(price_usd=_round(rng.uniform(4000, 12000)), price_type="input",
                     lead_time_quarters=int(rng.integers(0, 2)))
         programs[f"program-{p}"] = {"name": f"Custom program {p}", "nre_usd": _round(rng.uniform(2e8, 1.5e9)),
