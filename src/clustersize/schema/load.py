@@ -106,6 +106,11 @@ def input_hash(problem: Problem) -> str:
     the origin (file, provenance) not at all: the hash is of the numbers the model uses.
     """
     doc = problem.model_dump(mode="json", exclude={"solver": True, "origin": True, "export": {"rules"}})
+    if problem.costs.amortisation == "straight-line":
+        # Fields that only the epoch amortisation reads: leaving them out at the default keeps
+        # the hashes of problems written before they existed.
+        for key in ("amortisation", "price_performance_ooms_per_year"):
+            doc["costs"].pop(key, None)
     for path, figure in _derived_shares(problem).items():
         node = doc
         for key in path.split("."):
