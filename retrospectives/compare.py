@@ -83,7 +83,7 @@ class EpochInputs:
         """Hardware at its value at the training start x 0.14 ln 10 a year, network 19 % of all
         hardware, energy at the facility [USD, nominal]."""
         held_years = max(0, (self.start - self.acquired).days) / DAYS_PER_YEAR
-        value = self.server_usd * 10.0 ** (-EPOCH_TREND * held_years)
+        value = self.server_usd * float(10.0 ** (-EPOCH_TREND * held_years))
         chip_years = self.chips * self.hours / (24.0 * DAYS_PER_YEAR)
         hardware = value * EPOCH_TREND * math.log(10.0) * chip_years / (1.0 - EPOCH_NETWORK_SHARE)
         energy = self.server_kw * self.draw * self.pue * self.chips * self.hours * self.usd_per_kwh
@@ -231,7 +231,8 @@ def render(rows: list[Row]) -> str:
         "(`EPOCH_INPUTS`): where it matches the published figure, the method is reproduced and the rest of the",
         "gap is the tool's.",
         "",
-        "| run | set | compute [FLOP] | acquisition (tool / Epoch) | amortised: tool / by hand / Epoch | tool vs Epoch | tool vs by hand | power MW: tool / Epoch | within goal |",
+        "| run | set | compute [FLOP] | acquisition (tool / Epoch) | amortised: tool / by hand / Epoch "
+        "| tool vs Epoch | tool vs by hand | power MW: tool / Epoch | within goal |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -239,7 +240,8 @@ def render(rows: list[Row]) -> str:
         hand = _money(r.by_hand_usd) if r.by_hand_usd else "-"
         lines.append(
             f"| {p.run} | {'held out' if r.held_out else 'main'} | {r.flop:.4g} / {p.flop:.4g} | "
-            f"{_money(r.acquisition_usd)} / {_money(p.acquisition_usd)} ({_ratio(r.acquisition_usd, p.acquisition_usd)}) | "
+            f"{_money(r.acquisition_usd)} / {_money(p.acquisition_usd)} "
+            f"({_ratio(r.acquisition_usd, p.acquisition_usd)}) | "
             f"{_money(r.amortised_usd)} / {hand} / {_money(p.amortised_usd)} | "
             f"{_ratio(r.amortised_usd, p.amortised_usd)} | {_ratio(r.amortised_usd, r.by_hand_usd)} | "
             f"{r.power_mw:,.2f} / {p.power_w / 1e6:,.2f} ({_ratio(r.power_mw * 1e6, p.power_w)}) | "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ def epoch_amortised_hardware_usd(problem: Problem, purchases: pd.DataFrame) -> f
             bought = price_date
         held_years = max(0, (start - bought).days) / 365.25
         total += float(row.capex_usd) * 10.0 ** (-trend * held_years)
-    return total * trend * np.log(10.0) * problem.run.length_days / 365.25
+    return total * trend * math.log(10.0) * problem.run.length_days / 365.25
 
 
 def _price_date(problem: Problem, accelerator: str) -> dt.date | None:
