@@ -154,7 +154,7 @@ GAPS = {
                                       "the A100, with PUE 1.25 (Selene is NVIDIA's, not a hyperscaler's), 26 % more.",
     "retro-nemotron-4-340b": "Cost: the reproduction matches the published figure; the tool is 6 % below "
                              "(bought 79 days earlier). Power: PUE 1.25 (NVIDIA's cluster) on 1.275 kW per "
-                             "H100 gives 1.59 kW; Epoch's dataset has 1.38 kW, 15 % less.",
+                             "H100 gives 1.59 kW at the facility, 15 % above the 1.38 kW of Epoch's dataset.",
     "retro-opt-175b": "Cost: as GPT-3, the published figure is 19 % above the reproduction by hand; the "
                       "tool is 4 % below the reproduction. Power: as GPT-4 for the A100, 11 % more.",
 }
@@ -250,7 +250,7 @@ def render(rows: list[Row]) -> str:
     power_ok = sum(abs(r.power_ratio - 1) <= POWER_TOLERANCE for r in rows)
     lines += ["", f"Amortised cost within {AMORTISED_TOLERANCE:.0%}: {cost_ok} of {len(rows)} runs. "
               f"Facility power within {POWER_TOLERANCE:.0%}: {power_ok} of {len(rows)} runs. Epoch's power figures "
-              "(Notable AI Models) put about 2 x the chip's TDP at the facility for every chip type, while its "
+              "(Notable AI Models) put about 2.0 x the chip's TDP at the facility (1.7 x for the V100), while its "
               "cost model, which the catalog follows, has a server figure per chip type and a PUE of 1.10 or "
               "1.25: the two Epoch sources disagree by chip type (A100 and H100 at PUE 1.25 above, TPU v4 "
               "below), and the tool keeps the cost model's figures rather than fit the dataset."]
