@@ -99,3 +99,14 @@ def test_epoch_multiplier_only_on_the_amortised_basis():
 def test_unknown_amortisation_is_an_input_error():
     with pytest.raises(clustersize.InputError, match="costs.amortisation"):
         clustersize.load_problem(epoch_problem(amortisation="epoch-ai"))
+
+
+def test_verifier_recomputes_the_epoch_charge_itself():
+    # The plan of the known answer, checked against the same problem with half the trend: the
+    # verifier's own charge ($407,413.05 + energy) differs from the plan's, so the cost check fails.
+    plan = clustersize.solve(clustersize.load_problem(epoch_problem()))
+    other = clustersize.load_problem(epoch_problem(price_performance_ooms_per_year=0.07))
+    verification = clustersize.verify(plan, other)
+    assert not verification.ok
+    assert [v.check for v in verification.violations] == ["cost"]
+    assert verification.cost_usd == pytest.approx(407_413.05 + ENERGY_USD, rel=1e-6)
