@@ -359,11 +359,18 @@ def _show(frame, title: str) -> None:
 
 
 @catalog_app.command("accelerators")
-def catalog_accelerators() -> None:
-    """Accelerators with $/PFLOP/s, W/PFLOP/s (BF16 dense, all-in) and export class per ruleset."""
+def catalog_accelerators(
+    format: str = typer.Option("table", "--format", help="table, or json: one object per accelerator."),
+) -> None:
+    """Accelerators: all-in $/unit, $/PFLOP/s, $/PFLOP/s-hour, price type and date, W/PFLOP/s, export class."""
     from .reports import catalog as catalog_views
 
-    _show(catalog_views.accelerators(), "Accelerators")
+    if format not in ("table", "json"):
+        raise InputError(f"--format {format!r} is not known", fix="use --format table or --format json")
+    if format == "json":
+        print(catalog_views.accelerators_json())
+    else:
+        _show(catalog_views.accelerators(), "Accelerators")
 
 
 def _section_command(section: str, title: str):

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InputError
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
-from ..periods import derived_run_start, quarter_index, quarter_label
+from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
 from ..schema.problem import Accelerator, Chip, Problem
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
@@ -70,6 +70,7 @@ class ModelData:
     acc_it_mw: np.ndarray                          # per server [MW]
     acc_mtpp: np.ndarray                           # per server [MTPP]
     acc_price: np.ndarray                          # [a, t] per server incl. server/network share [$M]
+    acc_hardware_share: np.ndarray                 # [a, t] share of the server's cost charged to the run [fraction]
     acc_supply: np.ndarray                         # [a, t] servers, inf = unlimited
     components: list[str]
     component_use: np.ndarray                      # [a, c] per server
@@ -174,12 +175,37 @@ class _Accelerators:
 
 
 def _cost_multipliers(problem: Problem) -> tuple[float, float]:
-    """Share of hardware and of site cost charged to the run: 1 on the full basis [fraction]."""
+    """Share of hardware and of site cost charged to the run: 1 on the full basis [fraction].
+
+    Epoch's amortisation charges ln(10) x trend [OOM/year] of the hardware's value per year of
+    run, and no site cost (its scope is hardware, network and energy); the value's fall from
+    purchase to the run start is `_epoch_value_factor`.
+    """
     run, costs = problem.run, problem.costs
-    hardware = 1.0 if costs.basis == "full" else run.length_days / (costs.hardware_life_years * 365.25)
+    years = run.length_days / 365.25
+    if costs.basis == "amortised" and costs.amortisation == "epoch":
+        return costs.price_performance_ooms_per_year * math.log(10.0) * years, 0.0
+    hardware = 1.0 if costs.basis == "full" else years / costs.hardware_life_years
     site = (run.length_days / (costs.facility_life_years * 365.25)
             if costs.basis == "amortised" and costs.facility_life_years else 1.0)
     return hardware, site
+
+
+def _epoch_value_factor(ctx: _Context, acc: Chip, n_periods: int) -> np.ndarray:
+    """Value at the run start / price paid, for an order in each planning quarter [fraction].
+
+    1 unless the problem uses Epoch's amortisation. Otherwise the value falls by
+    price_performance_ooms_per_year from the purchase (the order quarter's first day, or the
+    price's date when later) to the run start, never rising when the purchase is later.
+    """
+    costs = ctx.problem.costs
+    if costs.basis != "amortised" or costs.amortisation != "epoch":
+        return np.ones(n_periods)
+    bought = [quarter_start(ctx.problem.planning_start, t) for t in range(n_periods)]
+    if acc.price_date is not None:
+        bought = [max(day, acc.price_date) for day in bought]
+    held_years = np.array([max(0, (ctx.start - day).days) / 365.25 for day in bought])
+    return 10.0 ** (-costs.price_performance_ooms_per_year * held_years)
 
 
 def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
@@ -226,12 +252,13 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
     problem, rows = ctx.problem, _purchasable(ctx)
     n_a, n_t = len(rows), len(ctx.periods)
     ups = np.array([acc.units_per_server for _, acc, _ in rows], dtype=float)
-    price, supply = np.zeros((n_a, n_t)), np.full((n_a, n_t), np.inf)
+    price, supply, share = np.zeros((n_a, n_t)), np.full((n_a, n_t), np.inf), np.ones((n_a, n_t))
     first_period = np.zeros(n_a, dtype=int)
     programs = list(problem.custom_programs.values())
     for a, (aid, acc, prog) in enumerate(rows):
         unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t), problem.planning_start)
-        price[a] = unit_cost * ups[a] / USD_PER_MUSD * hardware_share
+        share[a] = hardware_share * _epoch_value_factor(ctx, acc, n_t)
+        price[a] = unit_cost * ups[a] / USD_PER_MUSD * share[a]
         if prog >= 0:
             first_period[a] = math.ceil(programs[prog].months_to_volume / 3.0 - 1e-9)
         else:
@@ -244,7 +271,7 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
         acc_it_mw=np.array([_it_power_kw(acc) / 1000.0 for _, acc, _ in rows]) * ups,
         acc_mtpp=np.array([total_processing_performance(acc) / TPP_PER_MTPP for _, acc, _ in rows]) * ups,
         acc_draw=np.array([acc.average_draw_fraction or problem.run.average_draw_fraction for _, acc, _ in rows]),
-        acc_price=price, acc_supply=supply, components=components,
+        acc_price=price, acc_hardware_share=share, acc_supply=supply, components=components,
         component_use=np.array([[acc.components.get(c, 0.0) for c in components] for _, acc, _ in rows],
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
         component_supply=np.array([problem.components[c] for c in components], dtype=float))

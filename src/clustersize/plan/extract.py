@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 import numpy as np
 import pandas as pd
 
 from ..formulation import LinearProgram
-from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, run_start_of
 from ..schema.problem import Problem
 
 ZERO = 1e-9
@@ -23,7 +26,7 @@ def purchases_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
     keep = servers > ZERO
     a, s, t = d.cell_acc[keep], d.cell_site[keep], d.cell_period[keep]
     units = servers[keep] * d.acc_units_per_server[a]
-    cost = servers[keep] * d.acc_price[a, t] / d.hardware_cost_multiplier * USD_PER_MUSD
+    cost = servers[keep] * d.acc_price[a, t] / d.acc_hardware_share[a, t] * USD_PER_MUSD
     return pd.DataFrame({
         "accelerator": [d.acc_ids[i] for i in a], "site": [d.site_ids[i] for i in s],
         "country": [d.site_country[i] for i in s], "quarter": [d.periods[i] for i in t],
@@ -136,17 +139,51 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def epoch_amortised_hardware_usd(problem: Problem, purchases: pd.DataFrame) -> float:
+    """Hardware charged to the run by Epoch AI's method [USD]: for each purchase, its capex x
+    10^(-trend x years from purchase to the run start) x trend x ln 10 x run years.
+
+    The purchase date is the first day of its quarter, or the price's date when later; trend
+    is costs.price_performance_ooms_per_year [OOM/year]. Network is in the capex (all-in cost).
+    """
+    trend, start = problem.costs.price_performance_ooms_per_year, run_start_of(problem)
+    total = 0.0
+    for row in purchases.itertuples():
+        year, quarter = int(row.quarter[:4]), int(row.quarter[-1])
+        bought = dt.date(year, 3 * quarter - 2, 1)
+        price_date = _price_date(problem, row.accelerator)
+        if price_date is not None and price_date > bought:
+            bought = price_date
+        held_years = max(0, (start - bought).days) / 365.25
+        total += float(row.capex_usd) * 10.0 ** (-trend * held_years)
+    return total * trend * math.log(10.0) * problem.run.length_days / 365.25
+
+
+def _price_date(problem: Problem, accelerator: str) -> dt.date | None:
+    if accelerator.startswith("custom:"):
+        return problem.custom_programs[accelerator.split(":", 1)[1]].chip.price_date
+    return problem.accelerators[accelerator].price_date
+
+
 def costs_table(problem: Problem, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Cost by component on both bases; `cost_usd` is the basis the problem selected."""
+    """Cost by component on both bases; `cost_usd` is the basis the problem selected.
+
+    The amortised column follows costs.amortisation: straight-line shares, or Epoch AI's
+    method (hardware by `epoch_amortised_hardware_usd`, no site lines).
+    """
     sites = tables["sites"]
     build = np.array([problem.sites[s].build_cost_usd_per_mw for s in sites.site]) if len(sites) else np.zeros(0)
     fixed = np.array([problem.sites[s].fixed_cost_usd for s in sites.site]) if len(sites) else np.zeros(0)
     contracts, rentals, programs = tables["contracts"], tables["rentals"], tables["custom_programs"]
+    hardware = float(tables["purchases"].capex_usd.sum())
     hw_share = problem.run.length_days / (problem.costs.hardware_life_years * 365.25)
     site_share = (problem.run.length_days / (problem.costs.facility_life_years * 365.25)
                   if problem.costs.facility_life_years else 1.0)
+    if problem.costs.amortisation == "epoch":
+        epoch = epoch_amortised_hardware_usd(problem, tables["purchases"])
+        hw_share, site_share = (epoch / hardware if hardware > 0 else 0.0), 0.0
     rows = [
-        ("hardware", float(tables["purchases"].capex_usd.sum()), hw_share),
+        ("hardware", hardware, hw_share),
         ("site_fixed", float((fixed * sites.opened).sum()), site_share),
         ("site_build", float((build * sites.new_mw).sum()), site_share),
         ("energy", float(contracts.energy_cost_usd.sum()), 1.0),

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..periods import derived_run_start, quarter_index, quarter_label
+from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
@@ -201,7 +201,21 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     ledger.drawn_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0 * draw
     unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t, ledger.problem.planning_start)
     ledger.costs["hardware"] += units * unit_cost
+    ledger.costs["hardware_value_at_run_start"] += units * unit_cost * _value_kept(ledger, chip, t)
     ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
+
+
+def _value_kept(ledger: Ledger, chip: Chip, t: int) -> float:
+    """Share of a purchase's value left at the run start by the price-performance trend [fraction].
+
+    Bought on the first day of order quarter t, or on the price's date if that is later;
+    the value falls by costs.price_performance_ooms_per_year from then to the run start.
+    """
+    bought = quarter_start(ledger.problem.planning_start, t)
+    if chip.price_date is not None and chip.price_date > bought:
+        bought = chip.price_date
+    years = max(0, (ledger.start - bought).days) / 365.25
+    return float(10.0 ** (-ledger.problem.costs.price_performance_ooms_per_year * years))
 
 
 def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:

@@ -10,6 +10,7 @@ interpretation (calendar quarters, export-rule classification) with the model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..families import FAMILIES, Family
@@ -46,14 +47,22 @@ class Verification(Record):
 
 
 def recomputed_cost(ledger: Ledger) -> float:
-    """The plan's cost [USD] on the problem's basis, from the ledger's full-basis cost lines."""
+    """The plan's cost [USD] on the problem's basis, from the ledger's full-basis cost lines.
+
+    Amortised straight-line: hardware x run days / life, sites x run days / facility life.
+    Amortised the Epoch AI way: the hardware's value at the run start x trend [OOM/year] x ln 10
+    per year of run, and no site cost (Epoch's scope: hardware, network and energy).
+    """
     problem, costs = ledger.problem, ledger.costs
     amortised = problem.costs.basis == "amortised"
     days = problem.run.length_days
-    hardware_share = days / (problem.costs.hardware_life_years * 365.25) if amortised else 1.0
+    hardware = costs["hardware"] * (days / (problem.costs.hardware_life_years * 365.25) if amortised else 1.0)
     facility_life = problem.costs.facility_life_years
-    site_share = days / (facility_life * 365.25) if amortised and facility_life else 1.0
-    return (costs["hardware"] * hardware_share + costs["site"] * site_share + costs["energy"] + costs["carbon"]
+    site = costs["site"] * (days / (facility_life * 365.25) if amortised and facility_life else 1.0)
+    if amortised and problem.costs.amortisation == "epoch":
+        yearly_charge = problem.costs.price_performance_ooms_per_year * math.log(10.0)
+        hardware, site = costs["hardware_value_at_run_start"] * yearly_charge * days / 365.25, 0.0
+    return (hardware + site + costs["energy"] + costs["carbon"]
             + costs["contract_fixed"] + costs["cloud"] + costs["nre"])
 
 

@@ -109,6 +109,11 @@ def input_hash(problem: Problem) -> str:
     the origin (file, provenance) not at all: the hash is of the numbers the model uses.
     """
     doc = problem.model_dump(mode="json", exclude={"solver": True, "origin": True, "export": {"rules"}})
+    if problem.costs.amortisation == "straight-line":
+        # Fields that only the epoch amortisation reads: leaving them out at the default keeps
+        # the hashes of problems written before they existed.
+        for key in ("amortisation", "price_performance_ooms_per_year"):
+            doc["costs"].pop(key, None)
     for path, figure in _derived_shares(problem).items():
         node = doc
         for key in path.split("."):
@@ -178,7 +183,9 @@ def merge_with_catalog(raw: dict[str, Any], catalog: Catalog, *,
                 raise InputError("expected a mapping of fields", file=file, path=f"{section}.{eid}")
             base_id = body.get("from", eid)
             known = catalog.entries[cat_section]
-            if base_id in known:
+            if section == "accelerators" and _defines_accelerator(body):
+                base = {}  # an inline definition replaces the catalog entry of the same id
+            elif base_id in known:
                 base = copy.deepcopy(known[base_id])
                 for k, v in _rename(catalog.provenance, f"{cat_section}.{base_id}", f"{section}.{eid}").items():
                     provenance.setdefault(k, v)
@@ -189,6 +196,10 @@ def merge_with_catalog(raw: dict[str, Any], catalog: Catalog, *,
             else:
                 base = {}
             entries[eid] = _deep_merge(base, body)
+            if section == "accelerators" and "price_usd" in body and "for_sale" not in body:
+                # A buyer who states a price can buy: a cloud-only catalog entry becomes purchasable.
+                entries[eid]["for_sale"] = True
+                provenance[f"{section}.{eid}.for_sale"] = {"source": f"problem file {file} gives price_usd"}
     _fill_cloud_chips(merged, catalog, provenance)
     _fill_grid_contracts(merged, provenance, file)
     for section in DEFAULTED_SECTIONS:
@@ -200,6 +211,12 @@ def merge_with_catalog(raw: dict[str, Any], catalog: Catalog, *,
                 target[key] = value
                 provenance[f"{section}.{key}"] = dict(catalog.provenance[f"defaults.{section}.{key}"])
     return merged, provenance
+
+
+def _defines_accelerator(body: dict[str, Any]) -> bool:
+    """True when a problem's accelerator entry is a whole definition of its own: no `from`, and
+    every required spec field (name, vendor, bf16_tflops) given."""
+    return "from" not in body and all(key in body for key in ("name", "vendor", "bf16_tflops"))
 
 
 def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:

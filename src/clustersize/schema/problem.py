@@ -26,6 +26,7 @@ from .types import Day, Months, NetworkShare, RunDays, Seconds, ServerOverhead
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
 PriceLevel = Literal["chip", "board", "system"]
 DAYS_PER_QUARTER = 365.25 / 4
+Amortisation = Literal["straight-line", "epoch"]
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
 
 
@@ -220,7 +221,15 @@ class CostOptions(Strict):
 
     basis: Literal["full", "amortised"] = Field(
         "full", description="full: all capex; amortised: hardware (and sites, given facility_life_years) for the run's share.")
+    amortisation: Amortisation = Field(
+        "straight-line", description="How the amortised basis charges hardware: straight-line (run days / "
+                                     "hardware_life_years, sites by facility_life_years) or epoch (Epoch AI's method: "
+                                     "value at the run start x price_performance_ooms_per_year x ln 10 per year; "
+                                     "hardware, network and energy only, no site lines). See docs/costs.md.")
     hardware_life_years: Positive = Field(description="Hardware depreciation life [years].")
+    price_performance_ooms_per_year: Positive = Field(
+        0.14, description="Hardware price-performance trend the epoch amortisation uses: the value falls by this "
+                          "many orders of magnitude a year from purchase to the run start [OOM/year].")
     facility_life_years: Positive | None = Field(None, description="Facility life for the amortised basis [years].")
     carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
     server_overhead: ServerOverhead = Field(description="Server price / accelerator price, for chip-only prices.")
