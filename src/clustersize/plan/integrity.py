@@ -212,43 +212,22 @@ def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "success probability of the program")
 
 
-def _component_costs(plan: Plan, problem: Problem) -> dict[str, float]:
-    """Full-capex cost per component [USD] from the plan's (already checked) tables."""
-    sites = plan.table("sites")
-    opened = [problem.sites[s].fixed_cost_usd for s, o in zip(sites.get("site", []), sites.get("opened", []))
-              if s in problem.sites and o]
-    built = [problem.sites[s].build_cost_usd_per_mw * float(mw)
-             for s, mw in zip(sites.get("site", []), sites.get("new_mw", [])) if s in problem.sites]
-
-    def total(name: str, column: str) -> float:
-        frame = plan.table(name)
-        return float(pd.to_numeric(frame[column]).sum()) if column in frame else 0.0
-
-    return {"hardware": total("purchases", "capex_usd"), "site_fixed": float(sum(opened)),
-            "site_build": float(sum(built)), "energy": total("contracts", "energy_cost_usd"),
-            "carbon": total("contracts", "carbon_cost_usd"), "contract_fixed": total("contracts", "fixed_cost_usd"),
-            "cloud": total("rentals", "cost_usd"), "custom_nre": total("custom_programs", "nre_usd")}
-
-
-def _check_costs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    costs = problem.costs
-    hw_share = problem.run.length_days / (costs.hardware_life_years * 365.25)
-    site_share = problem.run.length_days / (costs.facility_life_years * 365.25) if costs.facility_life_years else 1.0
-    shares = {"hardware": hw_share, "site_fixed": site_share, "site_build": site_share}
-    expected = _component_costs(plan, problem)
+def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
+    """The cost table against the verifier's cost lines (full and amortised), and the objective against it."""
     frame = plan.table("costs")
-    if plan.has_plan:
-        rec.equal("tables.costs.component", list(frame.get("component", [])), list(expected), "cost components")
+    rec.equal("tables.costs.component", list(frame.get("component", [])), list(lines), "cost components")
+    basis = "amortised" if problem.costs.basis == "amortised" else "full"
     for i, row in enumerate(rec.rows("costs")):
-        if row.component not in expected:
+        if row.component not in lines:
             continue
-        where, full = f"tables.costs[{i}]", expected[row.component]
-        amortised = full * shares.get(row.component, 1.0)
-        rec.number(f"{where}.full_capex_usd", _value(row, "full_capex_usd"), full, f"{row.component} at full capex [USD]")
-        rec.number(f"{where}.amortised_usd", _value(row, "amortised_usd"), amortised, f"{row.component} amortised [USD]")
-        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), full if costs.basis == "full" else amortised,
-                   f"{row.component} on the {costs.basis} basis [USD]")
-    if plan.has_plan and len(frame):
+        where, line = f"tables.costs[{i}]", lines[row.component]
+        rec.number(f"{where}.full_capex_usd", _value(row, "full_capex_usd"), line["full"],
+                   f"{row.component} at full capex [USD]")
+        rec.number(f"{where}.amortised_usd", _value(row, "amortised_usd"), line["amortised"],
+                   f"{row.component} amortised [USD]")
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), line[basis],
+                   f"{row.component} on the {problem.costs.basis} basis [USD]")
+    if len(frame):
         rec.number("objective_usd", plan.objective_usd, float(pd.to_numeric(frame.cost_usd).sum()),
                    "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
 
@@ -399,7 +378,7 @@ def _check_stored_verification(rec: _Recorder, plan: Plan, recomputed: dict[str,
 def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) -> list[Mismatch]:
     """Every figure the plan states that disagrees with its recomputation from the plan's decisions
     and `problem`; `recomputed` holds the verifier's own figures (cost_usd [USD], delivered_flop [FLOP],
-    locations, and ok: the verdict of the constraint checks). `verify` calls it, so its report
+    locations, cost_lines [USD] and ok: the verdict of the constraint checks). `verify` calls it, so its report
     carries these mismatches. An empty list means the plan states nothing false that
     can be checked without a solver."""
     if not isinstance(plan, Plan) or not isinstance(problem, Problem):
@@ -411,7 +390,8 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) ->
     _check_hashes(rec, plan)
     if plan.has_plan:
         for check in (_check_purchases, _check_sites, _check_contracts, _check_rentals, _check_programs,
-                      _check_costs, _check_compute, _check_export):
+                      _check_compute, _check_export):
             check(rec, plan, problem)
+        _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_stored_verification(rec, plan, recomputed)
     return rec.found

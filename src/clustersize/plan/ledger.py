@@ -146,9 +146,9 @@ def _tally_sites(ledger: Ledger, sites: Any, programs: Any) -> None:
     for r in programs.itertuples():
         ledger.funded[r.program] = bool(r.funded)
     for sid, site in ledger.problem.sites.items():
-        ledger.costs["site"] += (site.fixed_cost_usd if ledger.opened.get(sid) else 0.0) \
-            + ledger.new_mw.get(sid, 0.0) * site.build_cost_usd_per_mw
-    ledger.costs["nre"] = sum(ledger.problem.custom_programs[p].nre_usd for p, f in ledger.funded.items() if f)
+        ledger.costs["site_fixed"] += site.fixed_cost_usd if ledger.opened.get(sid) else 0.0
+        ledger.costs["site_build"] += ledger.new_mw.get(sid, 0.0) * site.build_cost_usd_per_mw
+    ledger.costs["custom_nre"] = sum(ledger.problem.custom_programs[p].nre_usd for p, f in ledger.funded.items() if f)
 
 
 def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:

@@ -42,28 +42,39 @@ class Verification(Record):
     locations: int | None = None
     note: str = ""
     mismatches: list[Mismatch] = field(default_factory=list)
+    cost_lines: dict[str, dict[str, float]] = field(default_factory=dict)   # line -> {full, amortised} [USD]
     frame_field = "violations"
     frame_columns = ("check", "index", "amount", "message")
 
 
-def recomputed_cost(ledger: Ledger) -> float:
-    """The plan's cost [USD] on the problem's basis, from the ledger's full-basis cost lines.
+COST_LINES = ("hardware", "site_fixed", "site_build", "energy", "carbon", "contract_fixed", "cloud", "custom_nre")
 
-    Amortised straight-line: hardware x run days / life, sites x run days / facility life.
-    Amortised the Epoch AI way: the hardware's value at the run start x trend [OOM/year] x ln 10
-    per year of run, and no site cost (Epoch's scope: hardware, network and energy).
+
+def cost_lines(ledger: Ledger) -> dict[str, dict[str, float]]:
+    """Each cost line [USD] at full capex and amortised, from the ledger's full-basis sums.
+
+    Amortised straight-line: hardware x run days / life, sites x run days / facility life (1 without
+    one). Amortised the Epoch AI way: the hardware's value at the run start x trend [OOM/year] x ln 10
+    per year of run, and no site cost (Epoch's scope: hardware, network and energy). Energy,
+    contracts, rentals and NRE are never amortised.
     """
     problem, costs = ledger.problem, ledger.costs
-    amortised = problem.costs.basis == "amortised"
     days = problem.run.length_days
-    hardware = costs["hardware"] * (days / (problem.costs.hardware_life_years * 365.25) if amortised else 1.0)
+    share = {"hardware": days / (problem.costs.hardware_life_years * 365.25)}
     facility_life = problem.costs.facility_life_years
-    site = costs["site"] * (days / (facility_life * 365.25) if amortised and facility_life else 1.0)
-    if amortised and problem.costs.amortisation == "epoch":
+    share["site_fixed"] = share["site_build"] = days / (facility_life * 365.25) if facility_life else 1.0
+    lines = {line: {"full": costs[line], "amortised": costs[line] * share.get(line, 1.0)} for line in COST_LINES}
+    if problem.costs.amortisation == "epoch":
         yearly_charge = problem.costs.price_performance_ooms_per_year * math.log(10.0)
-        hardware, site = costs["hardware_value_at_run_start"] * yearly_charge * days / 365.25, 0.0
-    return (hardware + site + costs["energy"] + costs["carbon"]
-            + costs["contract_fixed"] + costs["cloud"] + costs["nre"])
+        lines["hardware"]["amortised"] = costs["hardware_value_at_run_start"] * yearly_charge * days / 365.25
+        lines["site_fixed"]["amortised"] = lines["site_build"]["amortised"] = 0.0
+    return lines
+
+
+def recomputed_cost(ledger: Ledger) -> float:
+    """The plan's cost [USD] on the problem's basis: the sum of its cost lines."""
+    basis = "amortised" if ledger.problem.costs.basis == "amortised" else "full"
+    return sum(line[basis] for line in cost_lines(ledger).values())
 
 
 def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES) -> Verification:
@@ -84,8 +95,8 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
         c.at_most("cost", "total", abs(total - plan.objective_usd), COST_REL_TOL * max(1.0, abs(total)), "USD",
                   f"recomputed cost {total:,.2f} differs from the plan's {plan.objective_usd:,.2f}")
     figures = {"cost_usd": total, "delivered_flop": ledger.delivered_flop, "locations": ledger.locations,
-               "ok": not c.violations}
+               "ok": not c.violations, "cost_lines": cost_lines(ledger)}
     mismatches = check_integrity(plan, problem, figures)
     return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
                         cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,
-                        mismatches=mismatches)
+                        mismatches=mismatches, cost_lines=figures["cost_lines"])
