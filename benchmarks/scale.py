@@ -28,15 +28,15 @@ from pathlib import Path
 import numpy as np
 
 import clustersize
-from clustersize.formulation import build
 from clustersize.baselines.generate import generate_problem
 from clustersize.baselines.greedy import greedy_solution
 from clustersize.data.modeldata import build_model_data
-from clustersize.solving.pipeline import make_plan
+from clustersize.formulation import build
 from clustersize.solvers import SolveOptions, SolverResult, Status, available_backends, solve_with_watchdog
 from clustersize.solvers.cbc import cbc_path
 from clustersize.solvers.lp_duals import GlopDuals
 from clustersize.solvers.mps import write_mps
+from clustersize.solving.pipeline import make_plan
 
 SIZES = {"small": "5x5x8x10", "medium": "15x30x12x50", "large": "30x200x20x200", "x1m": "50x1000x20x2000"}
 HERE = Path(__file__).parent

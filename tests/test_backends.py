@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from conftest import base_problem
 
 import clustersize
 from clustersize import Status
@@ -29,6 +28,7 @@ from clustersize.solvers.base import limit_messages
 from clustersize.solvers.cbc import CbcBackend
 from clustersize.solvers.lp_duals import GlopDuals
 from clustersize.solvers.ortools_backend import OrtoolsBackend
+from conftest import base_problem
 
 # Typed assignments: mypy checks that each class conforms to the protocol.
 _CONFORMING: tuple[Backend, ...] = (OrtoolsBackend("scip", "SCIP", Capabilities()), CbcBackend(), GlopDuals())

@@ -18,7 +18,6 @@ import clustersize
 from clustersize.baselines.generate import generate_problem
 from clustersize.data.modeldata import build_model_data
 from clustersize.formulation import build
-
 from conftest import PROBLEMS
 
 GOLDEN = Path(__file__).parent / "golden" / "models.json"

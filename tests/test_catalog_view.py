@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
 from clustersize.reports import catalog as catalog_views
 from clustersize.schema.catalog import load_catalog
+from conftest import ROOT
 
 REQUIRED = {"id", "all_in_usd", "price_type", "source", "date", "usd_per_pflop_hour", "price_includes"}
 

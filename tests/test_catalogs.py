@@ -9,7 +9,6 @@ import pytest
 
 from clustersize import InputError
 from clustersize.schema.catalog import default_catalog_dir, load_catalog
-
 from conftest import ROOT
 
 GPT5 = ROOT / "problems" / "gpt5.yaml"

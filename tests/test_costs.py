@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import base_problem, site
 
 import clustersize
 from clustersize.data.modeldata import build_model_data
 from clustersize.plan.extract import epoch_amortised_hardware_usd
+from conftest import base_problem, site
 
 ENERGY_USD = 120_000.0
 HARDWARE_USD = 10_000_000.0

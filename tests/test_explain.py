@@ -11,7 +11,6 @@ import pytest
 
 import clustersize
 from clustersize.explanation import explain
-
 from conftest import ROOT, base_problem, chip, grid, site
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clustersize.schema.exportcontrol import classify, decide, performance_density, total_processing_performance
 from clustersize.schema.catalog import load_catalog
+from clustersize.schema.exportcontrol import classify, decide, performance_density, total_processing_performance
 from clustersize.schema.problem import Chip
 
 

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import clustersize
+from clustersize.data.modeldata import build_model_data
 from clustersize.data.units import SCALES
 from clustersize.families import FAMILIES, Family, family_named, markdown_table
 from clustersize.formulation import Term, build
 from clustersize.formulation.constraints import ROW_BUILDERS
-from clustersize.data.modeldata import build_model_data
 from clustersize.plan.checks import CHECKS
-
 from conftest import BASE_COST, PROBLEMS, base_problem
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -12,12 +12,12 @@ import datetime as dt
 import resource
 
 import pytest
-from conftest import base_problem
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import clustersize
 from clustersize.errors import ClustersizeError, InputError
+from conftest import base_problem
 
 pytestmark = pytest.mark.slow
 

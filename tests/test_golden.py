@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import clustersize
-
 from conftest import PROBLEMS
 
 GOLDEN = Path(__file__).parent / "golden"

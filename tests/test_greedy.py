@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 import clustersize
-from clustersize.formulation import build
 from clustersize.baselines.generate import generate_problem
 from clustersize.baselines.greedy import greedy_solution
 from clustersize.data.modeldata import build_model_data
-from clustersize.solving.pipeline import make_plan
+from clustersize.formulation import build
 from clustersize.solvers import SolveOptions, SolverResult, Status
-
+from clustersize.solving.pipeline import make_plan
 from conftest import PROBLEMS, base_problem, chip
 
 

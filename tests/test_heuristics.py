@@ -8,11 +8,11 @@ import pytest
 import clustersize
 import clustersize.solving.pipeline as pipeline
 from clustersize import Status
-from clustersize.formulation import build
 from clustersize.baselines.generate import generate_problem
-from clustersize.solving.heuristics import pair_cuts, relax_and_fix, strengthened_relaxation
 from clustersize.data.modeldata import build_model_data
+from clustersize.formulation import build
 from clustersize.solvers import SolveOptions, get_backend, solve_with_watchdog
+from clustersize.solving.heuristics import pair_cuts, relax_and_fix, strengthened_relaxation
 
 SEEDS = [1, 2, 3, 5]   # generated 4x10x5x14 instances with max_sites > 1
 

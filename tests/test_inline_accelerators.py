@@ -11,11 +11,11 @@ from __future__ import annotations
 import typing
 
 import pytest
-from conftest import BASE_COST, base_problem, chip
 
 import clustersize
 from clustersize.schema.derived import all_in_unit_cost_usd
 from clustersize.schema.problem import PriceType
+from conftest import BASE_COST, base_problem, chip
 
 
 def with_accelerator(aid: str, body: dict) -> dict:

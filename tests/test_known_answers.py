@@ -7,7 +7,6 @@ import pytest
 import clustersize
 from clustersize import Status
 from clustersize.solvers import get_backend
-
 from conftest import BASE_COST, RUN_HOURS, base_problem, chip, grid, site
 
 REL = 1e-4  # the requested gap

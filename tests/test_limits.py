@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ROOT, base_problem
 
 import clustersize
 from clustersize.data.limits import MAX_COLUMNS_ENV, check_model_size, estimate
 from clustersize.errors import InputError
 from clustersize.schema.yamlsafe import MAX_DEPTH, loads
+from conftest import ROOT, base_problem
 
 
 def test_estimate_counts_purchase_cells_by_hand():

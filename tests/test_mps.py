@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 import clustersize
-from clustersize.formulation import build
 from clustersize.data.modeldata import build_model_data
+from clustersize.formulation import build
 from clustersize.solvers.mps import write_mps
-
 from conftest import ROOT
 
 

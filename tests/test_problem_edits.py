@@ -19,7 +19,6 @@ from clustersize.schema.derived import all_in_unit_cost_usd, derived
 from clustersize.schema.load import input_hash
 from clustersize.schema.problem import Problem
 from clustersize.schema.types import FrozenProblemError
-
 from conftest import PROBLEMS, ROOT, base_problem
 
 GPT5 = ROOT / "problems" / "gpt5.yaml"

@@ -7,10 +7,9 @@ import pytest
 
 import clustersize
 from clustersize import Status
-from clustersize.formulation import build
 from clustersize.data.modeldata import build_model_data
+from clustersize.formulation import build
 from clustersize.solvers import get_backend
-
 from conftest import BACKENDS, PROBLEMS, ROOT
 
 # Documented in docs/formulation.md ("Scaling"): nonzero matrix and cost magnitudes, finite bounds.

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 
 from clustersize.baselines.generate import generate_problem
 from clustersize.processes import descendants
+from conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
 

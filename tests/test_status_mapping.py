@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import base_problem
 
 import clustersize
 from clustersize import Status
@@ -17,6 +16,7 @@ from clustersize.solvers.ortools_backend import (
     highs_dual_bound,
     ortools_status,
 )
+from conftest import base_problem
 
 GAP = 1e-4
 # (case, keyword facts for map_status, expected status). Objective 100, so a bound of 99.995

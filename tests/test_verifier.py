@@ -8,7 +8,6 @@ import pytest
 
 import clustersize
 from clustersize import verify
-
 from conftest import base_problem
 
 

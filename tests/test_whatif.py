@@ -19,7 +19,6 @@ from clustersize.whatif import run_points
 from clustersize.whatif.distributions import draw, parse_sample
 from clustersize.whatif.points import Point
 from clustersize.whatif.summary import comparable, comparison, percentiles, reachable_share
-
 from conftest import ROOT, base_problem
 
 GPT5 = ROOT / "problems" / "gpt5.yaml"

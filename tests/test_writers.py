@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import base_problem
 
 import clustersize
 from clustersize.errors import InputError
@@ -19,6 +18,7 @@ from clustersize.plan.writers import (
     publish_dir,
     write_plan,
 )
+from conftest import base_problem
 
 
 @pytest.fixture(scope="module")

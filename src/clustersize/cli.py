@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -91,14 +91,14 @@ def _check_solve_options(solver: str | None, time_limit: float | None, gap: floa
 @app.command()
 def solve(
     problem_file: Path = typer.Argument(..., help="Problem YAML file."),
-    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
-    gap: Optional[float] = typer.Option(None, help="Relative optimality gap, e.g. 1e-4."),
-    threads: Optional[int] = typer.Option(None, help="Solver threads."),
-    seed: Optional[int] = typer.Option(None, help="Solver random seed."),
+    solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: float | None = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
+    gap: float | None = typer.Option(None, help="Relative optimality gap, e.g. 1e-4."),
+    threads: int | None = typer.Option(None, help="Solver threads."),
+    seed: int | None = typer.Option(None, help="Solver random seed."),
     integer_units: bool = typer.Option(False, "--integer-units", help="Solve whole servers exactly from the start."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
-    out: Optional[str] = typer.Option(None, help="Write plan.json and tables/ here (replaced as a whole)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
+    out: str | None = typer.Option(None, help="Write plan.json and tables/ here (replaced as a whole)."),
     table_format: str = typer.Option("csv", "--format", help="Table files: csv or parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout instead of the summary."),
 ) -> None:
@@ -138,7 +138,7 @@ def solve(
 def verify(
     plan_file: Path = typer.Argument(..., help="plan.json written by `clustersize solve --out`."),
     problem_file: Path = typer.Argument(..., help="The problem YAML the plan answers."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="The overrides the plan was solved with."),
+    set_: list[str] | None = typer.Option(None, "--set", help="The overrides the plan was solved with."),
 ) -> None:
     """Check a written plan against its problem, independently of any solver: the decisions obey
     every constraint, and every figure the file states is recomputed and compared."""
@@ -167,19 +167,19 @@ def verify(
 @app.command()
 def whatif(
     problem_file: Path = typer.Argument(..., help="Problem YAML file."),
-    vary: Optional[list[str]] = typer.Option(None, help="PATH=START:STOP:N or PATH=a,b,c (repeatable: a grid)."),
+    vary: list[str] | None = typer.Option(None, help="PATH=START:STOP:N or PATH=a,b,c (repeatable: a grid)."),
     zip_values: bool = typer.Option(False, "--zip", help="Pair the --vary lists instead of a full grid."),
-    sample: Optional[list[str]] = typer.Option(None, help="PATH~triangular(a,b,c) etc. (repeatable): Monte Carlo."),
+    sample: list[str] | None = typer.Option(None, help="PATH~triangular(a,b,c) etc. (repeatable): Monte Carlo."),
     samples: int = typer.Option(100, help="Monte Carlo draws."),
     seed: int = typer.Option(0, help="Monte Carlo seed."),
-    correlate: Optional[list[str]] = typer.Option(None, help="PATH_A,PATH_B=RHO between sampled parameters."),
-    scenarios: Optional[Path] = typer.Option(None, help="YAML file: scenarios: {name: {path: value}}."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field for every point: PATH=VALUE."),
-    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
-    gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
-    workers: Optional[int] = typer.Option(None, help="Local worker processes (default: one per core)."),
-    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
+    correlate: list[str] | None = typer.Option(None, help="PATH_A,PATH_B=RHO between sampled parameters."),
+    scenarios: Path | None = typer.Option(None, help="YAML file: scenarios: {name: {path: value}}."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field for every point: PATH=VALUE."),
+    solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: float | None = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
+    gap: float | None = typer.Option(None, help="Relative optimality gap."),
+    workers: int | None = typer.Option(None, help="Local worker processes (default: one per core)."),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
     warm_start: bool = typer.Option(True, "--warm-start/--no-warm-start", help="Start each point from the previous plan."),
     out: str = typer.Option("whatif-out", help="Directory for results.parquet, results.csv and plots (replaced as a whole)."),
     plot: bool = typer.Option(False, "--plot", help="Write PNG plots under --out."),
@@ -252,23 +252,23 @@ def _print_whatif(frame: Any, parameters: list[str], mode: str) -> None:
 @app.command()
 def explain(
     problem_file: Path = typer.Argument(..., help="Problem YAML file."),
-    plan_file: Optional[Path] = typer.Option(None, "--plan", help="Explain this plan.json instead of solving."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
-    solver: Optional[str] = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
-    time_limit: Optional[float] = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
-    gap: Optional[float] = typer.Option(None, help="Relative optimality gap."),
+    plan_file: Path | None = typer.Option(None, "--plan", help="Explain this plan.json instead of solving."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
+    solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: float | None = typer.Option(None, help="Time budget for each solve, all solver calls included [s]."),
+    gap: float | None = typer.Option(None, help="Relative optimality gap."),
     break_even: bool = typer.Option(True, "--break-even/--no-break-even", help="Find break-even prices (re-solves)."),
     tolerance: float = typer.Option(0.01, help="Relative tolerance of break-even prices, in [1e-6, 1]."),
-    workers: Optional[int] = typer.Option(None, help="Processes for break-even searches (default: one per core)."),
-    out: Optional[str] = typer.Option(None, help="Write plan.json (with an 'explanation' key) and tables here."),
+    workers: int | None = typer.Option(None, help="Processes for break-even searches (default: one per core)."),
+    out: str | None = typer.Option(None, help="Write plan.json (with an 'explanation' key) and tables here."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of the report."),
 ) -> None:
     """Why the plan is what it is: what binds and its worth, break-even prices, or why infeasible."""
     from . import load_problem
     from . import solve as run_solve
     from .explanation import explain as run_explain
-    from .explanation.render import render
     from .explanation.breakeven import check_tolerance
+    from .explanation.render import render
     from .plan import write_plan
     from .plan.plan import jsonable
     from .plan.writers import PLAN_ENTRIES, check_out_dir
@@ -313,7 +313,7 @@ def _output_file(out: str, option: str = "--out") -> Path:
 def generate(
     size: str = typer.Option("3x3x4x4", help="CHIPSxSITESxQUARTERSxCONTRACTS, e.g. 15x30x12x50."),
     seed: int = typer.Option(0, help="Random seed: equal size and seed give an equal problem."),
-    out: Optional[str] = typer.Option(None, help="Write the problem YAML here instead of stdout."),
+    out: str | None = typer.Option(None, help="Write the problem YAML here instead of stdout."),
 ) -> None:
     """Write a seeded, valid, synthetic problem file."""
     import yaml
@@ -336,7 +336,7 @@ def generate(
 
 
 @app.command()
-def schema(out: Optional[str] = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
+def schema(out: str | None = typer.Option(None, help="Write the JSON Schema here instead of stdout.")) -> None:
     """The JSON Schema of the problem file."""
     from .plan.writers import write_text
     from .schema.problem import Problem

@@ -15,7 +15,6 @@ import math
 from typing import Any
 
 import pytest
-from conftest import ROOT, base_problem
 
 import clustersize
 from clustersize.plan import Plan
@@ -23,6 +22,7 @@ from clustersize.plan.digests import DIGEST_KEY, field_digests
 from clustersize.plan.integrity import check_integrity
 from clustersize.plan.plan import TABLE_COLUMNS
 from clustersize.plan.verify import verify
+from conftest import ROOT, base_problem
 
 PROBLEMS = {"gpt5": ROOT / "problems" / "gpt5.yaml", "tier2": ROOT / "problems" / "tier2-sovereign.yaml"}
 # Fields no recomputation can check (provenance of the solve, free text, the model's own view):

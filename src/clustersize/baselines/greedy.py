@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..formulation import LinearProgram
 from ..data.modeldata import ModelData
+from ..formulation import LinearProgram
 
 EPS = 1e-9
 

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
-from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
 from ..schema.problem import Accelerator, Chip, Problem
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0

@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..formulation import LinearProgram, build
 from ..data.modeldata import ModelData, build_model_data
-from ..solving.pipeline import solve
-from ..plan.plan import Plan
 from ..families import definitional_names
+from ..formulation import LinearProgram, build
+from ..plan.plan import Plan
 from ..records import Record
-from ..solving.diagnosis import Diagnosis, diagnose
 from ..schema.problem import Problem
+from ..solving.diagnosis import Diagnosis, diagnose
+from ..solving.pipeline import solve
 from .breakeven import break_even_table
 from .marginal import MARGINAL_COLUMNS, marginal_values, run_length_value
 

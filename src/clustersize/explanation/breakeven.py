@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..processes import kill_executor
-from ..solving.pipeline import solve
 from ..plan.plan import Plan
+from ..processes import kill_executor
 from ..schema.load import load_problem
+from ..solving.pipeline import solve
 
 MIN_FACTOR = 1e-3
 MAX_FACTOR = 64.0

@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..formulation import LinearProgram, build
-from ..formulation.variables import ROW_REPEATED_BOUNDS
 from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
 from ..data.units import user_per_internal
 from ..families import FAMILIES
-from ..solving.rounding import COUNT_FAMILIES
+from ..formulation import LinearProgram, build
+from ..formulation.variables import ROW_REPEATED_BOUNDS
 from ..schema.problem import Problem
 from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
 from ..solvers.lp_duals import GlopDuals
+from ..solving.rounding import COUNT_FAMILIES
 
 DUAL_TOL = 1e-9
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..formulation import LinearProgram
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, run_start_of
+from ..formulation import LinearProgram
 from ..schema.problem import Problem
 
 ZERO = 1e-9

@@ -88,7 +88,7 @@ class Plan:
     # Figures as a plan file stated them (plan_hash, gap, digests as stored and as recomputed from
     # the file's content); empty for a plan made in this process. Read by the integrity check.
     stored: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @property
     def gap(self) -> float | None:

@@ -6,11 +6,10 @@ import json
 
 import pandas as pd
 
+from ..schema.catalog import Catalog, load_catalog
 from ..schema.derived import all_in_unit_cost_usd, price_level
 from ..schema.exportcontrol import classify, total_processing_performance
-from ..schema.catalog import Catalog, load_catalog
 from ..schema.problem import Chip, CostOptions
-
 
 HOURS_PER_YEAR = 365.25 * 24.0
 

@@ -12,7 +12,6 @@ from ..plan.plan import Plan
 from ..status import Status
 
 
-
 def usd(value: float | None) -> str:
     """$1.23B / $45.6M / $7,890."""
     if value is None or pd.isna(value):

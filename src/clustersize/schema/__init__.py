@@ -3,8 +3,18 @@ the figures derived from them."""
 
 from .derived import ChipFigures, all_in_unit_cost_usd, derived, server_network_usd
 from .problem import (
-    Accelerator, CloudOffer, Contract, CostOptions, CustomProgram, ExportOptions, Origin, Problem,
-    RunOptions, Site, SolverOptions, Target,
+    Accelerator,
+    CloudOffer,
+    Contract,
+    CostOptions,
+    CustomProgram,
+    ExportOptions,
+    Origin,
+    Problem,
+    RunOptions,
+    Site,
+    SolverOptions,
+    Target,
 )
 from .rules import ExportRuleset
 from .types import FrozenProblemError

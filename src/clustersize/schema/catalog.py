@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import InputError
-from .yamlsafe import load_file
 from .errors import input_error_from_validation
 from .rules import ExportRuleset
+from .yamlsafe import load_file
 
 SECTIONS = ("accelerators", "sites", "energy_contracts", "cloud_offers", "custom_programs")
 PROVENANCE_KEYS = {"value", "source", "as_of", "confidence", "price_type", "note"}

@@ -10,18 +10,19 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import InputError
-from .yamlsafe import load_file, loads
 from .catalog import Catalog, flatten, load_catalog
-from .errors import did_you_mean, input_error_from_validation
 from .derived import purchasable_chips, server_network_usd
+from .errors import did_you_mean, input_error_from_validation
 from .problem import Chip, Problem
 from .shapes import check_shapes
+from .yamlsafe import load_file, loads
 
 CATALOG_SECTION = {
     "accelerators": "accelerators", "sites": "sites", "contracts": "energy_contracts",

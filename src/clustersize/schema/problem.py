@@ -7,7 +7,8 @@ Every numeric field states its unit in brackets. Fields a catalog cannot source
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -18,10 +19,27 @@ from .catalog import load_catalog
 from .errors import did_you_mean
 from .rules import ExportRuleset
 from .types import (
-    PUE, Count, CountryCode, Fraction, FrozenDict, FrozenMap, Gap, Identifier, NonNegative, Positive,
-    PositiveCount, QuarterLabel, Share, Strict,
+    PUE,
+    Count,
+    CountryCode,
+    Day,
+    Fraction,
+    FrozenDict,
+    FrozenMap,
+    Gap,
+    Identifier,
+    Months,
+    NetworkShare,
+    NonNegative,
+    Positive,
+    PositiveCount,
+    QuarterLabel,
+    RunDays,
+    Seconds,
+    ServerOverhead,
+    Share,
+    Strict,
 )
-from .types import Day, Months, NetworkShare, RunDays, Seconds, ServerOverhead
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
 PriceLevel = Literal["chip", "board", "system"]

@@ -9,23 +9,30 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..data.limits import check_model_size
-from .diagnosis import precheck
+from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
 from ..errors import InputError
 from ..families import FAMILIES, Family
 from ..formulation import LinearProgram, build
-from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
-from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
 from ..plan import extract
 from ..plan.plan import Plan
 from ..plan.verify import verify
-from .rounding import whole_unit_plan
-from ..schema.load import input_hash
 from ..schema.errors import input_error_from_validation
+from ..schema.load import input_hash
 from ..schema.problem import Problem, SolverOptions
-from ..solvers import (Backend, SolveOptions, SolverResult, Status, get_backend, honoured, solve_with_watchdog,
-                       unsupported_options)
+from ..solvers import (
+    Backend,
+    SolveOptions,
+    SolverResult,
+    Status,
+    get_backend,
+    honoured,
+    solve_with_watchdog,
+    unsupported_options,
+)
 from ..solvers.base import limit_messages
-
+from .diagnosis import precheck
+from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
+from .rounding import whole_unit_plan
 
 CONTINUOUS_SHARE = 0.85
 PIPELINE_GRACE = 1.0      # [s] per solver call, on top of its share of the budget

@@ -12,10 +12,10 @@ import time
 from typing import Any
 
 from ..errors import ClustersizeError, InputError
-from ..solving.pipeline import solve
-from ..plan.plan import Plan
 from ..families import definitional_names
+from ..plan.plan import Plan
 from ..schema.load import load_problem
+from ..solving.pipeline import solve
 from .points import Point
 
 TIMING_COLUMNS = ("seconds", "solve_seconds")
