@@ -11,20 +11,24 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..data.modeldata import Exclusion
 from ..errors import InputError
 from ..plan.plan import Plan
 from ..processes import kill_executor
 from ..schema.load import load_problem
+from ..schema.problem import Problem
 from ..solving.pipeline import solve
 
 MIN_FACTOR = 1e-3
 MAX_FACTOR = 64.0
 # Bisection needs log2(log(MAX_FACTOR / MIN_FACTOR) / log(1 + tolerance)) solves per option:
-# about 17 at 1e-4 and 24 at 1e-6. Below MIN_TOLERANCE the solver's own gap makes the digits meaningless.
+# about 17 at 1e-4 and 24 at 1e-6. Below MIN_TOLERANCE the solver's own gap makes the digits
+# meaningless.
 MIN_TOLERANCE = 1e-6
 MAX_TOLERANCE = 1.0
 
@@ -53,10 +57,11 @@ class Option:
     blocked: str = ""  # why it was excluded before solving, if it was
 
 
-def options_of(problem) -> list[Option]:
+def options_of(problem: Problem) -> list[Option]:
     """Every option with a price to move."""
+    # A validated problem prices every accelerator (its validator rejects a missing price_usd).
     found = [Option("accelerator", a, f"accelerators.{a}.price_usd", acc.price_usd, "USD per unit")
-             for a, acc in problem.accelerators.items()]
+             for a, acc in problem.accelerators.items() if acc.price_usd is not None]
     for sid, site in problem.sites.items():
         if site.max_mw > site.existing_mw and site.build_cost_usd_per_mw > 0:
             found.append(Option("site", sid, f"sites.{sid}.build_cost_usd_per_mw", site.build_cost_usd_per_mw,
@@ -93,7 +98,7 @@ def in_plan(plan: Plan, option: Option) -> bool:
 
 
 def _summary(plan: Plan) -> str:
-    if not plan.has_plan:
+    if not plan.has_plan or plan.objective_usd is None:
         return plan.status.value
     purchases, rentals = plan.table("purchases"), plan.table("rentals")
     mix = purchases.groupby("accelerator").units.sum().to_dict() if len(purchases) else {}
@@ -102,14 +107,15 @@ def _summary(plan: Plan) -> str:
     return f"${plan.objective_usd / 1e9:,.3f}B: " + ", ".join(f"{k} {v:,.0f}" for k, v in top)
 
 
-def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any], tolerance: float) -> dict:
+def break_even(base: dict[str, Any], option: Option, used: bool, settings: dict[str, Any],
+               tolerance: float) -> dict[str, Any]:
     """Bisect the price multiplier at which `option` flips in or out of the plan."""
     def solve_at(factor: float) -> Plan:
         problem = load_problem(base, {option.path: option.price * factor})
         return solve(problem, check=False, **settings)
 
-    row = {"kind": option.kind, "option": option.option, "in_plan": used, "price": option.price, "unit": option.unit,
-           "break_even_price": None, "plan_past_it": "", "solves": 0, "note": ""}
+    row: dict[str, Any] = {"kind": option.kind, "option": option.option, "in_plan": used, "price": option.price,
+                           "unit": option.unit, "break_even_price": None, "plan_past_it": "", "solves": 0, "note": ""}
     if option.blocked:
         row["note"] = f"excluded before solving at any price: {option.blocked}"
         return row
@@ -149,29 +155,31 @@ def break_even(base: dict, option: Option, used: bool, settings: dict[str, Any],
     return row
 
 
-def problem_site(base: dict, contract: str) -> str:
+def problem_site(base: dict[str, Any], contract: str) -> str:
     """The site a contract feeds, from the raw problem document."""
     return str((base.get("contracts") or {}).get(contract, {}).get("site", "?"))
 
 
-def _task(args) -> dict:
+def _task(args: tuple[dict[str, Any], Option, bool, dict[str, Any], float]) -> dict[str, Any]:
     return break_even(*args)
 
 
-def blocking_reasons(exclusions) -> dict[tuple[str, str], str]:
+def blocking_reasons(exclusions: Iterable[Exclusion]) -> dict[tuple[str, str], str]:
     """(kind, option) -> why the option was pruned everywhere before solving."""
-    reasons = {}
+    reasons: dict[tuple[str, str], str] = {}
     for e in exclusions:
         if e.kind in ("site", "contract"):
             reasons[(e.kind, e.option)] = e.reason
         elif e.kind == "purchase" and e.where == "every site":
-            kind, name = ("program", e.option.split(":", 1)[1]) if e.option.startswith("custom:") else ("accelerator", e.option)
+            kind, name = (("program", e.option.split(":", 1)[1]) if e.option.startswith("custom:")
+                          else ("accelerator", e.option))
             reasons[(kind, name)] = e.reason
     return reasons
 
 
-def break_even_table(base: dict, problem, plan: Plan, settings: dict[str, Any], tolerance: float = 0.01,
-                     workers: int | None = None, exclusions=()) -> list[dict]:
+def break_even_table(base: dict[str, Any], problem: Problem, plan: Plan, settings: dict[str, Any],
+                     tolerance: float = 0.01, workers: int | None = None,
+                     exclusions: Iterable[Exclusion] = ()) -> list[dict[str, Any]]:
     """Break-even prices of every option, options in parallel on local processes."""
     tolerance = check_tolerance(tolerance)
     blocked = blocking_reasons(exclusions)
