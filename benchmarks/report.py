@@ -46,7 +46,8 @@ def targets(scale: dict, whatif: dict) -> list[str]:
          f"peak {fresh['peak_mb']} MB (warm, in the benchmark process: build {x1m['build_s']} s)",
          fresh and fresh["build_s"] + fresh["load_s"] < 1 and fresh["peak_mb"] < 1024),
         ("every solve back within its time limit + 5 s", f"largest overrun in this run: {overrun:.2f} s", overrun <= 5),
-        ("50-point price sweep of 15x30x12x50 < 60 s on 2 cores", sweep and f"{sweep[0]['seconds']} s", sweep and sweep[0]["seconds"] < 60),
+        ("50-point price sweep of 15x30x12x50 < 60 s on 2 cores", sweep and f"{sweep[0]['seconds']} s",
+         sweep and sweep[0]["seconds"] < 60),
         ("optimizer >= 10 % cheaper than greedy on the generated set",
          greedy and f"median {pct(greedy[len(greedy) // 2])}, min {pct(greedy[0])} ({len(greedy)} plans)", None),
     ]
@@ -81,7 +82,8 @@ def main() -> None:
              "Instances from `clustersize generate` (seed 0). Regenerate with `python benchmarks/scale.py`, "
              "`python benchmarks/whatif_bench.py`, then `python benchmarks/report.py`.", "",
              "## Solves by size and backend", "",
-             "| size | shape | backend | rows | columns | build s | solve s | status | objective | bound | gap | verified | solver peak MB |",
+             "| size | shape | backend | rows | columns | build s | solve s | status | objective | bound | gap | verified "
+             "| solver peak MB |",
              "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|"]
     for r in scale["solves"]:
         if r["backend"] == "build only":
@@ -93,8 +95,8 @@ def main() -> None:
                      f"{'yes' if r['verified'] else 'no'} | {r['peak_solver_mb']} |")
     if "first_plan" in scale:
         r = scale["first_plan"]
-        lines += ["", f"First verified plan on {r['shape']} with a {r['budget_s']:g} s budget: {r['status']}, gap {pct(r['gap'])}, "
-                      f"back after {r['solve_s']} s (verified: {'yes' if r['verified'] else 'no'})."]
+        lines += ["", f"First verified plan on {r['shape']} with a {r['budget_s']:g} s budget: {r['status']}, "
+                      f"gap {pct(r['gap'])}, back after {r['solve_s']} s (verified: {'yes' if r['verified'] else 'no'})."]
     lines += ["", "Build s: load and validate the problem, model data, arrays. Solve s: the whole `clustersize.solve` "
               "(solver calls, rounding to whole servers, extraction, verification), wall clock. Peak MB: the largest "
               "solver child process so far in the run (cumulative maximum).", "",
@@ -116,8 +118,8 @@ def main() -> None:
     greedy = [g for g in scale["greedy"] if g["saving"] is not None]
     savings = sorted(g["saving"] for g in greedy)
     lines += ["", "## Optimizer against a spreadsheet plan", "",
-              "Greedy (`clustersize.baselines.greedy`): cheapest $ per effective FLOP first, cheapest powered sites next, cheapest "
-              "contracts to cover the load; verified by the same verifier. Medium size (15x30x12x50), seeds 0-9.", "",
+              "Greedy (`clustersize.baselines.greedy`): cheapest $ per effective FLOP first, cheapest powered sites next, "
+              "cheapest contracts to cover the load; verified by the same verifier. Medium size (15x30x12x50), seeds 0-9.", "",
               "| seed | optimizer | greedy | greedy verified | optimizer saves |", "|---:|---:|---:|---|---:|"]
     for g in scale["greedy"]:
         lines.append(f"| {g['seed']} | {usd(g['optimizer_usd'])} | {usd(g['greedy_usd'])} | "

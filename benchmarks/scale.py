@@ -77,11 +77,12 @@ def raw_reference(name: str, size: str, limit: float) -> list[dict]:
             tail = [line for line in run.stdout.splitlines() if line.startswith(("Result", "Objective value", "Gap"))]
         except subprocess.TimeoutExpired:
             tail = ["killed: no answer within the limit + 60 s"]
-        rows.append({"size": name, "reference": "raw CBC on MPS (continuous counts)", "seconds": round(time.perf_counter() - started, 1),
-                     "result": "; ".join(tail)})
+        rows.append({"size": name, "reference": "raw CBC on MPS (continuous counts)",
+                     "seconds": round(time.perf_counter() - started, 1), "result": "; ".join(tail)})
     relaxed = solve_with_watchdog(GlopDuals(), _relaxed(lp), SolveOptions(time_limit_s=limit))
     rows.append({"size": name, "reference": "LP relaxation (GLOP)", "seconds": round(relaxed.seconds, 2),
-                 "result": f"{relaxed.status.value}, bound {relaxed.objective * 1e6:,.0f} USD" if relaxed.objective else relaxed.status.value})
+                 "result": (f"{relaxed.status.value}, bound {relaxed.objective * 1e6:,.0f} USD" if relaxed.objective
+                            else relaxed.status.value)})
     return rows
 
 

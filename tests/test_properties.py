@@ -88,7 +88,8 @@ def test_adding_an_option_never_raises_cost(doc):
 
 
 MONEY = {
-    "accelerators": ("price_usd", "excluded_items_usd", "server_network_usd"), "sites": ("build_cost_usd_per_mw", "fixed_cost_usd", "grid_price_usd_per_mwh"),
+    "accelerators": ("price_usd", "excluded_items_usd", "server_network_usd"),
+    "sites": ("build_cost_usd_per_mw", "fixed_cost_usd", "grid_price_usd_per_mwh"),
     "contracts": ("price_usd_per_mwh", "fixed_cost_usd", "fixed_cost_usd_per_mw"), "cloud": ("price_usd_per_hour",),
     "custom_programs": ("nre_usd",),
 }

@@ -111,8 +111,10 @@ def test_highs_bound_comes_from_its_log():
 
 
 # Texts as CBC 2.10 writes them (captured on this project's machine).
-CBC_OPTIMAL = ("Optimal - objective value 2.00000000\n      0 R0                     4                       0\n"
-               "      0 C0                     0                       1\n      1 C1                     2                       0\n")
+CBC_OPTIMAL = ("Optimal - objective value 2.00000000\n"
+               "      0 R0                     4                       0\n"
+               "      0 C0                     0                       1\n"
+               "      1 C1                     2                       0\n")
 CBC_INFEASIBLE = ("Infeasible - objective value 90.00000000\n      0 R0                   100                       1\n"
                   "**       0 C0                    80                       0\n      1 C1                    10          0\n")
 CBC_TIME_NO_PLAN = ("Stopped on time (no integer solution - continuous used) - objective value -353908.81499148\n"

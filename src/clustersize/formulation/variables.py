@@ -39,12 +39,13 @@ def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.n
     supply_ub = data.acc_supply[data.cell_acc, data.cell_period] if has_cells else np.zeros(0)
     program = data.acc_program[data.cell_acc] if has_cells else np.zeros(0, dtype=int)
     supply_ub = np.where(program >= 0, data.prog_volume[np.maximum(program, 0)] if data.prog_ids else INF, supply_ub)
+    price = data.acc_price[data.cell_acc, data.cell_period] if has_cells else 0.0
     run = builder.keys(("run",), [0] if needs_multi_site(data) else [])
     sites, contracts = builder.all_of("site"), builder.all_of("contract")
     offers, programs = builder.all_of("offer"), builder.all_of("program")
     table = [
         # family,      keys,      lower, upper,                cost,                                 integer
-        ("buy",        cells,     0.0,   supply_ub,            data.acc_price[data.cell_acc, data.cell_period] if has_cells else 0.0, data.integer_units),
+        ("buy",        cells,     0.0,   supply_ub,            price,                                data.integer_units),
         ("open",       sites,     0.0,   1.0,                  data.site_fixed,                      True),
         ("new_mw",     sites,     0.0,   data.site_new_mw_max, data.site_build,                      False),
         ("sign",       contracts, 0.0,   1.0,                  data.con_fixed,                       True),
