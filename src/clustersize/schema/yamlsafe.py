@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode
+from yaml.error import Mark
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..errors import InputError
 
@@ -24,7 +26,8 @@ MAX_NODES = 200_000
 MAX_DEPTH = 50          # nesting of mappings and lists; a problem file needs about 5
 MAX_INT_DIGITS = 40     # an integer beyond 1e40 means nothing here (and Python refuses 4,300+ digits)
 
-_FLOAT_12 = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+_FLOAT_12 = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"
+                       r"|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
 _INT_12 = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
 _BOOL_12 = re.compile(r"^(true|True|TRUE|false|False|FALSE)$")
 _NULL_12 = re.compile(r"^(~|null|Null|NULL|)$")
@@ -33,23 +36,31 @@ _NULL_12 = re.compile(r"^(~|null|Null|NULL|)$")
 class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema resolvers and strict mappings."""
 
-    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+    _node_count: int
+    _depth: int
+
+    def _event_mark(self) -> Mark | None:
+        """Where the next event starts."""
+        # types-PyYAML leaves Parser.peek_event unannotated; it returns an Event.
+        mark: Mark | None = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        return mark
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:  # noqa: D102 - PyYAML hook
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise ConstructorError(None, None, "YAML aliases (*name) are not allowed", event.start_mark)
+            raise ConstructorError(None, None, "YAML aliases (*name) are not allowed", self._event_mark())
         self._node_count = getattr(self, "_node_count", 0) + 1
         if self._node_count > MAX_NODES:
-            raise ConstructorError(None, None, f"more than {MAX_NODES} YAML nodes", self.peek_event().start_mark)
+            raise ConstructorError(None, None, f"more than {MAX_NODES} YAML nodes", self._event_mark())
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
                 raise ConstructorError(None, None, f"nested more than {MAX_DEPTH} levels deep",
-                                       self.peek_event().start_mark)
+                                       self._event_mark())
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False):  # noqa: D102
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:  # noqa: D102
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -70,7 +81,7 @@ for _tag, _regex, _first in [
     _Loader.add_implicit_resolver(_tag, _regex, _first)
 
 
-def _construct_float(loader: _Loader, node) -> float:
+def _construct_float(loader: _Loader, node: ScalarNode) -> float:
     text = loader.construct_scalar(node).lower()
     if text.lstrip("+-") == ".inf":
         return float("-inf") if text.startswith("-") else float("inf")
@@ -79,7 +90,7 @@ def _construct_float(loader: _Loader, node) -> float:
     return float(text)
 
 
-def _construct_int(loader: _Loader, node) -> int:
+def _construct_int(loader: _Loader, node: ScalarNode) -> int:
     text = loader.construct_scalar(node)
     if len(text.lstrip("+-")) > MAX_INT_DIGITS:
         raise ConstructorError(None, None, f"integer of {len(text):,} digits (at most {MAX_INT_DIGITS})",
@@ -87,7 +98,7 @@ def _construct_int(loader: _Loader, node) -> int:
     return int(text, 0)
 
 
-def _construct_date(loader: _Loader, node) -> dt.date:
+def _construct_date(loader: _Loader, node: ScalarNode) -> dt.date:
     text = loader.construct_scalar(node)
     try:
         return dt.date.fromisoformat(text)
@@ -126,7 +137,8 @@ def loads(text: str, *, source: str = "<string>") -> Any:
 def load_file(path: str | Path) -> Any:
     """Read a YAML file safely, refusing files over MAX_FILE_BYTES."""
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-        raise InputError(f"expected a file path, a mapping or a Problem, found {type(path).__name__} {str(path)[:40]!r}",
+        raise InputError(f"expected a file path, a mapping or a Problem, found {type(path).__name__} "
+                         f"{str(path)[:40]!r}",
                          fix="pass a path to a problem YAML file or a dict of the same shape")
     path = Path(path)
     try:
