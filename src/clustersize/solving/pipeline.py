@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -61,23 +62,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     families : the constraint families to build and verify (default: the package's own, see
         families.py); a plug-in or a test adds its own declared with `build` and `verify`.
     """
-    if not isinstance(problem, Problem):
-        raise InputError(f"expected a Problem, found {type(problem).__name__}", path="problem",
-                         fix="load it first: clustersize.load_problem(path_or_dict)")
-    updates = {k: v for k, v in {"name": solver, "time_limit_s": time_limit, "gap": gap, "threads": threads,
-                                 "seed": seed, "integer_units": integer_units}.items() if v is not None}
-    try:
-        settings = SolverOptions.model_validate({**problem.solver.model_dump(), **updates})
-    except ValidationError as exc:
-        raise input_error_from_validation(exc, file="solve options", prefix="solver") from None
-    problem = problem.model_copy(update={"solver": settings})
-    try:
-        backend = get_backend(settings.name)
-    except ValueError as exc:
-        raise InputError(str(exc), path="solver.name", fix="pass --solver scip|highs|cpsat|cbc") from None
-    if not backend.available():
-        raise InputError(f"solver {settings.name!r} is not installed here", path="solver.name",
-                         fix="install the project's dependencies or choose another solver")
+    problem, settings, backend = _settings(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
+                                           seed=seed, integer_units=integer_units)
     # One solve makes up to four solver calls; each may overrun its share only by PIPELINE_GRACE,
     # so the whole returns within the budget plus a few seconds.
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
@@ -95,22 +81,49 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
     notes = unsupported_options(backend, options)
     options = honoured(backend, options)
-    # The time limit is a budget for the whole solve: the continuous solve gets most of it and
-    # rounding to whole servers (and any polish) the rest.
-    first = dataclasses.replace(options, time_limit_s=budget if settings.integer_units else budget * CONTINUOUS_SHARE)
-    if lp.shape[1] >= LARGE_COLUMNS:
-        result = _large(backend, lp, first, data.max_sites)
-    else:
-        result = solve_with_watchdog(backend, lp, first)
-    if result.status.has_plan and not settings.integer_units:
-        left = max(budget - result.seconds, MIN_ROUNDING_SECONDS)
-        result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
+    result = _solve_within(backend, lp, options, budget, settings.integer_units, data.max_sites)
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
     if check:
         plan.raise_for_status()
     return plan
+
+
+def _settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOptions, Backend]:
+    """The problem with its solver settings overridden and validated, and the backend they name."""
+    if not isinstance(problem, Problem):
+        raise InputError(f"expected a Problem, found {type(problem).__name__}", path="problem",
+                         fix="load it first: clustersize.load_problem(path_or_dict)")
+    names = {"solver": "name", "time_limit": "time_limit_s"}
+    updates = {names.get(k, k): v for k, v in overrides.items() if v is not None}
+    try:
+        settings = SolverOptions.model_validate({**problem.solver.model_dump(), **updates})
+    except ValidationError as exc:
+        raise input_error_from_validation(exc, file="solve options", prefix="solver") from None
+    try:
+        backend = get_backend(settings.name)
+    except ValueError as exc:
+        raise InputError(str(exc), path="solver.name", fix="pass --solver scip|highs|cpsat|cbc") from None
+    if not backend.available():
+        raise InputError(f"solver {settings.name!r} is not installed here", path="solver.name",
+                         fix="install the project's dependencies or choose another solver")
+    return problem.model_copy(update={"solver": settings}), settings, backend
+
+
+def _solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, budget: float, integer_units: bool,
+                  max_sites: int) -> SolverResult:
+    """The continuous solve in most of the budget [s], then rounding to whole servers (and any
+    polish) in the rest; with integer_units, the whole budget for the exact solve."""
+    first = dataclasses.replace(options, time_limit_s=budget if integer_units else budget * CONTINUOUS_SHARE)
+    if lp.shape[1] >= LARGE_COLUMNS:
+        result = _large(backend, lp, first, max_sites)
+    else:
+        result = solve_with_watchdog(backend, lp, first)
+    if result.status.has_plan and not integer_units:
+        left = max(budget - result.seconds, MIN_ROUNDING_SECONDS)
+        result = whole_unit_plan(backend, lp, result, dataclasses.replace(options, time_limit_s=left))
+    return result
 
 
 def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites: int) -> SolverResult:
