@@ -19,7 +19,7 @@ from .points import Point, grid_points, parse_vary, sample_points, scenario_poin
 from .runner import RunResult, run_points
 
 
-def base_document(problem: str | Path | Mapping[str, Any] | Problem) -> dict:
+def base_document(problem: str | Path | Mapping[str, Any] | Problem) -> dict[str, Any]:
     """The raw problem document every point overrides."""
     if isinstance(problem, Problem):
         doc = problem.model_dump(by_alias=True, exclude_none=True, exclude={"origin": True, "export": {"rules"}})
@@ -39,7 +39,7 @@ def base_document(problem: str | Path | Mapping[str, Any] | Problem) -> dict:
     return doc
 
 
-def make_points(base: dict, *, vary: Mapping[str, Any] | list[str] | None = None, zip_values: bool = False,
+def make_points(base: dict[str, Any], *, vary: Mapping[str, Any] | list[str] | None = None, zip_values: bool = False,
                 samples: Mapping[str, str] | list[str] | None = None, n_samples: int = 100, seed: int = 0,
                 correlations: list[str] | None = None,
                 scenarios: str | Path | Mapping[str, Mapping[str, Any]] | None = None) -> tuple[list[Point], list[str]]:
@@ -62,13 +62,14 @@ def make_points(base: dict, *, vary: Mapping[str, Any] | list[str] | None = None
         _check_paths(base, {d.path: d.ppf(np.array([0.5]))[0] for d in distributions}, "--sample")
         points = sample_points(distributions, n_samples, seed, [parse_correlation(c) for c in correlations or []])
         return points, [d.path for d in distributions]
+    assert scenarios is not None  # exactly one mode was given, and it is not vary or samples
     points = scenario_points(scenarios)
     for point in points:
         _check_paths(base, point.overrides, f"scenario {point.scenario}")
     return points, []
 
 
-def _check_paths(base: dict, overrides: Mapping[str, Any], what: str) -> None:
+def _check_paths(base: dict[str, Any], overrides: Mapping[str, Any], what: str) -> None:
     """Load the base with the overrides once: an unknown path fails here, with a did-you-mean."""
     try:
         load_problem(base, overrides)

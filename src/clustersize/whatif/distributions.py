@@ -14,7 +14,9 @@ Written ``PATH~name(args)``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -31,9 +33,9 @@ class Distribution:
 
     path: str
     name: str
-    args: tuple
+    args: tuple[Any, ...]   # YAML scalars for choice(), floats otherwise
 
-    def ppf(self, u: np.ndarray) -> list:
+    def ppf(self, u: np.ndarray) -> list[Any]:
         """Values at the quantiles u in (0, 1)."""
         a = self.args
         if self.name == "choice":
@@ -69,11 +71,13 @@ def parse_sample(spec: str) -> Distribution:
     if len(args) != ARITY[name] or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in args):
         raise InputError(f"{name} takes {ARITY[name]} finite numbers, got {raw_args!r}", path=f"--sample {path}")
     a = tuple(float(v) for v in args)
-    valid = {"uniform": lambda: a[0] < a[1], "triangular": lambda: a[0] <= a[1] <= a[2] and a[0] < a[2],
-             "normal": lambda: a[1] > 0, "lognormal": lambda: a[0] > 0 and a[1] > 0}[name]
-    if not valid():
+    checks: dict[str, Callable[[], bool]] = {
+        "uniform": lambda: a[0] < a[1], "triangular": lambda: a[0] <= a[1] <= a[2] and a[0] < a[2],
+        "normal": lambda: a[1] > 0, "lognormal": lambda: a[0] > 0 and a[1] > 0}
+    if not checks[name]():
         raise InputError(f"invalid parameters for {name}: {raw_args}", path=f"--sample {path}",
-                         fix="uniform(low<high), triangular(low<=mode<=high), normal(mean, sd>0), lognormal(median>0, sigma>0)")
+                         fix="uniform(low<high), triangular(low<=mode<=high), normal(mean, sd>0), "
+                             "lognormal(median>0, sigma>0)")
     return Distribution(path, name, a)
 
 
@@ -92,7 +96,7 @@ def parse_correlation(spec: str) -> tuple[str, str, float]:
 
 
 def draw(distributions: list[Distribution], n: int, seed: int,
-         correlations: list[tuple[str, str, float]] = ()) -> list[dict]:
+         correlations: Sequence[tuple[str, str, float]] = ()) -> list[dict[str, Any]]:
     """n joint draws, {path: value} each; a Gaussian copula carries the rank correlations."""
     paths = [d.path for d in distributions]
     k = len(paths)

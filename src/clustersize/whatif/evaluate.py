@@ -49,7 +49,7 @@ def plan_row(plan: Plan) -> dict[str, Any]:
     return row
 
 
-def evaluate_point(base: dict, point: Point, settings: dict[str, Any],
+def evaluate_point(base: dict[str, Any], point: Point, settings: dict[str, Any],
                    previous: Plan | None = None) -> tuple[dict[str, Any], Plan | None]:
     """Solve one point; returns its row and (for warm starts) its plan."""
     started = time.perf_counter()
@@ -58,7 +58,8 @@ def evaluate_point(base: dict, point: Point, settings: dict[str, Any],
     try:
         problem = load_problem(base, point.overrides)
         plan = solve(problem, check=False, warm_start=previous if settings.get("warm_start") else None,
-                     **{k: settings.get(k) for k in ("solver", "time_limit", "gap", "threads", "seed")})
+                     solver=settings.get("solver"), time_limit=settings.get("time_limit"), gap=settings.get("gap"),
+                     threads=settings.get("threads"), seed=settings.get("seed"))
         row.update(plan_row(plan))
     except InputError as exc:
         row.update(status="input_error", message=str(exc))
@@ -68,7 +69,7 @@ def evaluate_point(base: dict, point: Point, settings: dict[str, Any],
     return row, plan
 
 
-def evaluate_chunk(base: dict, points: list[Point], settings: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate_chunk(base: dict[str, Any], points: list[Point], settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Solve points in order, each warm-starting from the previous plan when allowed."""
     if multiprocessing.current_process().daemon:
         raise ClustersizeError(

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import InputError
 from .summary import PLANNED
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def _pyplot():
+
+def _pyplot() -> ModuleType:
+    """matplotlib.pyplot on the Agg backend."""
     try:
         import matplotlib
     except ImportError:
@@ -25,7 +31,7 @@ def plot(frame: pd.DataFrame, parameters: list[str], out: Path) -> list[Path]:
     """Objective and compute mix against the first parameter; cost distribution for samples."""
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
     planned = frame[frame.status.isin(PLANNED)] if "status" in frame else frame.iloc[:0]
     mode = frame["mode"].iloc[0] if len(frame) else ""
     if planned.empty or "objective_usd" not in planned:
@@ -66,7 +72,7 @@ def plot(frame: pd.DataFrame, parameters: list[str], out: Path) -> list[Path]:
     return written
 
 
-def _save(fig, path: Path, plt) -> Path:
+def _save(fig: Figure, path: Path, plt: ModuleType) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

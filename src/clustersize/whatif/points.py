@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ class Point:
     labels: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_vary(spec: str) -> tuple[str, list]:
+def parse_vary(spec: str) -> tuple[str, list[Any]]:
     """'PATH=START:STOP:N' (N evenly spaced values) or 'PATH=a,b,c' -> (PATH, values)."""
     path, sep, rhs = spec.partition("=")
     path = path.strip()
@@ -46,15 +46,17 @@ def parse_vary(spec: str) -> tuple[str, list]:
             raise InputError(f"{count:,} values exceed the {MAX_POINTS:,}-point limit", path=f"--vary {path}",
                              fix="use fewer values")
         values = [float(v) for v in np.linspace(start, stop, count)]
-        return path, [int(v) if isinstance(start, int) and isinstance(stop, int) and v.is_integer() else v for v in values]
+        return path, [int(v) if isinstance(start, int) and isinstance(stop, int) and v.is_integer() else v
+                      for v in values]
     return path, [loads(part.strip(), source=f"--vary {path}") for part in rhs.split(",")]
 
 
-def grid_points(varies: list[tuple[str, list]], zipped: bool) -> list[Point]:
+def grid_points(varies: list[tuple[str, list[Any]]], zipped: bool) -> list[Point]:
     """Full grid of every --vary, or paired values with --zip."""
     if not varies:
         return []
     sizes = [len(values) for _, values in varies]
+    combos: Iterator[tuple[Any, ...]]
     if zipped:
         if len(set(sizes)) != 1:
             raise InputError(f"--zip needs equally long value lists, got {sizes}", path="--vary",
@@ -72,7 +74,8 @@ def grid_points(varies: list[tuple[str, list]], zipped: bool) -> list[Point]:
     return [Point(i, mode, dict(zip(paths, combo)), labels=dict(zip(paths, combo))) for i, combo in enumerate(combos)]
 
 
-def sample_points(distributions: list[Distribution], n: int, seed: int, correlations=()) -> list[Point]:
+def sample_points(distributions: list[Distribution], n: int, seed: int,
+                  correlations: Sequence[tuple[str, str, float]] = ()) -> list[Point]:
     """n Monte Carlo points."""
     if n < 1 or n > MAX_POINTS:
         raise InputError(f"--samples must be between 1 and {MAX_POINTS:,}", path="--samples")

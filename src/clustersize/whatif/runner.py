@@ -28,6 +28,8 @@ CHUNK = 5
 # Columns every results table has, so summaries and plots never meet a missing one.
 PLAN_COLUMNS = ("objective_usd", "bound_usd", "gap")
 
+Row = dict[str, Any]
+
 
 @dataclass
 class RunResult:
@@ -51,9 +53,9 @@ def chunks(points: list[Point], size: int = CHUNK) -> list[list[Point]]:
     return [points[i:i + size] for i in range(0, len(points), size)]
 
 
-def run_points(base: dict, points: list[Point], settings: dict[str, Any], *, workers: int | None = None,
+def run_points(base: dict[str, Any], points: list[Point], settings: dict[str, Any], *, workers: int | None = None,
                scheduler: str | None = None, progress: bool = True,
-               on_chunk: Callable[[list[dict]], None] | None = None) -> RunResult:
+               on_chunk: Callable[[list[Row]], None] | None = None) -> RunResult:
     """Evaluate every point; Ctrl-C stops early and keeps the finished rows."""
     result = RunResult()
     parts = chunks(points)
@@ -63,7 +65,7 @@ def run_points(base: dict, points: list[Point], settings: dict[str, Any], *, wor
     bar = Progress(TextColumn("[bold]what-if"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=console, disable=not progress, transient=False, auto_refresh=False)
 
-    def finished(rows: list[dict]) -> None:
+    def finished(rows: list[Row]) -> None:
         result.rows.extend(rows)
         bar.advance(task, len(rows))
         bar.refresh()
@@ -87,7 +89,8 @@ def run_points(base: dict, points: list[Point], settings: dict[str, Any], *, wor
     return result
 
 
-def _run_local(base, parts, settings, workers, finished) -> None:
+def _run_local(base: dict[str, Any], parts: list[list[Point]], settings: dict[str, Any], workers: int,
+               finished: Callable[[list[Row]], None]) -> None:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     executor = ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=context)
@@ -121,20 +124,22 @@ def check_scheduler(address: str) -> str:
     return address.strip()
 
 
-def _run_dask(base, parts, settings, scheduler, finished) -> None:
+def _run_dask(base: dict[str, Any], parts: list[list[Point]], settings: dict[str, Any], scheduler: str,
+              finished: Callable[[list[Row]], None]) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise InputError("--scheduler needs Dask distributed", path="--scheduler",
                          fix='pip install "clustersize[dask]"') from None
     try:
-        client = Client(scheduler, timeout="10s")
+        # distributed leaves Client.__init__, Client.close and as_completed unannotated.
+        client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})", path="--scheduler",
                          fix="start one with `dask scheduler` and `dask worker ADDRESS` (docs/whatif.md)") from None
     try:
         futures = client.map(evaluate_chunk, [base] * len(parts), parts, [settings] * len(parts), pure=False)
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             finished(future.result())
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]

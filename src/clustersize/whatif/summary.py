@@ -35,7 +35,8 @@ def comparison(frame: pd.DataFrame) -> pd.DataFrame:
     """Scenarios side by side: cost, status, mix, sites, what binds."""
     rows = []
     for r in frame.to_dict(orient="records"):
-        mix = {c.split(":", 1)[1]: v for c, v in r.items() if c.startswith(("units:", "rent:")) and pd.notna(v) and v > 0}
+        mix = {c.split(":", 1)[1]: v for c, v in r.items()
+               if c.startswith(("units:", "rent:")) and pd.notna(v) and v > 0}
         sites = [c.split(":", 1)[1] for c, v in r.items() if c.startswith("mw:") and pd.notna(v) and v > 0]
         rows.append({"scenario": r["scenario"], "status": r["status"], "objective_usd": r.get("objective_usd"),
                      "mix": ", ".join(f"{k} {v:,.0f}" for k, v in sorted(mix.items(), key=lambda kv: -kv[1])),
