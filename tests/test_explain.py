@@ -158,3 +158,13 @@ def test_cli_explain(tmp_path):
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(doc))
     bad = run("explain", str(tmp_path / "bad.yaml"))
     assert bad.returncode == 3 and "supply of alpha" in bad.stdout
+
+
+@pytest.mark.parametrize("tolerance", [0.0, -0.1, float("nan")])
+def test_library_explain_refuses_a_tolerance_that_can_never_be_met(tolerance, monkeypatch):
+    """Refused before any solve: a zero, negative or NaN tolerance would bisect forever."""
+    import clustersize.explanation as explanation
+
+    monkeypatch.setattr(explanation, "solve", lambda *a, **k: pytest.fail("solved before checking the tolerance"))
+    with pytest.raises(clustersize.InputError, match="tolerance"):
+        clustersize.explain(clustersize.load_problem(base_problem()), tolerance=tolerance)

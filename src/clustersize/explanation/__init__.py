@@ -16,7 +16,7 @@ from ..records import Record
 from ..schema.problem import Problem
 from ..solving.diagnosis import Diagnosis, diagnose
 from ..solving.pipeline import solve
-from .breakeven import break_even_table
+from .breakeven import break_even_table, check_tolerance
 from .marginal import MARGINAL_COLUMNS, marginal_values, run_length_value
 
 LOCAL_NOTE = ("Marginal values are local to this plan: each prices one more unit of a limit while the sites, "
@@ -95,6 +95,8 @@ def explain(problem: Problem, plan: Plan | None = None, *, break_even: bool = Tr
             gap: float | None = None, base: dict[str, Any] | None = None) -> Explanation:
     """Explain a plan (solved here if not given): what binds and its worth, break-even prices, or why infeasible."""
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
+    if break_even:
+        check_tolerance(tolerance)   # before any solve: a tolerance that can never be met would hang
     if plan is None:
         plan = solve(problem, check=False, solver=solver, time_limit=time_limit, gap=gap)
     data = build_model_data(problem)

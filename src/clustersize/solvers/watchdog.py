@@ -12,13 +12,19 @@ import os
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING, Any
 
 from ..formulation import LinearProgram
 from ..processes import die_with_parent, kill_trees
-from .base import SolveOptions, SolverResult, Status
+from .base import Backend, SolveOptions, SolverResult, Status
+
+if TYPE_CHECKING:  # ForkContext and ForkServerContext exist only where fork does (not on Windows)
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 
 
-def _child(backend, lp: LinearProgram, options: SolveOptions, conn, parent_pid: int | None = None) -> None:
+def _child(backend: Backend, lp: LinearProgram, options: SolveOptions, conn: Connection[SolverResult, Any],
+           parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         # A parent killed outright (SIGKILL, OOM) runs no cleanup: the kernel must end us.
         die_with_parent(parent_pid)
@@ -33,7 +39,7 @@ def _child(backend, lp: LinearProgram, options: SolveOptions, conn, parent_pid: 
         conn.close()
 
 
-def _context():
+def _context() -> ForkContext | ForkServerContext | SpawnContext:
     """fork where this process runs one thread (fast: the child inherits the loaded modules);
     forkserver where other threads run (a Dask worker's task pool), since a forked child can
     inherit a lock another thread held; spawn where neither exists."""
@@ -47,7 +53,7 @@ def _context():
     return mp.get_context("spawn")
 
 
-def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> SolverResult:
+def solve_with_watchdog(backend: Backend, lp: LinearProgram, options: SolveOptions) -> SolverResult:
     """Solve in a child process; return NO_SOLUTION if it is still running at limit + grace."""
     started = time.perf_counter()
     ctx = _context()
@@ -58,7 +64,7 @@ def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> So
     child.start()
     sender.close()
     deadline = started + options.time_limit_s + options.grace_s
-    result = None
+    result: SolverResult | None = None
     try:
         if receiver.poll(max(0.0, deadline - time.perf_counter())):
             try:
@@ -66,7 +72,7 @@ def solve_with_watchdog(backend, lp: LinearProgram, options: SolveOptions) -> So
             except EOFError:
                 result = None
     finally:
-        if child.is_alive():
+        if child.is_alive() and child.pid is not None:  # a started child has a pid
             # The whole tree: CBC runs as the child's own subprocess.
             kill_trees([child.pid])
         child.join(timeout=5)
