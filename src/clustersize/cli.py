@@ -10,8 +10,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from rich.markup import escape
 
 from .errors import ClustersizeError, InputError
 from .status import Status
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan AI compute build-outs: the cheapest verified way to a training-compute target.")
@@ -125,7 +129,7 @@ def solve(
         err.print(f"wrote {len(written)} files under {plain(out_dir)}")
     if plan.has_plan and not plan.verified:
         err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
-        for v in plan.verification.get("violations", [])[:10]:
+        for v in (plan.verification or {}).get("violations", [])[:10]:
             err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
         raise typer.Exit(5)
     if not plan.has_plan:
@@ -180,8 +184,10 @@ def whatif(
     gap: float | None = typer.Option(None, help="Relative optimality gap."),
     workers: int | None = typer.Option(None, help="Local worker processes (default: one per core)."),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
-    warm_start: bool = typer.Option(True, "--warm-start/--no-warm-start", help="Start each point from the previous plan."),
-    out: str = typer.Option("whatif-out", help="Directory for results.parquet, results.csv and plots (replaced as a whole)."),
+    warm_start: bool = typer.Option(True, "--warm-start/--no-warm-start",
+                                    help="Start each point from the previous plan."),
+    out: str = typer.Option("whatif-out",
+                            help="Directory for results.parquet, results.csv and plots (replaced as a whole)."),
     plot: bool = typer.Option(False, "--plot", help="Write PNG plots under --out."),
 ) -> None:
     """Solve the problem over a sweep, Monte Carlo samples or scenarios; every point verified."""
@@ -349,7 +355,7 @@ def schema(out: str | None = typer.Option(None, help="Write the JSON Schema here
         typer.echo(text)
 
 
-def _show(frame, title: str) -> None:
+def _show(frame: pd.DataFrame, title: str) -> None:
     from .reports.terminal import frame_table
 
     console = Console()
@@ -373,7 +379,7 @@ def catalog_accelerators(
         _show(catalog_views.accelerators(), "Accelerators")
 
 
-def _section_command(section: str, title: str):
+def _section_command(section: str, title: str) -> Callable[[], None]:
     def command() -> None:
         from .reports import catalog as catalog_views
 
@@ -419,8 +425,9 @@ def main() -> None:
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         code = app(standalone_mode=False)
-        if code == 130 or received_signal() is not None:  # typer's code for an interrupt
-            _stop(Terminated(received_signal()) if received_signal() is not None else KeyboardInterrupt())
+        signum = received_signal()
+        if code == 130 or signum is not None:  # typer's code for an interrupt
+            _stop(Terminated(signum) if signum is not None else KeyboardInterrupt())
         sys.exit(code if isinstance(code, int) else 0)
     except ClustersizeError as exc:
         err.print(f"[red]error:[/red] {plain(exc)}", highlight=False, markup=True)
@@ -434,9 +441,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - no tracebacks for users
         # Usage errors come from the click that typer bundles (privately, in recent typer):
         # recognise them by their interface rather than by import path.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         if type(exc).__name__ == "Abort":
             # click turns an interrupt inside a command into Abort; the interrupt is its cause.
             cause = exc.__cause__ or exc.__context__

@@ -138,9 +138,9 @@ class Plan:
             "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
             "provenance", "model", "explanation")}
         head["plan_hash"] = self.decision_hash() if self.has_plan else None
-        doc = jsonable({"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
-                        "tables": {name: _records(frame) for name, frame in self.tables.items()},
-                        "verification": self.verification})
+        doc: dict[str, Any] = jsonable({"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,
+                                        "tables": {name: _records(frame) for name, frame in self.tables.items()},
+                                        "verification": self.verification})
         doc[DIGEST_KEY] = field_digests(doc)
         return doc
 
@@ -210,7 +210,8 @@ def check_document(doc: Any) -> None:
                 raise PlanFileError(f"tables.{name}[{i}]: expected the columns {list(TABLE_COLUMNS[name])}")
             for column, kind in TABLE_COLUMNS[name].items():
                 if not _is_kind(row[column], kind):
-                    raise PlanFileError(f"tables.{name}[{i}].{column}: not a {_KIND_NAMES[kind]} ({str(row[column])[:80]!r})")
+                    raise PlanFileError(f"tables.{name}[{i}].{column}: not a {_KIND_NAMES[kind]} "
+                                        f"({str(row[column])[:80]!r})")
     if not isinstance(doc.get("verification"), (dict, type(None))):
         raise PlanFileError("verification: expected an object or null")
 
