@@ -94,9 +94,10 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
     if plan.objective_usd is not None:
         c.at_most("cost", "total", abs(total - plan.objective_usd), COST_REL_TOL * max(1.0, abs(total)), "USD",
                   f"recomputed cost {total:,.2f} differs from the plan's {plan.objective_usd:,.2f}")
+    lines = cost_lines(ledger)
     figures = {"cost_usd": total, "delivered_flop": ledger.delivered_flop, "locations": ledger.locations,
-               "ok": not c.violations, "cost_lines": cost_lines(ledger)}
+               "ok": not c.violations, "cost_lines": lines}
     mismatches = check_integrity(plan, problem, figures)
     return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
                         cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,
-                        mismatches=mismatches, cost_lines=figures["cost_lines"])
+                        mismatches=mismatches, cost_lines=lines)
