@@ -71,13 +71,23 @@ def pair_cuts(lp: LinearProgram, locations: np.ndarray) -> LinearProgram:
 
 
 def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[LinearProgram, SolverResult]:
-    """LP relaxation with rounds of pair cuts among the locations it uses; returns the cut program too."""
+    """LP relaxation with rounds of pair cuts among the locations it uses; returns the cut program too.
+
+    options.time_limit_s [s] is the budget of all rounds: a further round starts only when the
+    last one would fit in what is left, so the restricted solves that follow keep their time.
+    """
     cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
     used: set[int] = set()
     current = lp
-    for _ in range(CUT_ROUNDS):
+    started, last = time.perf_counter(), 0.0
+    for round_ in range(CUT_ROUNDS):
+        left = options.time_limit_s - (time.perf_counter() - started)
+        if round_ and last > left:
+            break
+        round_started = time.perf_counter()
         relaxation = solve_with_watchdog(GlopDuals(), dataclasses.replace(current, integer=np.zeros_like(lp.integer)),
-                                         options)
+                                         dataclasses.replace(options, time_limit_s=max(left, 1.0)))
+        last = time.perf_counter() - round_started
         if relaxation.status is not Status.OPTIMAL:
             return current, relaxation
         assert relaxation.x is not None  # an optimal result carries its solution
