@@ -65,9 +65,17 @@ def targets(scale: dict, whatif: dict) -> list[str]:
             "is larger because the bound, not the plan, is the weak part.",
             "- HiGHS through OR-Tools' model_builder drops its incumbent at a time limit (solver-bench.md), so on the "
             "large size it returns `no_solution`, on time; SCIP and CBC return verified plans.",
+            "- First plan on the large size with a 10 s budget: on 2026-11-22 relax-and-fix returned one in 12 s; "
+            "on 2026-12-01 neither the current code nor that of 2026-11-22 returns one in 10 s (each LP relaxation "
+            "round of the 30x200x20x200 instance took about 2 s on the machine that day, against 0.6 s before), and "
+            "rounding to whole servers does not fit in the 15 % of the budget left for it. With the 60 s budget the "
+            "same instance is proven optimal.",
             "- 1M columns: rows and columns carry integer keys into named index sets, turned into labels only when "
-            "a reader asks, and family names are one repeat of a few strings; before that (2026-11-22) the build "
-            "took 1.24 s and 703 MB in a fresh process.",
+            "a reader asks, and family names are one repeat of a few strings. The machine was slower and busier on "
+            "2026-12-01 than on 2026-11-22, so compare like with like: the same script on the same machine, "
+            "minutes apart, gives 0.68-0.81 s build + 0.14-0.18 s load at 566 MB for this code, and 1.09-1.27 s "
+            "build at 715 MB for the code of 2026-11-22; `clustersize solve problems/gpt5.yaml` end to end takes "
+            "2.5 s (median of 5) against 3.5 s for the 2026-11-22 code.",
             "- The greedy finds no plan on several feasible instances: its one-pass rules (location order, per-site "
             "power) dead-end where the optimizer succeeds; the comparison covers the instances where it does."]
     return out
@@ -130,6 +138,8 @@ def main() -> None:
                       f"median {pct(savings[len(savings) // 2])}, max {pct(savings[-1])}; the greedy found no plan on "
                       f"{len(scale['greedy']) - len(savings)} of {len(scale['greedy'])}."]
     lines += ["", "## What-if throughput", "",
+              f"Measured {whatif['date']} (`python benchmarks/whatif_bench.py`); when that date is older than the "
+              "solves above, the instances were generated from the catalog of that day.", "",
               "| case | backend | workers | warm start | points | seconds | points/s | all verified |",
               "|---|---|---:|---|---:|---:|---:|---|"]
     for r in whatif["records"]:
