@@ -70,3 +70,12 @@ def backend(request) -> str:
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="Rewrite tests/golden/*.json from the current solver results (a deliberate decision).")
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (read from /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"

@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from clustersize.processes import descendants, install_termination_handlers, kill_trees
+from conftest import alive
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
 
 
 def test_kill_trees_reaches_a_grandchild_in_its_own_session():

@@ -22,21 +22,13 @@ import yaml
 
 from clustersize.baselines.generate import generate_problem
 from clustersize.processes import descendants
-from conftest import ROOT
+from conftest import ROOT, alive
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
 
 GPT5 = str(ROOT / "problems" / "gpt5.yaml")
 DEADLINE_S = 2.0
 
-
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
 
 
 @pytest.fixture(scope="module")
