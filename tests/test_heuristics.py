@@ -64,3 +64,27 @@ def test_large_model_path_gives_verified_plans(seed, monkeypatch):
     assert large.verified
     assert large.objective_usd == pytest.approx(normal.objective_usd, rel=2 * large.requested_gap)
     assert large.bound_usd <= normal.objective_usd * (1 + 1e-6)
+
+
+def test_exact_polish_starts_from_the_rounded_plan(monkeypatch):
+    """When rounding leaves the plan outside the gap, the exact whole-unit solve gets the rounded
+    plan as its start (where the backend takes one), so it need not search from nothing."""
+    from clustersize.solvers import SolverResult
+    from clustersize.solving import rounding
+    from conftest import base_problem
+
+    lp = build(build_model_data(clustersize.load_problem(base_problem())))
+    rounded_x = np.zeros(lp.shape[1])
+    calls: list = []
+
+    def fake_solve(backend, program, options):
+        calls.append(options.hint)
+        objective = 110.0 if len(calls) == 1 else 105.0     # rounded, then the exact polish
+        return SolverResult(Status.FEASIBLE, "stub", "", "", objective, None, rounded_x.copy())
+
+    monkeypatch.setattr(rounding, "solve_with_watchdog", fake_solve)
+    relaxed = SolverResult(Status.OPTIMAL, "stub", "", "", 100.0, 100.0, np.full(lp.shape[1], 0.5))
+    result = rounding.whole_unit_plan(get_backend("scip"), lp, relaxed, SolveOptions(time_limit_s=10, gap=1e-4))
+    assert len(calls) == 2 and calls[0] is None
+    assert calls[1] is not None and np.array_equal(calls[1], rounded_x)   # started from the rounded plan
+    assert result.objective == 105.0 and result.status is Status.FEASIBLE

@@ -96,7 +96,10 @@ def whole_unit_plan(backend: Backend, lp: LinearProgram, relaxed: SolverResult, 
     proved = best is relaxed and relaxed.status is Status.OPTIMAL
     left = options.time_limit_s - spent
     if (best is None or not (proved or within_gap(best.objective, bound, options.gap))) and left >= MIN_POLISH_SECONDS:
-        exact = solve_with_watchdog(backend, with_integer_counts(lp), dataclasses.replace(options, time_limit_s=left))
+        # The rounded plan is whole and feasible: the exact solve starts from it where the backend takes a start.
+        start = best.x if best is not None and backend.capabilities.warm_start else options.hint
+        exact = solve_with_watchdog(backend, with_integer_counts(lp),
+                                    dataclasses.replace(options, time_limit_s=left, hint=start))
         spent += exact.seconds
         if exact.bound is not None and (bound is None or exact.bound > bound):
             bound = exact.bound
