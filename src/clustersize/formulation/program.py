@@ -108,15 +108,6 @@ class KeyIndex:
         """Comma-joined keys, in position order, for names and tables."""
         return [",".join(key) for block in self.blocks for key in block.keys.keys()]
 
-    def position(self, family: str, key: Key) -> int | None:
-        """The position of (family, key), or None."""
-        for block in self.blocks:
-            if block.family == family:
-                for i, candidate in enumerate(block.keys.keys()):
-                    if candidate == key:
-                        return block.start + i
-        return None
-
     def positions(self) -> dict[tuple[str, Key], int]:
         """Position of every (family, key)."""
         return {(block.family, key): block.start + i
