@@ -26,10 +26,10 @@ import pandas as pd
 from ..errors import InputError
 from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.derived import all_in_unit_cost_usd
-from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.load import input_hash
 from ..schema.problem import Problem
 from ..status import Status
+from .ledger import Checker, Ledger, tally
 from .plan import Plan
 
 REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
@@ -123,22 +123,8 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
         rec.number(f"{where}.capex_usd", _value(row, "capex_usd"), units * unit_cost, "units x unit cost [USD]")
 
 
-def _site_loads(rec: _Recorder, problem: Problem) -> tuple[dict[str, float], dict[str, float]]:
-    """Full-load and average-drawn IT load per site [MW] from the purchases."""
-    chips = _chips(problem)
-    load: dict[str, float] = defaultdict(float)
-    drawn: dict[str, float] = defaultdict(float)
-    for row in rec.rows("purchases"):
-        chip = chips.get(row.accelerator)
-        if chip is not None:
-            mw = float(_value(row, "units")) * (chip.it_power_kw or 0.0) / 1000.0
-            load[row.site] += mw
-            drawn[row.site] += mw * (chip.average_draw_fraction or problem.run.average_draw_fraction)
-    return load, drawn
-
-
-def _check_sites(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    (load, drawn), run = _site_loads(rec, problem), problem.run
+def _check_sites(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    load, drawn, run = ledger.load_mw, ledger.drawn_mw, problem.run
     for i, row in enumerate(rec.rows("sites")):
         where, site = f"tables.sites[{i}]", problem.sites.get(row.site)
         if site is None:
@@ -266,19 +252,9 @@ def _check_compute(rec: _Recorder, plan: Plan, problem: Problem) -> None:
             rec.number(f"tables.compute[{i}].flop", _value(row, "flop"), flop, f"compute of {row.source} [FLOP]")
 
 
-def _check_export(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    chips, export = _chips(problem), problem.export
-    used: dict[str, float] = defaultdict(float)
-    caps: dict[str, tuple[float, str]] = {}
-    for row in rec.rows("purchases"):
-        chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
-        if chip is None or site is None:
-            continue
-        decision = decide(chip, site.country, export.headquarters, export.rules)
-        if decision.action == "cap":
-            used[site.country] += float(_value(row, "units")) * total_processing_performance(chip)
-            left = max(0.0, (decision.cap_tpp or 0.0) - export.cap_used_tpp.get(site.country, 0.0))
-            caps[site.country] = (left, decision.policy or "")
+def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    used = ledger.cap_used
+    caps = {country: (cap, ledger.cap_policy[country]) for country, cap in ledger.caps.items()}
     for i, row in enumerate(rec.rows("export_usage")):
         where = f"tables.export_usage[{i}]"
         stated_used = _value(row, "used_tpp")
@@ -375,10 +351,12 @@ def _check_stored_verification(rec: _Recorder, plan: Plan, recomputed: dict[str,
         rec.equal("verification.ok", stated.get("ok"), bool(recomputed.get("ok")), "verifier's verdict")
 
 
-def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) -> list[Mismatch]:
+def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
+                    ledger: Ledger | None = None) -> list[Mismatch]:
     """Every figure the plan states that disagrees with its recomputation from the plan's decisions
     and `problem`; `recomputed` holds the verifier's own figures (cost_usd [USD], delivered_flop [FLOP],
-    locations, cost_lines [USD] and ok: the verdict of the constraint checks). `verify` calls it, so its report
+    locations, cost_lines [USD] and ok: the verdict of the constraint checks), `ledger` its tally of the
+    decisions (tallied here when not given). `verify` calls it, so its report
     carries these mismatches. An empty list means the plan states nothing false that
     can be checked without a solver."""
     if not isinstance(plan, Plan) or not isinstance(problem, Problem):
@@ -389,9 +367,11 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any]) ->
     _check_head(rec, plan, problem, recomputed)
     _check_hashes(rec, plan)
     if plan.has_plan:
-        for check in (_check_purchases, _check_sites, _check_contracts, _check_rentals, _check_programs,
-                      _check_compute, _check_export):
+        for check in (_check_purchases, _check_contracts, _check_rentals, _check_programs, _check_compute):
             check(rec, plan, problem)
+        tallied = ledger if ledger is not None else tally(plan, problem, Checker())
+        _check_sites(rec, plan, problem, tallied)
+        _check_export(rec, plan, problem, tallied)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_stored_verification(rec, plan, recomputed)
     return rec.found

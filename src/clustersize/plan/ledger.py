@@ -85,6 +85,7 @@ class Ledger:
     drawn_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     cap_used: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     caps: dict[str, float] = field(default_factory=dict)
+    cap_policy: dict[str, str] = field(default_factory=dict)
     contracts: list[ContractUse] = field(default_factory=list)
     rentals: dict[str, float] = field(default_factory=dict)
     compute_flop: float = 0.0
@@ -184,6 +185,7 @@ def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:
     if decision.action == "cap":
         country = site.country
         ledger.caps[country] = max(0.0, (decision.cap_tpp or 0.0) - problem.export.cap_used_tpp.get(country, 0.0))
+        ledger.cap_policy[country] = decision.policy or ""
         ledger.cap_used[country] += units * total_processing_performance(chip)
     return t
 

@@ -97,7 +97,7 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
     lines = cost_lines(ledger)
     figures = {"cost_usd": total, "delivered_flop": ledger.delivered_flop, "locations": ledger.locations,
                "ok": not c.violations, "cost_lines": lines}
-    mismatches = check_integrity(plan, problem, figures)
+    mismatches = check_integrity(plan, problem, figures, ledger)
     return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
                         cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,
                         mismatches=mismatches, cost_lines=lines)
