@@ -24,12 +24,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..periods import derived_run_start, quarter_index, quarter_label
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.load import input_hash
 from ..schema.problem import Problem
 from ..status import Status
-from .ledger import Checker, Ledger, tally
+from .ledger import Checker, Ledger, open_ledger, peak_tflops, tally
 from .plan import Plan
 
 REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
@@ -87,27 +86,8 @@ def _value(row: Any, column: str) -> Any:
     return value
 
 
-def _chips(problem: Problem) -> dict[str, Any]:
-    chips: dict[str, Any] = dict(problem.accelerators)
-    chips.update({f"custom:{pid}": prog.chip for pid, prog in problem.custom_programs.items()})
-    return chips
-
-
-def _labels(problem: Problem) -> list[str]:
-    run = problem.run
-    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
-    last = quarter_index(start, problem.planning_start)
-    return [quarter_label(problem.planning_start, t) for t in range(last + 1)]
-
-
-def _peak_flops(chip: Any, precision: str) -> float:
-    """Dense peak [FLOP/s] at the run's precision."""
-    tflops = chip.fp8_tflops if precision == "fp8" and chip.fp8_tflops is not None else chip.bf16_tflops
-    return float(tflops) * 1e12
-
-
-def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    chips, labels = _chips(problem), _labels(problem)
+def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    chips, labels = ledger.chips, ledger.labels
     for i, row in enumerate(rec.rows("purchases")):
         where = f"tables.purchases[{i}]"
         chip, site = chips.get(row.accelerator), problem.sites.get(row.site)
@@ -218,9 +198,9 @@ def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, 
                    "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
 
 
-def _compute_by_source(rec: _Recorder, problem: Problem) -> dict[str, tuple[float, float]]:
+def _compute_by_source(rec: _Recorder, problem: Problem, ledger: Ledger) -> dict[str, tuple[float, float]]:
     """source -> (units, FLOP before multi-site losses) from purchases and rentals."""
-    run, chips = problem.run, _chips(problem)
+    run, chips = problem.run, ledger.chips
     seconds = run.length_days * 86400.0
     found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in rec.rows("purchases"):
@@ -228,19 +208,20 @@ def _compute_by_source(rec: _Recorder, problem: Problem) -> dict[str, tuple[floa
         if chip is not None:
             units = float(_value(row, "units"))
             found[row.accelerator][0] += units
-            found[row.accelerator][1] += units * _peak_flops(chip, run.precision) * (chip.mfu or run.mfu) * seconds
+            found[row.accelerator][1] += units * peak_tflops(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * seconds
     for row in rec.rows("rentals"):
         offer = problem.cloud.get(row.offer)
         if offer is not None:
             units = float(_value(row, "instances")) * offer.units_per_instance
-            chip = problem.cloud_chips[offer.accelerator]
+            rented = problem.cloud_chips[offer.accelerator]
             found[f"cloud:{row.offer}"][0] += units
-            found[f"cloud:{row.offer}"][1] += units * _peak_flops(chip, run.precision) * (offer.mfu or run.mfu) * seconds
+            found[f"cloud:{row.offer}"][1] += (units * peak_tflops(rented, run.precision) * 1e12
+                                               * (offer.mfu or run.mfu) * seconds)
     return {source: (v[0], v[1]) for source, v in found.items()}
 
 
-def _check_compute(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    expected = _compute_by_source(rec, problem)
+def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    expected = _compute_by_source(rec, problem, ledger)
     frame = plan.table("compute")
     stated = list(frame.get("source", []))
     rec.equal("tables.compute.source", sorted(stated), sorted(s for s, v in expected.items() if v[0] > 1e-9),
@@ -269,11 +250,9 @@ def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) 
             rec.number(f"{where}.share", _value(row, "share"), used[row.country] / cap, "used / cap")
 
 
-def _check_head(rec: _Recorder, plan: Plan, problem: Problem, recomputed: dict[str, Any]) -> None:
+def _check_head(rec: _Recorder, plan: Plan, problem: Problem, recomputed: dict[str, Any], ledger: Ledger) -> None:
     """Top-level figures that follow from the problem and the decisions."""
-    run = problem.run
-    labels = _labels(problem)
-    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
+    run, labels, start = problem.run, ledger.labels, ledger.start
     rec.equal("input_hash", plan.input_hash, input_hash(problem), "hash of the problem the plan answers")
     rec.equal("cost_basis", plan.cost_basis, problem.costs.basis, "cost basis of the problem")
     rec.number("target_flop", plan.target_flop, problem.target.total_flop, "compute target [FLOP]")
@@ -363,15 +342,16 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
         raise InputError(f"expected a Plan and a Problem, found {type(plan).__name__} and {type(problem).__name__}",
                          path="check_integrity", fix="read the plan with Plan.from_dict and load the problem")
     rec = _Recorder(plan)
+    tallied = ledger if ledger is not None else (tally(plan, problem, Checker()) if plan.has_plan
+                                                 else open_ledger(plan, problem))
     _check_status(rec, plan)
-    _check_head(rec, plan, problem, recomputed)
+    _check_head(rec, plan, problem, recomputed, tallied)
     _check_hashes(rec, plan)
     if plan.has_plan:
-        for check in (_check_purchases, _check_contracts, _check_rentals, _check_programs, _check_compute):
-            check(rec, plan, problem)
-        tallied = ledger if ledger is not None else tally(plan, problem, Checker())
-        _check_sites(rec, plan, problem, tallied)
-        _check_export(rec, plan, problem, tallied)
+        for check in (_check_purchases, _check_sites, _check_compute, _check_export):
+            check(rec, plan, problem, tallied)
+        for plain in (_check_contracts, _check_rentals, _check_programs):
+            plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_stored_verification(rec, plan, recomputed)
     return rec.found

@@ -108,7 +108,8 @@ class Ledger:
         return self.compute_flop * (efficiency or 1.0)
 
 
-def _peak(chip: Chip, precision: str) -> float:
+def peak_tflops(chip: Chip, precision: str) -> float:
+    """Dense peak at the run's precision [TFLOP/s]; chips without FP8 run at BF16."""
     return chip.fp8_tflops if precision == "fp8" and chip.fp8_tflops is not None else chip.bf16_tflops
 
 
@@ -204,7 +205,7 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t, ledger.problem.planning_start)
     ledger.costs["hardware"] += units * unit_cost
     ledger.costs["hardware_value_at_run_start"] += units * unit_cost * _value_kept(ledger, chip, t)
-    ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
+    ledger.compute_flop += units * peak_tflops(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
 
 
 def _value_kept(ledger: Ledger, chip: Chip, t: int) -> float:
@@ -248,4 +249,4 @@ def _tally_rental(ledger: Ledger, row: Any, c: Checker) -> None:
     ledger.rentals[row.offer] = ledger.rentals.get(row.offer, 0.0) + units
     ledger.costs["cloud"] += units * offer.price_usd_per_hour * ledger.hours
     chip = problem.cloud_chips[offer.accelerator]
-    ledger.compute_flop += units * _peak(chip, run.precision) * 1e12 * (offer.mfu or run.mfu) * run.length_days * 86400
+    ledger.compute_flop += units * peak_tflops(chip, run.precision) * 1e12 * (offer.mfu or run.mfu) * run.length_days * 86400
