@@ -29,10 +29,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
+from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
+from ..schema.runs import PlannedRun, planned_runs, region_of
+from .runs import RunData, Windows, build_run_data, build_windows
+from .slots import Slots, build_slots
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
 USD_PER_MUSD = 1e6
@@ -56,21 +59,16 @@ class ModelData:
     """Everything the formulation needs, as arrays indexed by position."""
 
     periods: list[str]
-    run_start: dt.date
-    run_period: int
-    run_hours: float
-    target: float                                  # [EFLOP/s-day]
-    max_sites: int
-    multi_site_efficiency: float
+    period_hours: np.ndarray                       # [t] hours in each quarter [h]
+    horizon_end: dt.date                           # the latest deadline of any run
+    runs: RunData
     # purchasable accelerators (catalog and custom chips), index a
     acc_ids: list[str]
     acc_units_per_server: np.ndarray
     acc_program: np.ndarray                        # program index, -1 for none
-    acc_compute: np.ndarray                        # per server [EFLOP/s-day]
     acc_it_mw: np.ndarray                          # per server [MW]
     acc_mtpp: np.ndarray                           # per server [MTPP]
     acc_price: np.ndarray                          # [a, t] per server incl. server/network share [$M]
-    acc_hardware_share: np.ndarray                 # [a, t] share of the server's cost charged to the run [fraction]
     acc_supply: np.ndarray                         # [a, t] servers, inf = unlimited
     components: list[str]
     component_use: np.ndarray                      # [a, c] per server
@@ -83,12 +81,19 @@ class ModelData:
     site_build: np.ndarray                         # [$M/MW] (cost-basis multiplier applied)
     site_existing_mw: np.ndarray
     site_new_mw_max: np.ndarray
+    site_max_mw: np.ndarray
+    site_ready: np.ndarray                         # [s] first quarter new capacity is powered
+    site_region: list[str]
+    site_continent: list[str]
+    site_max_cluster: np.ndarray                   # [s] most accelerators in one run's cluster (inf: no limit)
     # contracts, index k
     con_ids: list[str]
     con_site: np.ndarray
     con_kind: list[str]
     con_max_mw: np.ndarray
-    con_energy_per_mw: np.ndarray                  # deliverable over the run [GWh/MW]
+    con_capacity_factor: np.ndarray                # average output / contracted MW
+    con_live_from: np.ndarray                      # [k] first quarter its energy flows for a whole quarter
+    con_first_day: list[dt.date]                   # first day its energy flows
     con_min_take: np.ndarray
     con_firm: np.ndarray
     con_price: np.ndarray                          # [$M/GWh] incl. carbon price
@@ -97,8 +102,9 @@ class ModelData:
     con_carbon: np.ndarray                         # [gCO2/kWh] = [t/GWh]
     # cloud offers, index o
     cloud_ids: list[str]
-    cloud_compute: np.ndarray                      # per instance [EFLOP/s-day]
-    cloud_cost: np.ndarray                         # per instance over the run [$M]
+    cloud_cost_per_hour: np.ndarray                # per instance [$M/h]
+    cloud_region: list[str]
+    cloud_continent: list[str]
     cloud_max: np.ndarray                          # instances
     cloud_units_per_instance: np.ndarray
     # custom programs, index p
@@ -109,59 +115,37 @@ class ModelData:
     cell_acc: np.ndarray
     cell_site: np.ndarray
     cell_period: np.ndarray
+    cell_ready: np.ndarray                         # first quarter the order is installed and usable
+    cell_share: np.ndarray                         # amortised share of the server's cost [fraction]
+    site_share: float                              # amortised share of site costs [fraction]
+    amortised: bool                                # costs are charged on the amortised basis
     # export caps, index g
     cap_countries: list[str]
     cap_mtpp: np.ndarray
     cap_policy: list[str]
     cell_capped: np.ndarray                        # [cells] index into cap_countries, -1 when uncapped
-    energy_gwh_per_it_mw: np.ndarray               # [s] facility energy over the run per MW of IT load drawn [GWh/MW]
     acc_draw: np.ndarray                           # [a] average draw / full-load IT power [fraction]
-    hardware_cost_multiplier: float
-    site_cost_multiplier: float
     integer_units: bool
+    slots: Slots
     exclusions: list[Exclusion] = field(default_factory=list)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def run_start_of(problem: Problem) -> dt.date:
-    """The run start: given, or the latest quarter start that meets the deadline."""
-    run = problem.run
-    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
-    if start + dt.timedelta(days=run.length_days) > run.deadline:
-        raise InputError(f"a {run.length_days:g}-day run from {start} ends after the deadline {run.deadline}",
-                         file=problem.source, path="run.start", fix="start earlier, shorten the run or move the deadline")
-    if start < problem.planning_start:
-        raise InputError(f"the run would start on {start}, before planning_start {problem.planning_start}",
-                         file=problem.source, path="run.deadline", fix="move the deadline later or shorten the run")
-    return start
-
-
-def peak_tflops(chip: Chip, precision: str) -> float:
-    """Dense peak in the run's precision [TFLOP/s]; chips without FP8 run at BF16."""
-    if precision == "fp8" and chip.fp8_tflops is not None:
-        return chip.fp8_tflops
-    return chip.bf16_tflops
-
-
 @dataclass
 class _Context:
-    """The run as the translation needs it, and the exclusions found along the way."""
+    """The planning horizon as the translation needs it, and the exclusions found along the way.
+
+    `last_start` is the quarter of the latest window start of any run: an order must be installed
+    by then to serve any run. `horizon_end` is the latest deadline of any run.
+    """
 
     problem: Problem
-    start: dt.date
-    run_period: int
+    last_start: int
+    horizon_end: dt.date
     periods: list[str]
+    epoch_window: tuple[dt.date, float] = (dt.date.min, 0.0)
+    default_draw: float = 0.75
     exclusions: list[Exclusion] = field(default_factory=list)
-
-    @property
-    def run_hours(self) -> float:
-        return self.problem.run.length_days * 24.0
-
-    def compute_per_unit(self, chip: Chip, mfu_override: float | None) -> float:
-        """Compute of one accelerator over the run [EFLOP/s-day]."""
-        run = self.problem.run
-        seconds = run.length_days * SECONDS_PER_DAY
-        return peak_tflops(chip, run.precision) * 1e12 * (mfu_override or run.mfu) * seconds / FLOP_PER_EFLOPS_DAY
 
 
 @dataclass(frozen=True)
@@ -174,38 +158,34 @@ class _Accelerators:
     fields: dict[str, Any]
 
 
-def _cost_multipliers(problem: Problem) -> tuple[float, float]:
-    """Share of hardware and of site cost charged to the run: 1 on the full basis [fraction].
+def _hardware_share(ctx: _Context, acc: Chip, ready: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Share of a server's cost charged on the amortised basis, per purchase cell [fraction].
 
-    Epoch's amortisation charges ln(10) x trend [OOM/year] of the hardware's value per year of
-    run, and no site cost (its scope is hardware, network and energy); the value's fall from
-    purchase to the run start is `_epoch_value_factor`.
+    Straight-line amortisation charges the hardware from installation to the end of the horizon
+    (idle quarters included) over its life. Epoch's amortisation (one fixed window) charges
+    ln(10) x trend [OOM/year] of the value at the run start per year of run; the value falls by
+    the trend from the purchase (the order quarter's first day, or the price's date if later).
     """
-    run, costs = problem.run, problem.costs
-    years = run.length_days / 365.25
-    if costs.basis == "amortised" and costs.amortisation == "epoch":
-        return costs.price_performance_ooms_per_year * math.log(10.0) * years, 0.0
-    hardware = 1.0 if costs.basis == "full" else years / costs.hardware_life_years
-    site = (run.length_days / (costs.facility_life_years * 365.25)
-            if costs.basis == "amortised" and costs.facility_life_years else 1.0)
-    return hardware, site
+    costs, origin = ctx.problem.costs, ctx.problem.planning_start
+    if costs.amortisation == "epoch":
+        window = ctx.epoch_window
+        bought = [max(quarter_start(origin, int(t)), acc.price_date or origin) for t in order]
+        held = np.array([max(0, (window[0] - day).days) / 365.25 for day in bought])
+        k = costs.price_performance_ooms_per_year
+        return 10.0 ** (-k * held) * k * math.log(10.0) * window[1] / 365.25
+    held_days = np.array([max(0, (ctx.horizon_end - quarter_start(origin, int(t))).days) for t in ready])
+    return np.minimum(1.0, held_days / (costs.hardware_life_years * 365.25))
 
 
-def _epoch_value_factor(ctx: _Context, acc: Chip, n_periods: int) -> np.ndarray:
-    """Value at the run start / price paid, for an order in each planning quarter [fraction].
-
-    1 unless the problem uses Epoch's amortisation. Otherwise the value falls by
-    price_performance_ooms_per_year from the purchase (the order quarter's first day, or the
-    price's date when later) to the run start, never rising when the purchase is later.
-    """
+def _site_share(ctx: _Context) -> float:
+    """Share of site costs charged on the amortised basis: the horizon's share of the facility life
+    when facility_life_years is given, none under Epoch's scope, else all [fraction]."""
     costs = ctx.problem.costs
-    if costs.basis != "amortised" or costs.amortisation != "epoch":
-        return np.ones(n_periods)
-    bought = [quarter_start(ctx.problem.planning_start, t) for t in range(n_periods)]
-    if acc.price_date is not None:
-        bought = [max(day, acc.price_date) for day in bought]
-    held_years = np.array([max(0, (ctx.start - day).days) / 365.25 for day in bought])
-    return 10.0 ** (-costs.price_performance_ooms_per_year * held_years)
+    if costs.amortisation == "epoch":
+        return 0.0
+    if costs.facility_life_years:
+        return min(1.0, (ctx.horizon_end - ctx.problem.planning_start).days / (costs.facility_life_years * 365.25))
+    return 1.0
 
 
 def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
@@ -247,18 +227,17 @@ def _supply_row(ctx: _Context, aid: str, acc: Accelerator, per_server: float) ->
     return np.array([acc.supply_by_quarter.get(label, per_quarter) / per_server for label in periods]), first
 
 
-def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
-    """Per-server prices by quarter [$M], supply [servers], compute, power, TPP and component use."""
+def _accelerators(ctx: _Context) -> _Accelerators:
+    """Per-server prices by quarter [$M], supply [servers], power, TPP and component use."""
     problem, rows = ctx.problem, _purchasable(ctx)
     n_a, n_t = len(rows), len(ctx.periods)
     ups = np.array([acc.units_per_server for _, acc, _ in rows], dtype=float)
-    price, supply, share = np.zeros((n_a, n_t)), np.full((n_a, n_t), np.inf), np.ones((n_a, n_t))
+    price, supply = np.zeros((n_a, n_t)), np.full((n_a, n_t), np.inf)
     first_period = np.zeros(n_a, dtype=int)
     programs = list(problem.custom_programs.values())
     for a, (aid, acc, prog) in enumerate(rows):
         unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t), problem.planning_start)
-        share[a] = hardware_share * _epoch_value_factor(ctx, acc, n_t)
-        price[a] = unit_cost * ups[a] / USD_PER_MUSD * share[a]
+        price[a] = unit_cost * ups[a] / USD_PER_MUSD
         if prog >= 0:
             first_period[a] = math.ceil(programs[prog].months_to_volume / 3.0 - 1e-9)
         else:
@@ -267,11 +246,10 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
     fields = dict(
         acc_ids=[aid for aid, _, _ in rows], acc_units_per_server=ups,
         acc_program=np.array([prog for _, _, prog in rows], dtype=int),
-        acc_compute=np.array([ctx.compute_per_unit(acc, acc.mfu) for _, acc, _ in rows]) * ups,
         acc_it_mw=np.array([_it_power_kw(acc) / 1000.0 for _, acc, _ in rows]) * ups,
         acc_mtpp=np.array([total_processing_performance(acc) / TPP_PER_MTPP for _, acc, _ in rows]) * ups,
-        acc_draw=np.array([acc.average_draw_fraction or problem.run.average_draw_fraction for _, acc, _ in rows]),
-        acc_price=price, acc_hardware_share=share, acc_supply=supply, components=components,
+        acc_draw=np.array([acc.average_draw_fraction or ctx.default_draw for _, acc, _ in rows]),
+        acc_price=price, acc_supply=supply, components=components,
         component_use=np.array([[acc.components.get(c, 0.0) for c in components] for _, acc, _ in rows],
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
         component_supply=np.array([problem.components[c] for c in components], dtype=float))
@@ -279,15 +257,17 @@ def _accelerators(ctx: _Context, hardware_share: float) -> _Accelerators:
 
 
 def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
-    """Usable sites: a site whose new capacity cannot be powered by the run start keeps only existing MW."""
+    """Usable sites: a site whose new capacity cannot be powered by the last window start keeps only existing MW."""
     rows = []
     for sid, site in ctx.problem.sites.items():
-        can_build = site.build_lead_quarters <= ctx.run_period
+        can_build = site.build_lead_quarters <= ctx.last_start
         if not can_build and site.existing_mw == 0:
             ctx.exclusions.append(Exclusion("site", sid, site.country, f"build lead {site.build_lead_quarters} "
-                                                                       f"quarters; run starts after {ctx.run_period}"))
+                                                                       f"quarters; the last run starts by quarter "
+                                                                       f"{ctx.last_start}"))
             continue
         rows.append((sid, site, can_build))
+    places = [region_of(s.country, s.region) for _, s, _ in rows]
     return dict(
         site_ids=[sid for sid, _, _ in rows], site_country=[s.country for _, s, _ in rows],
         site_pue=np.array([s.pue for _, s, _ in rows]),
@@ -295,14 +275,17 @@ def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
         site_build=np.array([s.build_cost_usd_per_mw for _, s, _ in rows]) / USD_PER_MUSD * site_share,
         site_existing_mw=np.array([s.existing_mw for _, s, _ in rows]),
         site_new_mw_max=np.array([(s.max_mw - s.existing_mw) if ok else 0.0 for _, s, ok in rows]),
-        energy_gwh_per_it_mw=np.array([s.pue * ctx.run_hours / 1000.0 for _, s, _ in rows]))
+        site_max_mw=np.array([s.max_mw for _, s, _ in rows]),
+        site_ready=np.array([s.build_lead_quarters for _, s, _ in rows], dtype=int),
+        site_region=[p[0] for p in places], site_continent=[p[1] for p in places],
+        site_max_cluster=np.array([getattr(s, "max_cluster_units", None) or np.inf for _, s, _ in rows]))
 
 
 @dataclass
 class _Cells:
     """Purchase cells found so far, per (accelerator, country) block, and the caps and licences met."""
 
-    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]] = field(default_factory=list)
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None]] = field(default_factory=list)
     caps: dict[str, tuple[float, str | None]] = field(default_factory=dict)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -322,7 +305,7 @@ def _late_reason(ctx: _Context, acc: Accelerator, first: int, last: int, extra: 
     if first <= last:
         return (f"no supply in the quarters that deliver in time ({label}.."
                 f"{quarter_label(ctx.problem.planning_start, last)}, {lead})")
-    return f"first order quarter {label} with {lead} is too late for the run start {ctx.start}"
+    return f"first order quarter {label} with {lead} is too late for the last run start"
 
 
 def _cells_of(ctx: _Context, accs: _Accelerators, a: int, by_country: dict[str, list[int]],
@@ -343,7 +326,7 @@ def _cells_of(ctx: _Context, accs: _Accelerators, a: int, by_country: dict[str, 
         if decision.action == "cap":
             used = export.cap_used_tpp.get(country, 0.0)
             cells.caps.setdefault(country, (max(0.0, (decision.cap_tpp or 0.0) - used) / TPP_PER_MTPP, decision.policy))
-        last = ctx.run_period - acc.lead_time_quarters - extra
+        last = ctx.last_start - acc.lead_time_quarters - extra
         usable = np.array([t for t in range(accs.first_period[a], last + 1) if accs.supply[a, t] > 0], dtype=int)
         if usable.size == 0:
             if extra or not late_reported:
@@ -353,7 +336,9 @@ def _cells_of(ctx: _Context, accs: _Accelerators, a: int, by_country: dict[str, 
             continue
         sites_arr = np.array(sites_here, dtype=int)
         cells.blocks.append((np.full(sites_arr.size * usable.size, a), np.repeat(sites_arr, usable.size),
-                             np.tile(usable, sites_arr.size), country if decision.action == "cap" else None))
+                             np.tile(usable, sites_arr.size), np.full(sites_arr.size * usable.size,
+                                                                      acc.lead_time_quarters + extra),
+                             country if decision.action == "cap" else None))
 
 
 def _purchase_cells(ctx: _Context, accs: _Accelerators, site_ids: list[str],
@@ -367,33 +352,45 @@ def _purchase_cells(ctx: _Context, accs: _Accelerators, site_ids: list[str],
     for a in range(len(accs.rows)):
         _cells_of(ctx, accs, a, by_country, site_ids, cells)
     blocks = cells.blocks
-    cell = (np.column_stack([np.concatenate([b[i] for b in blocks]) for i in range(3)]) if blocks
-            else np.zeros((0, 3), dtype=int))
+    cell = (np.column_stack([np.concatenate([b[i] for b in blocks]) for i in range(4)]) if blocks
+            else np.zeros((0, 4), dtype=int))
     capped = sorted(cells.caps)
-    cell_capped = (np.concatenate([np.full(b[0].size, capped.index(b[3]) if b[3] else -1, dtype=int)
+    cell_capped = (np.concatenate([np.full(b[0].size, capped.index(b[4]) if b[4] else -1, dtype=int)
                                    for b in blocks]) if blocks else np.zeros(0, dtype=int))
-    return dict(cell_acc=cell[:, 0], cell_site=cell[:, 1], cell_period=cell[:, 2], cap_countries=capped,
+    ready = cell[:, 2] + cell[:, 3]
+    share = np.ones(ready.size)
+    for a in np.unique(cell[:, 0]):
+        mine = cell[:, 0] == a
+        share[mine] = _hardware_share(ctx, accs.rows[a][1], ready[mine], cell[mine, 2])
+    return dict(cell_acc=cell[:, 0], cell_site=cell[:, 1], cell_period=cell[:, 2], cell_ready=ready,
+                cell_share=share, cap_countries=capped,
                 cap_mtpp=np.array([cells.caps[c][0] for c in capped]), cap_policy=[cells.caps[c][1] for c in capped],
                 cell_capped=cell_capped), cells.licences
 
 
 def _contracts(ctx: _Context, site_ids: list[str]) -> dict[str, Any]:
-    """Contracts at usable sites whose energy flows by the run start; prices incl. carbon [$M/GWh]."""
+    """Contracts at usable sites whose energy flows by the last window start; prices incl. carbon [$M/GWh]."""
     rows = []
+    origin = ctx.problem.planning_start
+    last_start = quarter_start(origin, ctx.last_start)
     for cid, c in ctx.problem.contracts.items():
         if c.site not in site_ids:
             ctx.exclusions.append(Exclusion("contract", cid, c.site, "its site cannot be used"))
-        elif c.first_available is not None and c.first_available > ctx.start:
+        elif c.first_available is not None and c.first_available > last_start:
             ctx.exclusions.append(Exclusion("contract", cid, c.site,
-                                            f"energy flows from {c.first_available}, after the run start {ctx.start}"))
+                                            f"energy flows from {c.first_available}, after the last run start {last_start}"))
         else:
             rows.append((cid, c))
     carbon_price = ctx.problem.costs.carbon_price_usd_per_t
+    first = [c.first_available or origin for _, c in rows]
     # carbon [g/kWh] = [t/GWh]; cost per GWh [$M] = price [$/MWh] / 1e3 + carbon price x t/GWh / 1e6
     return dict(
         con_ids=[cid for cid, _ in rows], con_site=np.array([site_ids.index(c.site) for _, c in rows], dtype=int),
         con_kind=[c.kind for _, c in rows], con_max_mw=np.array([c.max_mw for _, c in rows]),
-        con_energy_per_mw=np.array([c.capacity_factor * ctx.run_hours / 1000.0 for _, c in rows]),
+        con_capacity_factor=np.array([c.capacity_factor for _, c in rows]),
+        con_live_from=np.array([quarter_index(day, origin) + (quarter_start(origin, quarter_index(day, origin)) < day)
+                                for day in first], dtype=int),
+        con_first_day=first,
         con_min_take=np.array([c.min_take_fraction for _, c in rows]),
         con_firm=np.array([c.firm_fraction for _, c in rows]),
         con_price=np.array([c.price_usd_per_mwh / 1e3 + carbon_price * c.carbon_g_per_kwh / 1e6 for _, c in rows]),
@@ -403,40 +400,70 @@ def _contracts(ctx: _Context, site_ids: list[str]) -> dict[str, Any]:
 
 
 def _cloud_and_programs(ctx: _Context) -> dict[str, Any]:
-    """Cloud offers per instance over the run [EFLOP/s-day, $M] and custom programs [$M, servers]."""
+    """Cloud offers per instance [$M/h, instances] and custom programs [$M, servers]."""
     problem = ctx.problem
-    offers = [(oid, offer, problem.cloud_chips[offer.accelerator]) for oid, offer in problem.cloud.items()]
+    offers = list(problem.cloud.values())
     programs = list(problem.custom_programs.values())
+    places = [region_of(o.country, getattr(o, "region", None)) for o in offers]
     return dict(
-        cloud_ids=[oid for oid, _, _ in offers],
-        cloud_compute=np.array([ctx.compute_per_unit(chip, o.mfu) * o.units_per_instance for _, o, chip in offers]),
-        cloud_cost=np.array([o.price_usd_per_hour * o.units_per_instance * ctx.run_hours / USD_PER_MUSD
-                             for _, o, _ in offers]),
-        cloud_max=np.array([o.max_units / o.units_per_instance for _, o, _ in offers]),
-        cloud_units_per_instance=np.array([o.units_per_instance for _, o, _ in offers], dtype=float),
+        cloud_ids=list(problem.cloud),
+        cloud_cost_per_hour=np.array([o.price_usd_per_hour * o.units_per_instance / USD_PER_MUSD for o in offers]),
+        cloud_max=np.array([o.max_units / o.units_per_instance for o in offers]),
+        cloud_units_per_instance=np.array([o.units_per_instance for o in offers], dtype=float),
+        cloud_region=[p[0] for p in places], cloud_continent=[p[1] for p in places],
         prog_ids=list(problem.custom_programs), prog_nre=np.array([p.nre_usd for p in programs]) / USD_PER_MUSD,
         prog_volume=np.array([p.volume_per_quarter / p.chip.units_per_server for p in programs]))
 
 
+def _horizon(problem: Problem, planned: list[PlannedRun], w: Windows) -> _Context:
+    """Quarters from the planning start to the latest deadline, and Epoch's fixed window."""
+    horizon_end = max(run.deadline for run in planned)
+    n_periods = quarter_index(horizon_end - dt.timedelta(days=1), problem.planning_start) + 1
+    ctx = _Context(problem, int(w.start_period.max()), horizon_end,
+                   [quarter_label(problem.planning_start, t) for t in range(n_periods)],
+                   default_draw=planned[0].average_draw_fraction)
+    if problem.costs.amortisation == "epoch":
+        if len(w.days) != 1:
+            raise InputError("Epoch's amortisation charges hardware by the one run it serves at a fixed start",
+                             file=problem.source, path="costs.amortisation",
+                             fix="give the run a start and a fixed length_days, or use straight-line")
+        ctx.epoch_window = (w.starts[0], float(w.days[0]))
+    return ctx
+
+
 def build_model_data(problem: Problem) -> ModelData:
     """Translate a validated problem into arrays in internal units."""
-    start = run_start_of(problem)
-    run_period = quarter_index(start, problem.planning_start)
-    ctx = _Context(problem, start, run_period,
-                   [quarter_label(problem.planning_start, t) for t in range(run_period + 1)])
-    hardware_share, site_share = _cost_multipliers(problem)
-    accs = _accelerators(ctx, hardware_share)
-    sites = _sites(ctx, site_share)
+    planned = list(planned_runs(problem).values())
+    windows = build_windows(problem, planned)
+    ctx = _horizon(problem, planned, windows)
+    accs = _accelerators(ctx)
+    runs = build_run_data(problem, planned, windows, [(aid, acc, p) for aid, acc, p in accs.rows])
+    amortised = problem.costs.basis == "amortised"
+    site_share = _site_share(ctx)
+    sites = _sites(ctx, site_share if amortised else 1.0)
     cells, licences = _purchase_cells(ctx, accs, sites["site_ids"], sites["site_country"])
     contracts = _contracts(ctx, sites["site_ids"])
-    run = problem.run
+    origin = problem.planning_start
+    hours = np.array([(quarter_start(origin, t + 1) - quarter_start(origin, t)).days * 24.0
+                      for t in range(len(ctx.periods))])
+    cloud = _cloud_and_programs(ctx)
+    supply_total = _supply_total(accs, cells, cloud["prog_volume"])
+    slots = build_slots(runs, cells, sites["site_ids"], sites, contracts, cloud, supply_total,
+                        accs.fields["acc_it_mw"], accs.fields["acc_units_per_server"])
     return ModelData(
-        periods=ctx.periods, run_start=start, run_period=run_period, run_hours=ctx.run_hours,
-        target=problem.target.total_flop / FLOP_PER_EFLOPS_DAY, max_sites=run.max_sites,
-        multi_site_efficiency=run.multi_site_efficiency or 1.0, **accs.fields, **sites, **contracts,
-        **_cloud_and_programs(ctx), **cells, hardware_cost_multiplier=hardware_share,
-        site_cost_multiplier=site_share, integer_units=problem.solver.integer_units, exclusions=ctx.exclusions,
-        licences=licences)
+        periods=ctx.periods, period_hours=hours, horizon_end=ctx.horizon_end, runs=runs, **accs.fields, **sites,
+        **contracts, **cloud, **cells, integer_units=problem.solver.integer_units, slots=slots, site_share=site_share,
+        amortised=amortised, exclusions=ctx.exclusions, licences=licences)
+
+
+def _supply_total(accs: _Accelerators, cells: dict[str, Any], prog_volume: np.ndarray) -> np.ndarray:
+    """Servers of each accelerator that all its order quarters could supply (inf: unlimited)."""
+    total = np.zeros(len(accs.rows))
+    for a, (_, _, prog) in enumerate(accs.rows):
+        quarters = np.unique(cells["cell_period"][cells["cell_acc"] == a])
+        per_quarter = np.full(quarters.size, prog_volume[prog]) if prog >= 0 else accs.supply[a, quarters]
+        total[a] = per_quarter.sum()
+    return total
 
 
 def _site_list(sites: list[str], country: str, shown: int = 5) -> str:

@@ -1,10 +1,11 @@
 """The rows of each constraint family, vectorised; the math of each is declared in families.py.
 
-Index sets: a accelerators (incl. custom chips), s sites, t quarters up to the run start,
-k energy contracts, o cloud offers, p custom programs, c shared components, g capped
-countries. A purchase cell (a, s, t) exists only where the order can be delivered, licensed
-and installed by the run start; pruned cells are listed in ModelData.exclusions.
-Units as in data/modeldata.py.
+Index sets: a accelerators (incl. custom chips), s sites, t quarters of the horizon, k energy
+contracts, o cloud offers, p custom programs, c shared components, g capped countries, r runs,
+w windows (one (start, length) choice of a run), l pace levels, b goodput bands, loc locations
+(sites and offers). A purchase cell (a, s, t) exists only where the order can be installed by
+the last window start; pruned cells are listed in ModelData.exclusions. Units as in
+data/modeldata.py.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def add_component_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 
 def add_site_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per site: IT load of the chips against existing plus new capacity."""
+    """One row per site: IT load of every purchase against existing plus new capacity."""
     sites = _arange(len(d.site_ids))
     b.add_rows("site_power", b.all_of("site"),
                [Term(x["buy"], d.cell_site, d.acc_it_mw[d.cell_acc]), Term(x["open"], sites, -d.site_existing_mw),
@@ -80,18 +81,84 @@ def add_site_build(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                [Term(x["new_mw"], sites, 1.0), Term(x["open"], sites, -d.site_new_mw_max)], -INF, 0.0)
 
 
+def add_site_energised(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per site that builds: hardware installed before new capacity is powered fits the existing MW."""
+    early = (d.cell_ready < d.site_ready[d.cell_site]) & (d.site_new_mw_max[d.cell_site] > 0)
+    s, row = _group(d.cell_site[early])
+    b.add_rows("site_energised", b.keys(("site",), s),
+               [Term(x["buy"][early], row, d.acc_it_mw[d.cell_acc[early]]),
+                Term(x["open"][s], _arange(s.size), -d.site_existing_mw[s])], -INF, 0.0)
+
+
+def _unit_cover(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (units slot, quarter its window overlaps): slot position, quarter, days of overlap."""
+    w = d.runs.windows
+    order = np.argsort(w.cover_window, kind="stable")
+    cw, ct, cd = w.cover_window[order], w.cover_period[order], w.cover_days[order]
+    first = np.searchsorted(cw, np.arange(len(w.days)))
+    count = np.bincount(cw, minlength=len(w.days))
+    slot_w = d.slots.unit_window
+    n = count[slot_w]
+    slot = np.repeat(_arange(slot_w.size), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    pick = first[slot_w][slot] + offset
+    return slot, ct[pick], cd[pick]
+
+
+def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (accelerator, site, quarter) a run may use: servers in runs within those installed."""
+    sl = d.slots
+    slot, t, _ = _unit_cover(d)
+    n_s, n_t = len(d.site_ids), len(d.periods)
+    code = (sl.unit_acc[slot] * n_s + sl.unit_site[slot]) * n_t + t
+    rows, row_of_slot = _group(code)
+    pair_row = {int(c): i for i, c in enumerate(rows)}
+    cell_terms, cell_rows = [], []
+    for c, (a, s, ready) in enumerate(zip(d.cell_acc.tolist(), d.cell_site.tolist(), d.cell_ready.tolist())):
+        for tt in range(ready, n_t):
+            row = pair_row.get((a * n_s + s) * n_t + tt)
+            if row is not None:
+                cell_terms.append(c)
+                cell_rows.append(row)
+    a, rest = rows // (n_s * n_t), rows % (n_s * n_t)
+    b.add_rows("fleet", b.keys(("accelerator", "site", "quarter"), a, rest // n_t, rest % n_t),
+               [Term(x["units"][slot], row_of_slot, 1.0),
+                Term(x["buy"][np.array(cell_terms, dtype=np.int64)], np.array(cell_rows, dtype=np.int64), -1.0)],
+               -INF, 0.0)
+
+
 def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per site: facility energy over the run against contracted energy."""
-    load_gwh = d.acc_it_mw[d.cell_acc] * d.acc_draw[d.cell_acc] * d.energy_gwh_per_it_mw[d.cell_site]
-    b.add_rows("energy_balance", b.all_of("site"),
-               [Term(x["buy"], d.cell_site, load_gwh), Term(x["energy"], d.con_site, -1.0)], -INF, 0.0)
+    """One row per (site, window) with hardware: facility energy of the run against its contracted energy."""
+    sl, w = d.slots, d.runs.windows
+    n_w = len(w.days)
+    gwh = (d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] * w.hours[sl.unit_window]
+           / 1000.0)
+    rows, row = _group(sl.unit_site * n_w + sl.unit_window)
+    energy_code = d.con_site[sl.energy_contract] * n_w + sl.energy_window
+    pos = np.searchsorted(rows, energy_code)
+    found = (pos < rows.size) & (rows[np.minimum(pos, rows.size - 1)] == energy_code) if rows.size else pos < 0
+    b.add_rows("energy_balance", b.keys(("site", "window"), rows // n_w, rows % n_w),
+               [Term(x["units"], row, gwh), Term(x["energy"][found], pos[found], -1.0)], -INF, 0.0)
 
 
 def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per site: peak facility load against firm contracted capacity."""
-    peak_mw = d.acc_it_mw[d.cell_acc] * d.site_pue[d.cell_site]
-    b.add_rows("firm_power", b.all_of("site"),
-               [Term(x["buy"], d.cell_site, peak_mw), Term(x["contract_mw"], d.con_site, -d.con_firm)], -INF, 0.0)
+    """One row per (site, quarter) with hardware in a run: peak facility load against firm contracted MW."""
+    sl = d.slots
+    slot, t, _ = _unit_cover(d)
+    n_t = len(d.periods)
+    s_code = sl.unit_site[slot] * n_t + t
+    rows, row_of_slot = _group(s_code)
+    s, tt = rows // n_t, rows % n_t
+    k_rows, k_cols = [], []
+    for i, (site, quarter) in enumerate(zip(s.tolist(), tt.tolist())):
+        for k in np.flatnonzero((d.con_site == site) & (d.con_live_from <= quarter)).tolist():
+            k_rows.append(i)
+            k_cols.append(k)
+    k_cols_arr = np.array(k_cols, dtype=np.int64)
+    b.add_rows("firm_power", b.keys(("site", "quarter"), s, tt),
+               [Term(x["units"][slot], row_of_slot, d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]),
+                Term(x["contract_mw"][k_cols_arr], np.array(k_rows, dtype=np.int64), -d.con_firm[k_cols_arr])],
+               -INF, 0.0)
 
 
 def add_contract_size(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -101,20 +168,74 @@ def add_contract_size(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                [Term(x["contract_mw"], k, 1.0), Term(x["sign"], k, -d.con_max_mw)], -INF, 0.0)
 
 
+def _live_days(d: ModelData, k: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Days of quarter t the contract delivers for: all of them from its first whole quarter [days]."""
+    return np.where(d.con_live_from[k] > t, 0.0, d.period_hours[t] / 24.0)
+
+
 def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per contract: energy within what the contracted MW deliver."""
-    k = _arange(len(d.con_ids))
-    b.add_rows("contract_output", b.all_of("contract"),
-               [Term(x["energy"], k, 1.0), Term(x["contract_mw"], k, -d.con_energy_per_mw)], -INF, 0.0)
+    """One row per (contract, quarter) with energy: energy taken in the quarter within the contract's output.
+
+    A window's energy is drawn evenly over its days, so the quarter's share is its days inside.
+    """
+    sl, w = d.slots, d.runs.windows
+    cover = {}
+    for cw, ct, cd in zip(w.cover_window.tolist(), w.cover_period.tolist(), w.cover_days.tolist()):
+        cover.setdefault(cw, []).append((ct, cd))
+    cols, ks, ts, shares = [], [], [], []
+    for e, (k, win) in enumerate(zip(sl.energy_contract.tolist(), sl.energy_window.tolist())):
+        for t, days in cover[win]:
+            cols.append(e)
+            ks.append(k)
+            ts.append(t)
+            shares.append(days / w.days[win])
+    n_t = len(d.periods)
+    rows, row = _group(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64))
+    k, t = rows // n_t, rows % n_t
+    deliver = d.con_capacity_factor[k] * _live_days(d, k, t) * 24.0 / 1000.0
+    b.add_rows("contract_output", b.keys(("contract", "quarter"), k, t),
+               [Term(x["energy"][np.array(cols, dtype=np.int64)], row, np.array(shares)),
+                Term(x["contract_mw"][k], _arange(k.size), -deliver)], -INF, 0.0)
 
 
 def add_contract_min_take(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per contract with a minimum take."""
-    take = np.flatnonzero(d.con_min_take > 0)
+    """One row per (contract with a minimum take, window): a run at the site takes the minimum share
+    of the contract's output over its window; `active[s, w]` is 1 when the window's run uses the site."""
+    sl, w = d.slots, d.runs.windows
+    take = np.flatnonzero(d.con_min_take[sl.energy_contract] > 0)
+    k, win = sl.energy_contract[take], sl.energy_window[take]
+    per_mw = d.con_min_take[k] * d.con_capacity_factor[k] * w.hours[win] / 1000.0
+    active = {(int(s), int(ww)): i for i, (s, ww) in enumerate(zip(*_active_keys(b)))}
+    act = np.array([active[(int(d.con_site[kk]), int(ww))] for kk, ww in zip(k, win)], dtype=np.int64)
     rows = _arange(take.size)
-    b.add_rows("contract_min_take", b.keys(("contract",), take),
-               [Term(x["contract_mw"][take], rows, d.con_min_take[take] * d.con_energy_per_mw[take]),
-                Term(x["energy"][take], rows, -1.0)], -INF, 0.0)
+    b.add_rows("contract_min_take", b.keys(("contract", "window"), k, win),
+               [Term(x["contract_mw"][k], rows, per_mw), Term(x["energy"][take], rows, -1.0),
+                Term(x["active"][act], rows, per_mw * d.con_max_mw[k])], -INF, per_mw * d.con_max_mw[k])
+
+
+def _active_keys(b: ProgramBuilder) -> tuple[np.ndarray, np.ndarray]:
+    keys = b.column_keys("active")
+    return keys.codes[0], keys.codes[1]
+
+
+def add_site_active(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (site, window) with a minimum-take contract: active when the window is chosen and
+    its run uses the site."""
+    s, win = _active_keys(b)
+    run = d.runs.windows.run[win]
+    use = _use_positions(b, run, s)
+    rows = _arange(s.size)
+    b.add_rows("site_active", b.keys(("site", "window"), s, win),
+               [Term(x["use"][use], rows, 1.0), Term(x["window"][win], rows, 1.0), Term(x["active"], rows, -1.0)],
+               -INF, 1.0)
+
+
+def _use_positions(b: ProgramBuilder, run: np.ndarray, location: np.ndarray) -> np.ndarray:
+    """Position in the `use` family of each (run, location)."""
+    keys = b.column_keys("use")
+    n_loc = len(b.sets["location"])
+    lookup = {int(c): i for i, c in enumerate(keys.codes[0] * n_loc + keys.codes[1])}
+    return np.array([lookup[int(c)] for c in run * n_loc + location], dtype=np.int64)
 
 
 def add_contract_site(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -124,42 +245,339 @@ def add_contract_site(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                [Term(x["sign"], k, 1.0), Term(x["open"][d.con_site], k, -1.0)], -INF, 0.0)
 
 
-def add_cloud_capacity(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per cloud offer: rent only from a used offer, within its quota."""
-    o = _arange(len(d.cloud_ids))
-    b.add_rows("cloud_capacity", b.all_of("offer"),
-               [Term(x["rent"], o, 1.0), Term(x["use_cloud"], o, -d.cloud_max)], -INF, 0.0)
+def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (offer, quarter) that windows of more than one run overlap: rentals within the quota."""
+    sl, w = d.slots, d.runs.windows
+    cover = {}
+    for cw, ct in zip(w.cover_window.tolist(), w.cover_period.tolist()):
+        cover.setdefault(cw, []).append(ct)
+    cols, codes, runs_at = [], [], {}
+    n_t = len(d.periods)
+    for v, (o, win) in enumerate(zip(sl.rent_offer.tolist(), sl.rent_window.tolist())):
+        for t in cover[win]:
+            cols.append(v)
+            codes.append(o * n_t + t)
+            runs_at.setdefault(o * n_t + t, set()).add(int(w.run[win]))
+    shared = np.array([len(runs_at[c]) > 1 for c in codes], dtype=bool)
+    rows, row = _group(np.array(codes, dtype=np.int64)[shared])
+    b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
+               [Term(x["rent"][np.array(cols, dtype=np.int64)[shared]], row, 1.0)], -INF, d.cloud_max[rows // n_t])
 
 
-def _locations(x: Columns) -> np.ndarray:
-    return np.concatenate([x["open"], x["use_cloud"]])
+def add_run_location(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, location): hardware at a site or rentals from an offer only where the run uses it."""
+    sl, runs = d.slots, d.runs
+    keys = b.column_keys("use")
+    r, loc = keys.codes
+    n_sites = len(d.site_ids)
+    n_loc = len(sl.location_ids)
+    row_of = {int(c): i for i, c in enumerate(r * n_loc + loc)}
+    unit_row = np.array([row_of[int(c)] for c in runs.windows.run[sl.unit_window] * n_loc + sl.unit_site], dtype=np.int64)
+    rent_row = np.array([row_of[int(c)] for c in runs.windows.run[sl.rent_window] * n_loc + n_sites + sl.rent_offer],
+                        dtype=np.int64)
+    capacity = np.where(loc < n_sites, d.site_max_mw[np.minimum(loc, n_sites - 1)] if n_sites else 0.0,
+                        d.cloud_max[np.maximum(loc - n_sites, 0)] if len(d.cloud_ids) else 0.0)
+    b.add_rows("run_location", b.keys(("run", "location"), r, loc),
+               [Term(x["units"], unit_row, d.acc_it_mw[sl.unit_acc]), Term(x["rent"], rent_row, 1.0),
+                Term(x["use"], _arange(r.size), -capacity)], -INF, 0.0)
+
+
+def add_location_open(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, site): a run uses only opened sites."""
+    r, loc = b.column_keys("use").codes
+    site = np.flatnonzero(loc < len(d.site_ids))
+    b.add_rows("location_open", b.keys(("run", "location"), r[site], loc[site]),
+               [Term(x["use"][site], _arange(site.size), 1.0), Term(x["open"][loc[site]], _arange(site.size), -1.0)],
+               -INF, 0.0)
+
+
+def add_cluster_size(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (window, site) with a fabric limit: a run's cluster at the site within it [accelerators]."""
+    sl = d.slots
+    limited = np.isfinite(d.site_max_cluster[sl.unit_site])
+    n_s = len(d.site_ids)
+    rows, row = _group(sl.unit_window[limited] * n_s + sl.unit_site[limited])
+    b.add_rows("cluster_size", b.keys(("window", "site"), rows // n_s, rows % n_s),
+               [Term(x["units"][limited], row, d.acc_units_per_server[sl.unit_acc[limited]])],
+               -INF, d.site_max_cluster[rows % n_s] if rows.size else 0.0)
 
 
 def add_max_sites(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row: locations used within max_sites."""
-    cols = _locations(x)
-    if cols.size:
-        b.add_rows("max_sites", b.all_of("run"), [Term(cols, 0, 1.0)], -INF, float(d.max_sites))
+    """One row per run: locations used within max_sites."""
+    r, _ = b.column_keys("use").codes
+    b.add_rows("max_sites", b.all_of("run"), [Term(x["use"], r, 1.0)], -INF, d.runs.max_sites.astype(float))
 
 
-def add_multi_site(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row, when the multi-site indicator exists: it is 1 when more than one location is used."""
-    cols = _locations(x)
-    if cols.size and x["multi_site"].size:
-        b.add_rows("multi_site", b.all_of("run"),
-                   [Term(cols, 0, 1.0), Term(x["multi_site"], 0, -(d.max_sites - 1.0))], -INF, 1.0)
+def add_span_locations(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run with a region span level: more than one location means spread[region] = 1."""
+    r_spread, h = b.column_keys("spread").codes
+    from .shape import SPAN_CODE
+
+    runs = np.unique(r_spread[h == SPAN_CODE["region"]])
+    r_use, _ = b.column_keys("use").codes
+    use = np.isin(r_use, runs)
+    spread = np.flatnonzero(h == SPAN_CODE["region"])
+    b.add_rows("span_locations", b.keys(("run",), runs),
+               [Term(x["use"][use], np.searchsorted(runs, r_use[use]), 1.0),
+                Term(x["spread"][spread], np.searchsorted(runs, r_spread[spread]),
+                     -(d.runs.max_sites[r_spread[spread]] - 1.0))], -INF, 1.0)
+
+
+def _membership(b: ProgramBuilder, d: ModelData, x: Columns, family: str, group: str, names: list[str]) -> None:
+    """use[r, loc] <= group_use[r, group(loc)] for every location of a run with that group family."""
+    r_group, g = b.column_keys(group).codes
+    sets = b.sets[group.replace("_use", "")]
+    lookup = {(int(r), int(c)): i for i, (r, c) in enumerate(zip(r_group, g))}
+    r_use, loc = b.column_keys("use").codes
+    pos = [lookup.get((int(r), sets.index(names[int(lc)]))) for r, lc in zip(r_use, loc)]
+    keep = np.array([p is not None for p in pos], dtype=bool)
+    rows = _arange(int(keep.sum()))
+    b.add_rows(family, b.keys(("run", "location"), r_use[keep], loc[keep]),
+               [Term(x["use"][keep], rows, 1.0),
+                Term(x[group][np.array([p for p in pos if p is not None], dtype=np.int64)], rows, -1.0)], -INF, 0.0)
+
+
+def add_location_region(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, location) where the run may span regions: its region counts as used."""
+    _membership(b, d, x, "location_region", "region_use", d.slots.location_region)
+
+
+def add_location_continent(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, location) where the run may span continents: its continent counts as used."""
+    _membership(b, d, x, "location_continent", "continent_use", d.slots.location_continent)
+
+
+def _level_span(b: ProgramBuilder, d: ModelData, x: Columns, family: str, members: str, level: str) -> None:
+    """sum of a run's used groups - (N - 1) spread[level] <= 1 (without the spread column: <= 1)."""
+    from .shape import SPAN_CODE
+
+    r_members, _ = b.column_keys(members).codes
+    runs = np.unique(r_members)
+    r_spread, h = b.column_keys("spread").codes
+    spread = np.flatnonzero((h == SPAN_CODE[level]) & np.isin(r_spread, runs))
+    b.add_rows(family, b.keys(("run",), runs),
+               [Term(x[members], np.searchsorted(runs, r_members), 1.0),
+                Term(x["spread"][spread], np.searchsorted(runs, r_spread[spread]),
+                     -(d.runs.max_sites[r_spread[spread]] - 1.0))], -INF, 1.0)
+
+
+def add_span_regions(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run that may span regions: more than one region means spread[continent] = 1."""
+    _level_span(b, d, x, "span_regions", "region_use", "continent")
+
+
+def add_span_continents(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run whose locations lie on several continents: one continent unless the run may
+    cross an ocean, and then spread[world] = 1."""
+    _level_span(b, d, x, "span_continents", "continent_use", "world")
+
+
+def add_span_order(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """spread[wider level] <= spread[narrower level]: spanning continents spans regions and locations."""
+    r_spread, h = b.column_keys("spread").codes
+    lookup = {(int(r), int(level)): i for i, (r, level) in enumerate(zip(r_spread, h))}
+    pairs = [(lookup[(r, level)], lookup[(r, level - 1)]) for (r, level) in lookup if (r, level - 1) in lookup]
+    rows = _arange(len(pairs))
+    wide = np.array([p[0] for p in pairs], dtype=np.int64)
+    narrow = np.array([p[1] for p in pairs], dtype=np.int64)
+    b.add_rows("span_order", b.keys(("run", "span"), r_spread[wide], h[wide]),
+               [Term(x["spread"][wide], rows, 1.0), Term(x["spread"][narrow], rows, -1.0)], -INF, 0.0)
+
+
+def add_window_choice(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run: exactly one window."""
+    w = d.runs.windows
+    b.add_rows("window_choice", b.all_of("run"), [Term(x["window"], w.run, 1.0)], 1.0, 1.0)
+
+
+def add_window_units(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per window of a run with several: hardware only in the chosen window [accelerators]."""
+    sl, w = d.slots, d.runs.windows
+    several = np.bincount(w.run)[w.run] > 1
+    win = np.flatnonzero(several)
+    row_of = np.full(len(w.days), -1)
+    row_of[win] = _arange(win.size)
+    u = row_of[sl.unit_window] >= 0
+    v = row_of[sl.rent_window] >= 0
+    b.add_rows("window_units", b.keys(("window",), win),
+               [Term(x["units"][u], row_of[sl.unit_window[u]], d.acc_units_per_server[sl.unit_acc[u]]),
+                Term(x["rent"][v], row_of[sl.rent_window[v]], d.cloud_units_per_instance[sl.rent_offer[v]]),
+                Term(x["window"][win], _arange(win.size), -d.slots.unit_bound[win])], -INF, 0.0)
+
+
+def _member_terms(d: ModelData, x: Columns, run: int, keep_acc: np.ndarray, keep_offer: np.ndarray,
+                  per_accelerator: np.ndarray | float, per_offer: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and coefficients of a run's units and rentals whose accelerator or offer is kept."""
+    sl, w = d.slots, d.runs.windows
+    u = (w.run[sl.unit_window] == run) & keep_acc[sl.unit_acc]
+    v = (w.run[sl.rent_window] == run) & keep_offer[sl.rent_offer]
+    cu = np.broadcast_to(per_accelerator, sl.unit_acc.shape)[u]
+    cv = np.broadcast_to(per_offer, sl.rent_offer.shape)[v]
+    return np.concatenate([x["units"][u], x["rent"][v]]), np.concatenate([cu, cv])
+
+
+def add_pace_choice(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run: exactly one pace level (its group and its slowest member's rate)."""
+    b.add_rows("pace_choice", b.all_of("run"), [Term(x["pace"], d.runs.level_run, 1.0)], 1.0, 1.0)
+
+
+def _member_bounds(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """Most accelerators of each kind, and of each offer, one run could hold [accelerators]."""
+    sl = d.slots
+    per_acc = np.zeros(len(d.acc_ids))
+    np.maximum.at(per_acc, sl.unit_acc, d.slots.unit_bound[sl.unit_window])
+    return per_acc, d.cloud_max * d.cloud_units_per_instance
+
+
+def add_pace_member(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, accelerator or offer) of a run with several pace levels: a member joins only
+    at a level of its group no faster than itself [accelerators]."""
+    r = d.runs
+    acc_bound, offer_bound = _member_bounds(d)
+    keys_r, keys_loc, terms = [], [], []
+    n_rows = 0
+    for run in np.flatnonzero(np.bincount(r.level_run, minlength=len(r.ids)) > 1):
+        levels = np.flatnonzero(r.level_run == run)
+        members = [("a", a, r.acc_group[run][a], r.acc_rate[run, a]) for a in np.flatnonzero(r.acc_rate[run] > 0)]
+        members += [("o", o, r.offer_group[run][o], r.offer_rate[run, o]) for o in np.flatnonzero(r.offer_rate[run] > 0)]
+        for kind, m, group, rate in members:
+            keep_acc = np.zeros(len(d.acc_ids), bool)
+            keep_offer = np.zeros(len(d.cloud_ids), bool)
+            (keep_acc if kind == "a" else keep_offer)[m] = True
+            cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, d.acc_units_per_server[d.slots.unit_acc],
+                                       d.cloud_units_per_instance[d.slots.rent_offer])
+            allowed = [lv for lv in levels if r.level_group[lv] == group and r.level_rate[lv] <= round(rate, 12) + 1e-15]
+            bound = acc_bound[m] if kind == "a" else offer_bound[m]
+            terms += [Term(cols, n_rows, coef), Term(x["pace"][np.array(allowed, dtype=np.int64)], n_rows, -bound)]
+            keys_r.append(run)
+            keys_loc.append(m if kind == "a" else len(d.acc_ids) + m)
+            n_rows += 1
+    b.add_rows("pace_member", b.keys(("run", "member"), keys_r, keys_loc), terms, -INF, 0.0)
+
+
+def add_stack_member(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, stack) of a run that mixes stacks: members of a stack only if it is used."""
+    r = d.runs
+    r_st, st = b.column_keys("stack_used").codes
+    stacks = b.sets["stack"]
+    acc_bound, offer_bound = _member_bounds(d)
+    terms = []
+    for i, (run, k) in enumerate(zip(r_st.tolist(), st.tolist())):
+        keep_acc = np.array([s == stacks[k] for s in r.acc_stack])
+        keep_offer = np.array([s == stacks[k] for s in r.offer_stack], dtype=bool)
+        cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, d.acc_units_per_server[d.slots.unit_acc],
+                                   d.cloud_units_per_instance[d.slots.rent_offer])
+        bound = acc_bound[keep_acc].sum() + offer_bound[keep_offer].sum()
+        terms += [Term(cols, i, coef), Term(x["stack_used"][[i]], i, -bound)]
+    b.add_rows("stack_member", b.keys(("run", "stack"), r_st, st), terms, -INF, 0.0)
+
+
+def add_stack_count(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run that mixes stacks: every stack beyond the first is an extra one."""
+    r_st, _ = b.column_keys("stack_used").codes
+    r_ex, _ = b.column_keys("extra").codes
+    runs = np.unique(r_st)
+    b.add_rows("stack_count", b.keys(("run",), runs),
+               [Term(x["stack_used"], np.searchsorted(runs, r_st), 1.0),
+                Term(x["extra"], np.searchsorted(runs, r_ex), -1.0)], -INF, 1.0)
+
+
+def add_band_choice(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run: exactly one goodput band."""
+    b.add_rows("band_choice", b.all_of("run"), [Term(x["band"], d.runs.band_run, 1.0)], 1.0, 1.0)
+
+
+def add_band_size(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run with several bands: its accelerators within the chosen band's size."""
+    r, sl, w = d.runs, d.slots, d.runs.windows
+    several = np.flatnonzero(np.bincount(r.band_run, minlength=len(r.ids)) > 1)
+    row_of = np.full(len(r.ids), -1)
+    row_of[several] = _arange(several.size)
+    u = row_of[w.run[sl.unit_window]] >= 0
+    v = row_of[w.run[sl.rent_window]] >= 0
+    bands = np.flatnonzero(row_of[r.band_run] >= 0)
+    largest = np.array([sl.unit_bound[w.run == run].max() for run in range(len(r.ids))])
+    cap = np.where(np.isfinite(r.band_units), r.band_units, largest[r.band_run])
+    b.add_rows("band_size", b.keys(("run",), several),
+               [Term(x["units"][u], row_of[w.run[sl.unit_window[u]]], d.acc_units_per_server[sl.unit_acc[u]]),
+                Term(x["rent"][v], row_of[w.run[sl.rent_window[v]]], d.cloud_units_per_instance[sl.rent_offer[v]]),
+                Term(x["band"][bands], row_of[r.band_run[bands]], -cap[bands])], -INF, 0.0)
+
+
+def loss_combinations(d: ModelData, b: ProgramBuilder) -> list[tuple[int, int, int, int, float]]:
+    """(run, band, span code, extra stacks, 1/(goodput x span efficiency x stack efficiency^extra))
+    for every combination a run can be in whose factor exceeds 1."""
+    r = d.runs
+    r_sp, h = b.column_keys("spread").codes
+    r_ex, ex = b.column_keys("extra").codes
+    combos = []
+    for band in range(len(r.band_run)):
+        run = int(r.band_run[band])
+        spans = [0] + [int(c) for c in h[r_sp == run]]
+        extras = [0] + [int(j) + 1 for j in ex[r_ex == run]]
+        for span in spans:
+            for n in extras:
+                kept = r.band_goodput[band] * (r.span_efficiency[run, span - 1] if span else 1.0) \
+                    * r.stack_efficiency[run] ** n
+                if 1.0 / kept > 1.0 + 1e-12:
+                    combos.append((run, band, span, n, 1.0 / kept))
+    return combos
+
+
+def add_efficiency_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, band, span level, extra stacks): the compute lost to goodput, span and stack
+    mixing, loss[r] >= T (f - 1) when the run is in that band, spans that level and mixes that many
+    stacks (f = 1 / product of the factors kept) [EFLOP/s-day]:
+
+        loss[r] - T (f - 1) sum(binaries) >= -T (f - 1) (len(binaries) - 1)
+    """
+    r = d.runs
+    r_sp, h = b.column_keys("spread").codes
+    r_ex, ex = b.column_keys("extra").codes
+    spread_pos = {(int(a), int(c)): i for i, (a, c) in enumerate(zip(r_sp, h))}
+    extra_pos = {(int(a), int(j) + 1): i for i, (a, j) in enumerate(zip(r_ex, ex))}
+    fixed_band = np.bincount(r.band_run, minlength=len(r.ids))[r.band_run] == 1
+    combos = loss_combinations(d, b)
+    terms, lower = [], np.zeros(len(combos))
+    for i, (run, band, span, n, f) in enumerate(combos):
+        need = r.target[run] * (f - 1.0)
+        binaries = [] if fixed_band[band] else [x["band"][band]]
+        binaries += [x["spread"][spread_pos[(run, span)]]] if span else []
+        binaries += [x["extra"][extra_pos[(run, n)]]] if n else []
+        terms += [Term(x["loss"][[run]], i, 1.0), Term(np.array(binaries, dtype=np.int64), i, -need)]
+        lower[i] = -need * (len(binaries) - 1)
+    keys = [np.array([c[i] for c in combos], dtype=np.int64) for i in range(4)]
+    b.add_rows("efficiency_loss", b.keys(("run", "band", "span", "extras"), *keys), terms, lower, INF)
 
 
 def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row: delivered compute, less the multi-site loss, reaches the target.
-
-    Spanning several locations keeps a share eta of the compute, so eta x compute >= T,
-    i.e. compute >= T / eta: the indicator carries T (1/eta - 1).
-    """
-    terms = [Term(x["buy"], 0, d.acc_compute[d.cell_acc]), Term(x["rent"], 0, d.cloud_compute)]
-    if x["multi_site"].size:
-        terms.append(Term(x["multi_site"], 0, -d.target * (1.0 / d.multi_site_efficiency - 1.0)))
-    b.add_rows("compute_target", b.all_of("run"), terms, d.target, INF)
+    """One row per pace level: at the level's rate, the run's compute less its losses reaches the
+    target when the level is chosen; otherwise the row is slack (big-M = T x largest factor)
+    [EFLOP/s-day]."""
+    r, sl, w = d.runs, d.slots, d.runs.windows
+    several = np.bincount(r.level_run, minlength=len(r.ids))[r.level_run] > 1
+    combos = loss_combinations(d, b)
+    worst = np.ones(len(r.ids))
+    for run, _, _, _, f in combos:
+        worst[run] = max(worst[run], f)
+    terms, lower = [], np.zeros(len(r.level_run))
+    for lv in range(len(r.level_run)):
+        run, group, rate = int(r.level_run[lv]), r.level_group[lv], r.level_rate[lv]
+        keep_acc = np.array([g == group and x_ >= rate - 1e-15 for g, x_ in zip(r.acc_group[run],
+                                                                                np.round(r.acc_rate[run], 12))], bool)
+        keep_offer = np.array([g == group and x_ >= rate - 1e-15 for g, x_ in zip(r.offer_group[run],
+                                                                                  np.round(r.offer_rate[run], 12))], bool)
+        per_acc = rate * d.acc_units_per_server[sl.unit_acc] * w.days[sl.unit_window]
+        per_offer = rate * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
+        cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, per_acc, per_offer)
+        terms += [Term(cols, lv, coef), Term(x["loss"][[run]], lv, -1.0)]
+        big_m = r.target[run] * worst[run]
+        if several[lv]:
+            terms.append(Term(x["pace"][[lv]], lv, -big_m))
+            lower[lv] = r.target[run] - big_m
+        else:
+            lower[lv] = r.target[run]
+    b.add_rows("compute_target", b.all_of("level"), terms, lower, INF)
 
 
 def add_export_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -172,10 +590,17 @@ def add_export_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
-    "site_power": add_site_power, "site_build": add_site_build, "energy_balance": add_energy_balance,
-    "firm_power": add_firm_power, "contract_size": add_contract_size, "contract_output": add_contract_output,
-    "contract_min_take": add_contract_min_take, "contract_site": add_contract_site,
-    "cloud_capacity": add_cloud_capacity, "max_sites": add_max_sites, "multi_site": add_multi_site,
+    "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
+    "fleet": add_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
+    "contract_size": add_contract_size, "contract_output": add_contract_output,
+    "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,
+    "cloud_quota": add_cloud_quota, "run_location": add_run_location, "location_open": add_location_open,
+    "cluster_size": add_cluster_size, "max_sites": add_max_sites, "span_locations": add_span_locations,
+    "location_region": add_location_region, "location_continent": add_location_continent,
+    "span_regions": add_span_regions, "span_continents": add_span_continents, "span_order": add_span_order,
+    "window_choice": add_window_choice, "window_units": add_window_units, "pace_choice": add_pace_choice,
+    "pace_member": add_pace_member, "stack_member": add_stack_member, "stack_count": add_stack_count,
+    "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
     "compute_target": add_compute_target, "export_cap": add_export_cap,
 }
 """The package's implementation of each family declared in families.py, by name."""

@@ -230,6 +230,13 @@ class ProgramBuilder:
         """One key per member of an index set, in its order."""
         return self.keys((dim,), np.arange(len(self.sets[dim])))
 
+    def column_keys(self, family: str) -> Keys:
+        """The keys of a column family added so far (empty keys if it has none)."""
+        for name, keys, *_ in self._cols:
+            if name == family:
+                return keys
+        raise KeyError(family)
+
     def add_columns(self, family: str, keys: Keys, lower: np.ndarray | float, upper: np.ndarray | float,
                     cost: np.ndarray | float, integer: bool) -> np.ndarray:
         """Add a family of columns; returns their positions."""

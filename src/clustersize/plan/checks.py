@@ -1,15 +1,19 @@
 """The verifier's check of each constraint family declared in families.py, by name.
 
 Each check reads the ledger (the plan's decisions tallied in user units) and the problem, never
-the model, and records one check per row of its family.
+the model. Families that only define a model quantity (a choice indicator, a membership, a loss
+variable) are checked through what they define: the run's stack, pace, locations, span, goodput
+and compute are recomputed from its cluster directly.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable
 
-from .ledger import Checker, Ledger
+from ..periods import quarter_start
+from .ledger import Checker, Ledger, delivered_flop, span_of
 
 Check = Callable[[Ledger, Checker], None]
 
@@ -47,40 +51,87 @@ def check_component_cap(ledger: Ledger, c: Checker) -> None:
 
 
 def check_site_power(ledger: Ledger, c: Checker) -> None:
-    """IT load within existing capacity (if opened) plus new capacity [MW]."""
+    """IT load of all hardware bought within existing capacity (if opened) plus new capacity [MW]."""
     for sid, site in ledger.problem.sites.items():
         capacity = (site.existing_mw if ledger.opened.get(sid, False) else 0.0) + ledger.new_mw.get(sid, 0.0)
         c.at_most("site_power", sid, ledger.load_mw.get(sid, 0.0), capacity, "MW", "IT load exceeds powered capacity")
 
 
 def check_site_build(ledger: Ledger, c: Checker) -> None:
-    """New capacity only at an opened site, within what can be built by the run start [MW]."""
+    """New capacity only at an opened site, within its maximum [MW]."""
     for sid, site in ledger.problem.sites.items():
         built, is_open = ledger.new_mw.get(sid, 0.0), ledger.opened.get(sid, False)
-        buildable = (site.max_mw - site.existing_mw) if site.build_lead_quarters <= ledger.run_quarter else 0.0
-        c.at_most("site_build", sid, built, buildable if is_open else 0.0, "MW",
-                  "new capacity beyond what can be built by the run start" if is_open
-                  else "capacity built at an unopened site")
+        c.at_most("site_build", sid, built, (site.max_mw - site.existing_mw) if is_open else 0.0, "MW",
+                  "new capacity beyond the site's maximum" if is_open else "capacity built at an unopened site")
+
+
+def check_site_energised(ledger: Ledger, c: Checker) -> None:
+    """Hardware installed before a site's new capacity is powered fits its existing capacity [MW]."""
+    for sid, early in ledger.early_mw.items():
+        existing = ledger.problem.sites[sid].existing_mw if ledger.opened.get(sid, False) else 0.0
+        c.at_most("site_energised", sid, early, existing, "MW", "hardware installed before the site is energised")
+
+
+def _working(ledger: Ledger) -> dict[tuple[str, str, int], float]:
+    """Accelerators working in runs per (accelerator, site, quarter)."""
+    found: dict[tuple[str, str, int], float] = defaultdict(float)
+    for tally_ in ledger.runs.values():
+        for quarter, _ in ledger.quarters(tally_):
+            for m in tally_.members:
+                if m.kind == "site":
+                    found[(m.model, m.location, quarter)] += m.units
+    return found
+
+
+def check_fleet(ledger: Ledger, c: Checker) -> None:
+    """Accelerators in runs at each site and quarter within those installed there by then [units]."""
+    for (acc, site, quarter), units in _working(ledger).items():
+        label = ledger.labels[quarter] if quarter < len(ledger.labels) else str(quarter)
+        c.at_most("fleet", f"{acc},{site},{label}", units, ledger.installed.get((acc, site, quarter), 0.0), "units",
+                  "accelerators in runs beyond those installed")
+
+
+def _energy_by(ledger: Ledger) -> dict[tuple[str, str], float]:
+    """Energy taken per (site, run) [MWh]."""
+    taken: dict[tuple[str, str], float] = defaultdict(float)
+    for contract, run, mwh in ledger.energy:
+        taken[(ledger.problem.contracts[contract].site, run)] += mwh
+    return taken
 
 
 def check_energy_balance(ledger: Ledger, c: Checker) -> None:
-    """Facility energy over the run within the contracted energy at each site [MWh]."""
-    taken: dict[str, float] = {}
-    for use in ledger.contracts:
-        taken[use.terms.site] = taken.get(use.terms.site, 0.0) + use.energy_mwh
-    for sid, drawn in ledger.drawn_mw.items():
-        need = drawn * ledger.problem.sites[sid].pue * ledger.hours
-        c.at_most("energy_balance", sid, need, taken.get(sid, 0.0), "MWh", "facility energy exceeds contracted energy")
+    """Facility energy of each run at each site within the contracted energy it takes [MWh]."""
+    taken = _energy_by(ledger)
+    for name, tally_ in ledger.runs.items():
+        need: dict[str, float] = defaultdict(float)
+        for m in tally_.members:
+            if m.kind == "site":
+                site, chip = ledger.problem.sites[m.location], m.chip
+                draw = chip.average_draw_fraction or tally_.run.average_draw_fraction
+                need[m.location] += m.units * (chip.it_power_kw or 0.0) / 1000.0 * draw * site.pue * tally_.days * 24.0
+        for sid, mwh in need.items():
+            c.at_most("energy_balance", f"{sid},{name}", mwh, taken.get((sid, name), 0.0), "MWh",
+                      "facility energy exceeds contracted energy")
+
+
+def _live(ledger: Ledger, quarter: int, first_available: object) -> bool:
+    """A contract counts in a quarter when its energy flows from the quarter's first day."""
+    return first_available is None or first_available <= quarter_start(ledger.problem.planning_start, quarter)  # type: ignore[operator]
 
 
 def check_firm_power(ledger: Ledger, c: Checker) -> None:
-    """Peak facility load within firm contracted capacity at each site [MW]."""
-    firm: dict[str, float] = {}
-    for use in ledger.contracts:
-        firm[use.terms.site] = firm.get(use.terms.site, 0.0) + use.terms.firm_fraction * use.mw
-    for sid, load in ledger.load_mw.items():
-        c.at_most("firm_power", sid, load * ledger.problem.sites[sid].pue, firm.get(sid, 0.0), "MW",
-                  "peak facility load exceeds firm power")
+    """Peak facility load of the runs at each site and quarter within firm contracted MW live then [MW]."""
+    load: dict[tuple[str, int], float] = defaultdict(float)
+    for tally_ in ledger.runs.values():
+        for quarter, _ in ledger.quarters(tally_):
+            for m in tally_.members:
+                if m.kind == "site":
+                    load[(m.location, quarter)] += m.units * (m.chip.it_power_kw or 0.0) / 1000.0 \
+                        * ledger.problem.sites[m.location].pue
+    for (sid, quarter), mw in load.items():
+        firm = sum(u.terms.firm_fraction * u.mw for u in ledger.contracts
+                   if u.terms.site == sid and _live(ledger, quarter, u.terms.first_available))
+        c.at_most("firm_power", f"{sid},{ledger.labels[quarter]}", mw, firm, "MW", "peak facility load exceeds firm power")
 
 
 def check_contract_size(ledger: Ledger, c: Checker) -> None:
@@ -91,17 +142,36 @@ def check_contract_size(ledger: Ledger, c: Checker) -> None:
 
 
 def check_contract_output(ledger: Ledger, c: Checker) -> None:
-    """Energy taken within what the contracted MW deliver over the run [MWh]."""
-    for use in ledger.contracts:
-        c.at_most("contract_output", use.contract, use.energy_mwh,
-                  use.terms.capacity_factor * use.mw * ledger.hours, "MWh", "energy beyond output")
+    """Energy taken in each quarter within what the contracted MW deliver then [MWh]; a window's
+    energy is drawn evenly over its days."""
+    taken: dict[tuple[str, int], float] = defaultdict(float)
+    for contract, run, mwh in ledger.energy:
+        tally_ = ledger.runs[run]
+        for quarter, days in ledger.quarters(tally_):
+            taken[(contract, quarter)] += mwh * days / tally_.days
+    mw = {u.contract: u for u in ledger.contracts}
+    origin = ledger.problem.planning_start
+    for (contract, quarter), mwh in taken.items():
+        use = mw.get(contract)
+        hours = (quarter_start(origin, quarter + 1) - quarter_start(origin, quarter)).days * 24.0
+        deliver = use.terms.capacity_factor * use.mw * hours if use and _live(ledger, quarter, use.terms.first_available) else 0.0
+        c.at_most("contract_output", f"{contract},{ledger.labels[quarter]}", mwh, deliver, "MWh", "energy beyond output")
 
 
 def check_contract_min_take(ledger: Ledger, c: Checker) -> None:
-    """Energy taken at least the contract's minimum take [MWh]."""
-    for use in ledger.contracts:
-        minimum = use.terms.min_take_fraction * use.terms.capacity_factor * use.mw * ledger.hours
-        c.at_most("contract_min_take", use.contract, minimum, use.energy_mwh, "MWh", "energy below the minimum take")
+    """A run window at a site takes at least the minimum share of each live contract's output [MWh]."""
+    taken: dict[tuple[str, str], float] = defaultdict(float)
+    for contract, run, mwh in ledger.energy:
+        taken[(contract, run)] += mwh
+    for name, tally_ in ledger.runs.items():
+        sites = {m.location for m in tally_.members if m.kind == "site"}
+        for use in ledger.contracts:
+            terms = use.terms
+            live = terms.first_available is None or terms.first_available <= tally_.start
+            if terms.min_take_fraction > 0 and terms.site in sites and live:
+                minimum = terms.min_take_fraction * terms.capacity_factor * use.mw * tally_.days * 24.0
+                c.at_most("contract_min_take", f"{use.contract},{name}", minimum, taken.get((use.contract, name), 0.0),
+                          "MWh", "energy below the minimum take")
 
 
 def check_contract_site(ledger: Ledger, c: Checker) -> None:
@@ -112,28 +182,82 @@ def check_contract_site(ledger: Ledger, c: Checker) -> None:
                    f"signed at unopened site {use.terms.site}")
 
 
-def check_cloud_capacity(ledger: Ledger, c: Checker) -> None:
-    """Rentals within what each offer rents [units]."""
-    for oid, units in ledger.rentals.items():
-        c.at_most("cloud_capacity", oid, units, ledger.problem.cloud[oid].max_units, "units", "rental beyond the offer")
+def check_cloud_quota(ledger: Ledger, c: Checker) -> None:
+    """Rentals of the runs in each quarter within what each offer rents [units]."""
+    rented: dict[tuple[str, int], float] = defaultdict(float)
+    for (run, offer), units in ledger.rentals.items():
+        for quarter, _ in ledger.quarters(ledger.runs[run]):
+            rented[(offer, quarter)] += units
+    for (offer, quarter), units in rented.items():
+        c.at_most("cloud_quota", f"{offer},{ledger.labels[quarter]}", units, ledger.problem.cloud[offer].max_units,
+                  "units", "rental beyond the offer")
+
+
+def check_run_location(ledger: Ledger, c: Checker) -> None:
+    """A run's cluster and its rentals agree: every offer in the cluster rented for that run, and back."""
+    for name, tally_ in ledger.runs.items():
+        cloud = defaultdict(float)
+        for m in tally_.members:
+            if m.kind == "cloud":
+                cloud[m.location] += m.units
+        for offer in set(cloud) | {o for (r, o) in ledger.rentals if r == name}:
+            rented = ledger.rentals.get((name, offer), 0.0)
+            c.at_most("run_location", f"{name},{offer}", abs(cloud.get(offer, 0.0) - rented), 0.0, "units",
+                      "the run's cluster and its rentals differ")
+
+
+def check_location_open(ledger: Ledger, c: Checker) -> None:
+    """A run uses only opened sites."""
+    for name, tally_ in ledger.runs.items():
+        for m in tally_.members:
+            if m.kind == "site":
+                c.true("location_open", f"{name},{m.location}", ledger.opened.get(m.location, False),
+                       f"run {name} uses unopened site {m.location}")
+
+
+def check_cluster_size(ledger: Ledger, c: Checker) -> None:
+    """A run's cluster at each site within the site's largest fabric domain [units]."""
+    for name, tally_ in ledger.runs.items():
+        at: dict[str, float] = defaultdict(float)
+        for m in tally_.members:
+            if m.kind == "site":
+                at[m.location] += m.units
+        for sid, units in at.items():
+            limit = getattr(ledger.problem.sites[sid], "max_cluster_units", None)
+            if limit is not None:
+                c.at_most("cluster_size", f"{name},{sid}", units, limit, "units", "cluster beyond the fabric")
 
 
 def check_max_sites(ledger: Ledger, c: Checker) -> None:
-    """The run spans at most max_sites locations."""
-    c.at_most("max_sites", "run", ledger.locations, ledger.problem.run.max_sites, "locations",
-              "run spans too many locations")
+    """Each run spans at most max_sites locations."""
+    for name, tally_ in ledger.runs.items():
+        c.at_most("max_sites", name, len(tally_.locations), tally_.run.max_sites, "locations",
+                  "run spans too many locations")
 
 
-def check_multi_site(ledger: Ledger, c: Checker) -> None:
-    """The plan counts the locations it spans as the decisions do (the efficiency hangs on it)."""
-    c.true("multi_site", "run", ledger.plan.locations_used == ledger.locations,
-           f"the plan says {ledger.plan.locations_used} location(s); its decisions use {ledger.locations}")
+def check_span_continents(ledger: Ledger, c: Checker) -> None:
+    """A run stays on one continent unless it may cross an ocean."""
+    for name, tally_ in ledger.runs.items():
+        c.true("span_continents", name, span_of(ledger, tally_) != "world" or tally_.run.allow_cross_ocean,
+               f"run {name} crosses an ocean, which it may not")
+
+
+def check_pace_member(ledger: Ledger, c: Checker) -> None:
+    """Every member of a run shares its group: one stack (mix: stack) or one model (mix: model)."""
+    for name, tally_ in ledger.runs.items():
+        if tally_.run.mix == "stack":
+            c.true("pace_member", name, len(tally_.stacks) <= 1, f"run {name} mixes stacks {tally_.stacks}")
+        elif tally_.run.mix == "model":
+            models = sorted({m.model for m in tally_.members})
+            c.true("pace_member", name, len(models) <= 1, f"run {name} mixes models {models}")
 
 
 def check_compute_target(ledger: Ledger, c: Checker) -> None:
-    """Delivered compute, after the multi-site efficiency, reaches the target [FLOP]."""
-    c.at_most("compute_target", "run", ledger.problem.target.total_flop, ledger.delivered_flop, "FLOP",
-              "target exceeds delivered compute")
+    """Each run's compute at the pace of its slowest member, after goodput, span and stack losses,
+    reaches its target [FLOP]."""
+    for name, tally_ in ledger.runs.items():
+        c.at_most("compute_target", name, tally_.run.flop, delivered_flop(ledger, name), "FLOP",
+                  "target exceeds delivered compute")
 
 
 def check_export_cap(ledger: Ledger, c: Checker) -> None:
@@ -142,12 +266,23 @@ def check_export_cap(ledger: Ledger, c: Checker) -> None:
         c.at_most("export_cap", country, used, ledger.caps[country], "TPP", "export cap exceeded")
 
 
+def _defined(ledger: Ledger, c: Checker) -> None:
+    """A family that defines a model quantity: what it defines is recomputed from the cluster by
+    the checks above (run windows by the tally, pace and losses by compute_target)."""
+
+
 CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
-    "site_power": check_site_power, "site_build": check_site_build, "energy_balance": check_energy_balance,
-    "firm_power": check_firm_power, "contract_size": check_contract_size, "contract_output": check_contract_output,
-    "contract_min_take": check_contract_min_take, "contract_site": check_contract_site,
-    "cloud_capacity": check_cloud_capacity, "max_sites": check_max_sites, "multi_site": check_multi_site,
+    "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
+    "fleet": check_fleet, "energy_balance": check_energy_balance, "firm_power": check_firm_power,
+    "contract_size": check_contract_size, "contract_output": check_contract_output,
+    "contract_min_take": check_contract_min_take, "site_active": _defined, "contract_site": check_contract_site,
+    "cloud_quota": check_cloud_quota, "run_location": check_run_location, "location_open": check_location_open,
+    "cluster_size": check_cluster_size, "max_sites": check_max_sites, "span_locations": _defined,
+    "location_region": _defined, "location_continent": _defined, "span_regions": _defined,
+    "span_continents": check_span_continents, "span_order": _defined, "window_choice": _defined,
+    "window_units": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
+    "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined,
     "compute_target": check_compute_target, "export_cap": check_export_cap,
 }
 """The verifier's implementation of each family declared in families.py, by name."""

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import numpy as np
 import pandas as pd
 
-from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData, run_start_of
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..formulation import LinearProgram
 from ..schema.problem import Problem
+from ..schema.runs import SPAN_LEVELS
 
 ZERO = 1e-9
 BINDING_TOL = 1e-6
+SECONDS_PER_DAY = 86400.0
 
 
 def _cols(lp: LinearProgram, x: np.ndarray, family: str) -> np.ndarray:
@@ -21,40 +20,54 @@ def _cols(lp: LinearProgram, x: np.ndarray, family: str) -> np.ndarray:
 
 
 def purchases_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """One row per (accelerator, site, quarter) with a purchase."""
+    """One row per (accelerator, site, quarter) with a purchase; `ready` is the quarter it is installed."""
     servers = _cols(lp, x, "buy")
     keep = servers > ZERO
     a, s, t = d.cell_acc[keep], d.cell_site[keep], d.cell_period[keep]
     units = servers[keep] * d.acc_units_per_server[a]
-    cost = servers[keep] * d.acc_price[a, t] / d.acc_hardware_share[a, t] * USD_PER_MUSD
+    cost = servers[keep] * d.acc_price[a, t] * USD_PER_MUSD
     return pd.DataFrame({
         "accelerator": [d.acc_ids[i] for i in a], "site": [d.site_ids[i] for i in s],
         "country": [d.site_country[i] for i in s], "quarter": [d.periods[i] for i in t],
+        "ready": [d.periods[i] for i in d.cell_ready[keep]],
         "units": units, "servers": servers[keep],
         "unit_cost_usd": cost / np.where(units > 0, units, 1), "capex_usd": cost,
     })
 
 
+def _unit_load(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: peak facility load of the runs over the quarters [MW], facility energy [MWh]."""
+    sl, w = d.slots, d.runs.windows
+    units = _cols(lp, x, "units")
+    n_s, n_t = len(d.site_ids), len(d.periods)
+    peak = np.zeros((n_s, n_t))
+    for slot in np.flatnonzero(units > ZERO):
+        mw = units[slot] * d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]
+        for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
+            peak[sl.unit_site[slot], t] += mw
+    energy = units * d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] \
+        * w.hours[sl.unit_window]
+    return peak.max(axis=1, initial=0.0), np.bincount(sl.unit_site, weights=energy, minlength=n_s)
+
+
 def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Every candidate site: opened, capacity built, load."""
+    """Every candidate site: opened, capacity built, IT load of the hardware bought, the runs' peak and energy."""
     servers = _cols(lp, x, "buy")
     load = np.bincount(d.cell_site, weights=servers * d.acc_it_mw[d.cell_acc], minlength=len(d.site_ids))
-    drawn = np.bincount(d.cell_site, weights=servers * d.acc_it_mw[d.cell_acc] * d.acc_draw[d.cell_acc],
-                        minlength=len(d.site_ids))
+    peak, energy = _unit_load(d, lp, x)
     opened = np.round(_cols(lp, x, "open")).astype(bool)
     new_mw = _cols(lp, x, "new_mw")
     return pd.DataFrame({
         "site": d.site_ids, "country": d.site_country, "opened": opened,
         "existing_mw": np.where(opened, d.site_existing_mw, 0.0), "new_mw": new_mw,
         "it_capacity_mw": np.where(opened, d.site_existing_mw, 0.0) + new_mw, "it_load_mw": load,
-        "facility_peak_mw": load * d.site_pue,
-        "facility_energy_mwh": drawn * d.energy_gwh_per_it_mw * 1000.0,
+        "facility_peak_mw": peak, "facility_energy_mwh": energy,
     })
 
 
 def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Every usable contract: signed, size, energy taken and its cost."""
-    energy_mwh = _cols(lp, x, "energy") * 1000.0
+    """Every usable contract: signed, size, energy taken over all run windows and its cost."""
+    energy_mwh = np.bincount(d.slots.energy_contract, weights=_cols(lp, x, "energy"), minlength=len(d.con_ids)) * 1000.0
     mw = _cols(lp, x, "contract_mw")
     contracts = [problem.contracts[c] for c in d.con_ids]
     price = np.array([c.price_usd_per_mwh for c in contracts])
@@ -70,17 +83,119 @@ def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
     })
 
 
-def rentals_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Cloud offers rented for the run."""
-    instances = _cols(lp, x, "rent")
-    offers = [problem.cloud[o] for o in d.cloud_ids]
-    keep = instances > ZERO
+def energy_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Energy each contract delivers to each run window [MWh]."""
+    gwh = _cols(lp, x, "energy")
+    keep = gwh > ZERO
+    sl, w = d.slots, d.runs.windows
+    win = sl.energy_window[keep]
     return pd.DataFrame({
-        "offer": d.cloud_ids, "accelerator": [o.accelerator for o in offers],
-        "country": [o.country for o in offers], "instances": instances,
-        "units": instances * np.array([o.units_per_instance for o in offers], dtype=float),
-        "hours": d.run_hours, "cost_usd": instances * d.cloud_cost * USD_PER_MUSD,
-    })[keep].reset_index(drop=True)
+        "contract": [d.con_ids[k] for k in sl.energy_contract[keep]], "run": [d.runs.ids[w.run[i]] for i in win],
+        "start": [w.starts[i].isoformat() for i in win], "days": w.days[win], "energy_mwh": gwh[keep] * 1000.0,
+    })
+
+
+def rentals_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Cloud instances rented for each run window."""
+    instances = _cols(lp, x, "rent")
+    sl, w = d.slots, d.runs.windows
+    keep = instances > ZERO
+    o, win = sl.rent_offer[keep], sl.rent_window[keep]
+    offers = [problem.cloud[d.cloud_ids[i]] for i in o]
+    return pd.DataFrame({
+        "run": [d.runs.ids[w.run[i]] for i in win], "offer": [d.cloud_ids[i] for i in o],
+        "accelerator": [offer.accelerator for offer in offers], "country": [offer.country for offer in offers],
+        "instances": instances[keep], "units": instances[keep] * d.cloud_units_per_instance[o],
+        "hours": w.hours[win], "cost_usd": instances[keep] * d.cloud_cost_per_hour[o] * w.hours[win] * USD_PER_MUSD,
+    })
+
+
+def cluster_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Each run's cluster: accelerators at each site and from each offer, with their own rate [TFLOP/s]."""
+    sl, r, w = d.slots, d.runs, d.runs.windows
+    units, rent = _cols(lp, x, "units"), _cols(lp, x, "rent")
+    u, v = units > ZERO, rent > ZERO
+    run_u, run_v = w.run[sl.unit_window[u]], w.run[sl.rent_window[v]]
+    return pd.DataFrame({
+        "run": [r.ids[i] for i in run_u] + [r.ids[i] for i in run_v],
+        "location": [d.site_ids[i] for i in sl.unit_site[u]] + [d.cloud_ids[i] for i in sl.rent_offer[v]],
+        "kind": ["site"] * int(u.sum()) + ["cloud"] * int(v.sum()),
+        "accelerator": [d.acc_ids[i] for i in sl.unit_acc[u]] + [d.cloud_ids[i] for i in sl.rent_offer[v]],
+        "units": np.concatenate([units[u] * d.acc_units_per_server[sl.unit_acc[u]],
+                                 rent[v] * d.cloud_units_per_instance[sl.rent_offer[v]]]),
+        "rate_tflops": np.concatenate([r.acc_rate[run_u, sl.unit_acc[u]], r.offer_rate[run_v, sl.rent_offer[v]]]) * 1e6,
+    })
+
+
+def _span(d: ModelData, locations: list[str]) -> str:
+    """How far apart a run's locations are: one, region, continent or world."""
+    sl = d.slots
+    where = [sl.location_ids.index(loc) for loc in locations]
+    if len(where) <= 1:
+        return "one"
+    if len({sl.location_continent[i] for i in where}) > 1:
+        return SPAN_LEVELS[2]
+    return SPAN_LEVELS[1] if len({sl.location_region[i] for i in where}) > 1 else SPAN_LEVELS[0]
+
+
+def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: window, pace, locations, span, goodput, compute delivered and target."""
+    r, w = d.runs, d.runs.windows
+    chosen, pace = _cols(lp, x, "window"), _cols(lp, x, "pace")
+    rows = []
+    for i, name in enumerate(r.ids):
+        mine = np.flatnonzero(w.run == i)
+        win = int(mine[np.argmax(chosen[mine])])
+        levels = np.flatnonzero(r.level_run == i)
+        level = int(levels[np.argmax(pace[levels])])
+        here = cluster[cluster.run == name]
+        locations = list(dict.fromkeys(here.location))
+        units = float(here.units.sum())
+        span = _span(d, locations)
+        span_eff = 1.0 if span == "one" else float(r.span_efficiency[i, SPAN_LEVELS.index(span)])
+        bands = np.flatnonzero(r.band_run == i)
+        band = bands[np.searchsorted(r.band_units[bands], units - 1e-6)] if bands.size > 1 else bands[0]
+        stacks = sorted({_stack_of(d, acc, kind) for acc, kind in zip(here.accelerator, here.kind)})
+        extra = max(0, len(stacks) - 1)
+        kept = float(r.band_goodput[band]) * span_eff * float(r.stack_efficiency[i]) ** extra
+        rate = float(r.level_rate[level])
+        raw = rate * units * float(w.days[win])
+        rows.append({
+            "run": name, "start": w.starts[win].isoformat(), "days": float(w.days[win]),
+            "group": r.level_group[level], "stacks": ";".join(stacks), "pace_tflops": rate * 1e6,
+            "locations": ";".join(locations), "span": span, "span_efficiency": span_eff, "units": units,
+            "goodput": float(r.band_goodput[band]), "extra_stacks": extra,
+            "flop": raw * kept * FLOP_PER_EFLOPS_DAY, "target_flop": float(r.target[i]) * FLOP_PER_EFLOPS_DAY,
+        })
+    return pd.DataFrame(rows, columns=["run", "start", "days", "group", "stacks", "pace_tflops", "locations", "span",
+                                       "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop"])
+
+
+def _stack_of(d: ModelData, accelerator: str, kind: str) -> str:
+    if kind == "site":
+        return d.runs.acc_stack[d.acc_ids.index(accelerator)]
+    return d.runs.offer_stack[d.cloud_ids.index(accelerator)]
+
+
+def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Per quarter, site and accelerator: installed, working in a run, idle [accelerators]."""
+    sl, w = d.slots, d.runs.windows
+    servers, units = _cols(lp, x, "buy"), _cols(lp, x, "units")
+    n_a, n_s, n_t = len(d.acc_ids), len(d.site_ids), len(d.periods)
+    installed = np.zeros((n_a, n_s, n_t))
+    for c in np.flatnonzero(servers > ZERO):
+        installed[d.cell_acc[c], d.cell_site[c], d.cell_ready[c]:] += servers[c]
+    working = np.zeros_like(installed)
+    for slot in np.flatnonzero(units > ZERO):
+        for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
+            working[sl.unit_acc[slot], sl.unit_site[slot], t] += units[slot]
+    a, s, t = np.nonzero(installed > ZERO)
+    ups = d.acc_units_per_server[a]
+    return pd.DataFrame({
+        "quarter": [d.periods[i] for i in t], "site": [d.site_ids[i] for i in s], "accelerator": [d.acc_ids[i] for i in a],
+        "installed": installed[a, s, t] * ups, "in_run": working[a, s, t] * ups,
+        "idle": (installed[a, s, t] - working[a, s, t]) * ups,
+    })
 
 
 def programs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray, purchases: pd.DataFrame) -> pd.DataFrame:
@@ -93,18 +208,14 @@ def programs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndar
     })
 
 
-def compute_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Compute delivered by each accelerator type and cloud offer [FLOP], before multi-site losses."""
-    servers = _cols(lp, x, "buy")
-    by_acc = np.bincount(d.cell_acc, weights=servers * d.acc_compute[d.cell_acc], minlength=len(d.acc_ids))
-    units_acc = np.bincount(d.cell_acc, weights=servers * d.acc_units_per_server[d.cell_acc], minlength=len(d.acc_ids))
-    rent = _cols(lp, x, "rent")
-    frame = pd.DataFrame({
-        "source": d.acc_ids + [f"cloud:{o}" for o in d.cloud_ids],
-        "units": np.concatenate([units_acc, rent * d.cloud_units_per_instance]),
-        "flop": np.concatenate([by_acc, rent * d.cloud_compute]) * FLOP_PER_EFLOPS_DAY,
-    })
-    return frame[frame.units > ZERO].reset_index(drop=True)
+def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses."""
+    pace = dict(zip(runs.run, runs.pace_tflops))
+    days = dict(zip(runs.run, runs.days))
+    frame = cluster.groupby(["run", "kind", "accelerator"], as_index=False, sort=False).units.sum()
+    source = [acc if kind == "site" else f"cloud:{acc}" for acc, kind in zip(frame.accelerator, frame.kind)]
+    flop = [u * pace[r] * 1e12 * days[r] * SECONDS_PER_DAY for r, u in zip(frame.run, frame.units)]
+    return pd.DataFrame({"run": frame.run, "source": source, "units": frame.units, "flop": flop})
 
 
 def export_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
@@ -139,60 +250,29 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def epoch_amortised_hardware_usd(problem: Problem, purchases: pd.DataFrame) -> float:
-    """Hardware charged to the run by Epoch AI's method [USD]: for each purchase, its capex x
-    10^(-trend x years from purchase to the run start) x trend x ln 10 x run years.
-
-    The purchase date is the first day of its quarter, or the price's date when later; trend
-    is costs.price_performance_ooms_per_year [OOM/year]. Network is in the capex (all-in cost).
-    """
-    trend, start = problem.costs.price_performance_ooms_per_year, run_start_of(problem)
-    total = 0.0
-    for row in purchases.itertuples():
-        year, quarter = int(row.quarter[:4]), int(row.quarter[-1])
-        bought = dt.date(year, 3 * quarter - 2, 1)
-        price_date = _price_date(problem, row.accelerator)
-        if price_date is not None and price_date > bought:
-            bought = price_date
-        held_years = max(0, (start - bought).days) / 365.25
-        total += float(row.capex_usd) * 10.0 ** (-trend * held_years)
-    return total * trend * math.log(10.0) * problem.run.length_days / 365.25
-
-
-def _price_date(problem: Problem, accelerator: str) -> dt.date | None:
-    if accelerator.startswith("custom:"):
-        return problem.custom_programs[accelerator.split(":", 1)[1]].chip.price_date
-    return problem.accelerators[accelerator].price_date
-
-
-def costs_table(problem: Problem, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def costs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray,
+                tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Cost by component on both bases; `cost_usd` is the basis the problem selected.
 
-    The amortised column follows costs.amortisation: straight-line shares, or Epoch AI's
-    method (hardware by `epoch_amortised_hardware_usd`, no site lines).
+    Amortised hardware is each purchase's capex x its share (straight-line from installation to the
+    horizon end over the hardware life, or Epoch AI's method); sites x the site share.
     """
     sites = tables["sites"]
     build = np.array([problem.sites[s].build_cost_usd_per_mw for s in sites.site]) if len(sites) else np.zeros(0)
     fixed = np.array([problem.sites[s].fixed_cost_usd for s in sites.site]) if len(sites) else np.zeros(0)
     contracts, rentals, programs = tables["contracts"], tables["rentals"], tables["custom_programs"]
-    hardware = float(tables["purchases"].capex_usd.sum())
-    hw_share = problem.run.length_days / (problem.costs.hardware_life_years * 365.25)
-    site_share = (problem.run.length_days / (problem.costs.facility_life_years * 365.25)
-                  if problem.costs.facility_life_years else 1.0)
-    if problem.costs.amortisation == "epoch":
-        epoch = epoch_amortised_hardware_usd(problem, tables["purchases"])
-        hw_share, site_share = (epoch / hardware if hardware > 0 else 0.0), 0.0
+    servers = _cols(lp, x, "buy")
+    capex = servers * (d.acc_price[d.cell_acc, d.cell_period] if servers.size else 0.0) * USD_PER_MUSD
     rows = [
-        ("hardware", hardware, hw_share),
-        ("site_fixed", float((fixed * sites.opened).sum()), site_share),
-        ("site_build", float((build * sites.new_mw).sum()), site_share),
-        ("energy", float(contracts.energy_cost_usd.sum()), 1.0),
-        ("carbon", float(contracts.carbon_cost_usd.sum()), 1.0),
-        ("contract_fixed", float(contracts.fixed_cost_usd.sum()), 1.0),
-        ("cloud", float(rentals.cost_usd.sum()), 1.0),
-        ("custom_nre", float(programs.nre_usd.sum()), 1.0),
+        ("hardware", float(capex.sum()), float((capex * d.cell_share).sum())),
+        ("site_fixed", float((fixed * sites.opened).sum()), float((fixed * sites.opened).sum()) * d.site_share),
+        ("site_build", float((build * sites.new_mw).sum()), float((build * sites.new_mw).sum()) * d.site_share),
+        ("energy", float(contracts.energy_cost_usd.sum()), float(contracts.energy_cost_usd.sum())),
+        ("carbon", float(contracts.carbon_cost_usd.sum()), float(contracts.carbon_cost_usd.sum())),
+        ("contract_fixed", float(contracts.fixed_cost_usd.sum()), float(contracts.fixed_cost_usd.sum())),
+        ("cloud", float(rentals.cost_usd.sum()), float(rentals.cost_usd.sum())),
+        ("custom_nre", float(programs.nre_usd.sum()), float(programs.nre_usd.sum())),
     ]
-    frame = pd.DataFrame(rows, columns=["component", "full_capex_usd", "share"])
-    frame["amortised_usd"] = frame.full_capex_usd * frame.share
+    frame = pd.DataFrame(rows, columns=["component", "full_capex_usd", "amortised_usd"])
     frame["cost_usd"] = frame.full_capex_usd if problem.costs.basis == "full" else frame.amortised_usd
-    return frame.drop(columns="share")
+    return frame

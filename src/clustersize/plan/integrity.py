@@ -25,10 +25,12 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema.derived import all_in_unit_cost_usd
+from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
+from ..schema.runs import planned_runs
 from ..status import Status
-from .ledger import Checker, Ledger, open_ledger, peak_tflops, tally
+from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally
 from .plan import Plan
 
 REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
@@ -96,15 +98,40 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
         units = float(_value(row, "units"))
         t = labels.index(row.quarter)
         unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+        decision = decide(chip, site.country, problem.export.headquarters, problem.export.rules)
+        extra = (problem.export.licence_lead_quarters or 0) if decision.action == "licence" else 0
+        ready = t + chip.lead_time_quarters + extra
         rec.equal(f"{where}.country", row.country, site.country, "country of the site")
+        rec.equal(f"{where}.ready", row.ready, labels[ready] if ready < len(labels) else None,
+                  "quarter installed: order + lead + licence")
         rec.number(f"{where}.servers", _value(row, "servers"), units / chip.units_per_server,
                    f"servers of {chip.units_per_server} units")
         rec.number(f"{where}.unit_cost_usd", _value(row, "unit_cost_usd"), unit_cost, "price plus server share [USD]")
         rec.number(f"{where}.capex_usd", _value(row, "capex_usd"), units * unit_cost, "units x unit cost [USD]")
 
 
+def _site_runs(ledger: Ledger) -> tuple[dict[str, float], dict[str, float]]:
+    """Per site: the runs' peak facility load over the quarters [MW] and their facility energy [MWh]."""
+    load: dict[tuple[str, int], float] = defaultdict(float)
+    energy: dict[str, float] = defaultdict(float)
+    for tally_ in ledger.runs.values():
+        for m in tally_.members:
+            if m.kind != "site":
+                continue
+            site = ledger.problem.sites[m.location]
+            mw = m.units * (m.chip.it_power_kw or 0.0) / 1000.0 * site.pue
+            draw = m.chip.average_draw_fraction or tally_.run.average_draw_fraction
+            energy[m.location] += mw * draw * tally_.days * 24.0
+            for quarter, _ in ledger.quarters(tally_):
+                load[(m.location, quarter)] += mw
+    peak: dict[str, float] = defaultdict(float)
+    for (sid, _), mw in load.items():
+        peak[sid] = max(peak[sid], mw)
+    return peak, energy
+
+
 def _check_sites(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
-    load, drawn, run = ledger.load_mw, ledger.drawn_mw, problem.run
+    peak, energy = _site_runs(ledger)
     for i, row in enumerate(rec.rows("sites")):
         where, site = f"tables.sites[{i}]", problem.sites.get(row.site)
         if site is None:
@@ -112,21 +139,21 @@ def _check_sites(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -
             continue
         opened, new_mw = bool(_value(row, "opened")), float(_value(row, "new_mw"))
         existing = site.existing_mw if opened else 0.0
-        it_load = load.get(row.site, 0.0)
         rec.equal(f"{where}.country", row.country, site.country, "country of the site")
         rec.number(f"{where}.existing_mw", _value(row, "existing_mw"), existing, "existing capacity if opened [MW]")
         rec.number(f"{where}.it_capacity_mw", _value(row, "it_capacity_mw"), existing + new_mw,
                    "existing plus new capacity [MW]")
-        rec.number(f"{where}.it_load_mw", _value(row, "it_load_mw"), it_load, "IT load of the purchases [MW]")
-        rec.number(f"{where}.facility_peak_mw", _value(row, "facility_peak_mw"), it_load * site.pue,
-                   "IT load x PUE [MW]")
-        rec.number(f"{where}.facility_energy_mwh", _value(row, "facility_energy_mwh"),
-                   drawn.get(row.site, 0.0) * site.pue * run.length_days * 24.0,
-                   "IT load x average draw x PUE x run hours [MWh]")
+        rec.number(f"{where}.it_load_mw", _value(row, "it_load_mw"), ledger.load_mw.get(row.site, 0.0),
+                   "IT load of the purchases [MW]")
+        rec.number(f"{where}.facility_peak_mw", _value(row, "facility_peak_mw"), peak.get(row.site, 0.0),
+                   "largest quarterly IT load of the runs x PUE [MW]")
+        rec.number(f"{where}.facility_energy_mwh", _value(row, "facility_energy_mwh"), energy.get(row.site, 0.0),
+                   "runs' IT load x average draw x PUE x window hours [MWh]")
 
 
 def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
     carbon_price = problem.costs.carbon_price_usd_per_t
+    energy_rows = rec.rows("energy")
     for i, row in enumerate(rec.rows("contracts")):
         where, con = f"tables.contracts[{i}]", problem.contracts.get(row.contract)
         if con is None:
@@ -136,6 +163,8 @@ def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
         fixed = (con.fixed_cost_usd if bool(_value(row, "signed")) else 0.0) + mw * con.fixed_cost_usd_per_mw
         rec.equal(f"{where}.site", row.site, con.site, "site of the contract")
         rec.equal(f"{where}.kind", row.kind, getattr(con.kind, "value", con.kind), "kind of the contract")
+        rec.number(f"{where}.energy_mwh", energy, sum(float(_value(e, "energy_mwh")) for e in energy_rows
+                                                     if e.contract == row.contract), "sum of its run windows [MWh]")
         rec.number(f"{where}.firm_mw", _value(row, "firm_mw"), mw * con.firm_fraction, "contracted x firm share [MW]")
         rec.number(f"{where}.price_usd_per_mwh", _value(row, "price_usd_per_mwh"), con.price_usd_per_mwh,
                    "energy price [USD/MWh]")
@@ -147,19 +176,82 @@ def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
         rec.number(f"{where}.fixed_cost_usd", _value(row, "fixed_cost_usd"), fixed, "signing plus per-MW cost [USD]")
 
 
-def _check_rentals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
-    hours = problem.run.length_days * 24.0
+def _check_windows(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    """Rentals and energy rows carry their run's window."""
     for i, row in enumerate(rec.rows("rentals")):
-        where, offer = f"tables.rentals[{i}]", problem.cloud.get(row.offer)
-        if offer is None:
-            continue  # the verifier reports unknown offers
+        where, offer, run = f"tables.rentals[{i}]", problem.cloud.get(row.offer), ledger.runs.get(str(row.run))
+        if offer is None or run is None:
+            continue  # the verifier reports unknown offers and runs
         units = float(_value(row, "instances")) * offer.units_per_instance
+        hours = run.days * 24.0
         rec.equal(f"{where}.accelerator", row.accelerator, offer.accelerator, "accelerator of the offer")
         rec.equal(f"{where}.country", row.country, offer.country, "country of the offer")
         rec.number(f"{where}.units", _value(row, "units"), units, "instances x units per instance")
-        rec.number(f"{where}.hours", _value(row, "hours"), hours, "run length [h]")
+        rec.number(f"{where}.hours", _value(row, "hours"), hours, "the run's window [h]")
         rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), units * offer.price_usd_per_hour * hours,
                    "units x price x hours [USD]")
+    for i, row in enumerate(rec.rows("energy")):
+        run = ledger.runs.get(str(row.run))
+        if run is not None:
+            rec.equal(f"tables.energy[{i}].start", row.start, run.start.isoformat(), "the run's start")
+            rec.number(f"tables.energy[{i}].days", _value(row, "days"), run.days, "the run's window [days]")
+
+
+def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    """The runs table and the rates of the cluster table against the tally of each run's cluster."""
+    for i, row in enumerate(rec.rows("runs")):
+        where, tally_ = f"tables.runs[{i}]", ledger.runs.get(str(row.run))
+        if tally_ is None:
+            continue  # the verifier reports unknown runs
+        span = span_of(ledger, tally_)
+        rec.number(f"{where}.pace_tflops", _value(row, "pace_tflops"), tally_.pace_tflops,
+                   "rate of the slowest member [TFLOP/s]")
+        rec.equal(f"{where}.locations", row.locations, ";".join(tally_.locations), "locations of its cluster")
+        rec.equal(f"{where}.stacks", row.stacks, ";".join(tally_.stacks), "stacks of its cluster")
+        rec.equal(f"{where}.span", row.span, span, "how far apart its locations are")
+        rec.number(f"{where}.span_efficiency", _value(row, "span_efficiency"),
+                   tally_.run.span_efficiency[span] if span != "one" else 1.0, "span efficiency")
+        rec.number(f"{where}.units", _value(row, "units"), tally_.units, "accelerators in its cluster")
+        rec.number(f"{where}.goodput", _value(row, "goodput"), goodput_of(tally_.run, tally_.units),
+                   "goodput of its size band")
+        rec.equal(f"{where}.extra_stacks", _value(row, "extra_stacks"), max(0, len(tally_.stacks) - 1),
+                  "stacks beyond the first")
+        rec.number(f"{where}.flop", _value(row, "flop"), delivered_flop(ledger, str(row.run)),
+                   "compute after goodput, span and stack losses [FLOP]")
+        rec.number(f"{where}.target_flop", _value(row, "target_flop"), tally_.run.flop, "the run's target [FLOP]")
+    for i, row in enumerate(rec.rows("cluster")):
+        tally_ = ledger.runs.get(str(row.run))
+        member = next((m for m in tally_.members if m.location == row.location and m.kind == row.kind
+                       and (m.model == row.accelerator or row.kind == "cloud")), None) if tally_ else None
+        if member is not None:
+            rec.number(f"tables.cluster[{i}].rate_tflops", _value(row, "rate_tflops"), member.rate_tflops,
+                       "peak x MFU [TFLOP/s]")
+
+
+def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    """The fleet table: installed from the purchases, in runs from the clusters, idle the rest."""
+    working: dict[tuple[str, str, int], float] = defaultdict(float)
+    for tally_ in ledger.runs.values():
+        for quarter, _ in ledger.quarters(tally_):
+            for m in tally_.members:
+                if m.kind == "site":
+                    working[(m.model, m.location, quarter)] += m.units
+    expected = {key: units for key, units in ledger.installed.items() if units > 1e-9}
+    stated = set()
+    for i, row in enumerate(rec.rows("fleet")):
+        if row.quarter not in ledger.labels:
+            rec.fail(f"tables.fleet[{i}].quarter", row.quarter, "quarter outside the horizon")
+            continue
+        key = (row.accelerator, row.site, ledger.labels.index(row.quarter))
+        stated.add(key)
+        installed, busy = expected.get(key, 0.0), working.get(key, 0.0)
+        rec.number(f"tables.fleet[{i}].installed", _value(row, "installed"), installed, "installed by then [units]")
+        rec.number(f"tables.fleet[{i}].in_run", _value(row, "in_run"), busy, "in a run then [units]")
+        rec.number(f"tables.fleet[{i}].idle", _value(row, "idle"), installed - busy, "installed - in a run [units]")
+    missing = sorted(set(expected) - stated)
+    if missing:
+        rec.fail("tables.fleet", len(missing), f"{len(missing)} installed (accelerator, site, quarter) missing, "
+                                               f"e.g. {missing[0]}")
 
 
 def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
@@ -198,39 +290,22 @@ def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, 
                    "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
 
 
-def _compute_by_source(rec: _Recorder, problem: Problem, ledger: Ledger) -> dict[str, tuple[float, float]]:
-    """source -> (units, FLOP before multi-site losses) from purchases and rentals."""
-    run, chips = problem.run, ledger.chips
-    seconds = run.length_days * 86400.0
-    found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for row in rec.rows("purchases"):
-        chip = chips.get(row.accelerator)
-        if chip is not None:
-            units = float(_value(row, "units"))
-            found[row.accelerator][0] += units
-            found[row.accelerator][1] += units * peak_tflops(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * seconds
-    for row in rec.rows("rentals"):
-        offer = problem.cloud.get(row.offer)
-        if offer is not None:
-            units = float(_value(row, "instances")) * offer.units_per_instance
-            rented = problem.cloud_chips[offer.accelerator]
-            found[f"cloud:{row.offer}"][0] += units
-            found[f"cloud:{row.offer}"][1] += (units * peak_tflops(rented, run.precision) * 1e12
-                                               * (offer.mfu or run.mfu) * seconds)
-    return {source: (v[0], v[1]) for source, v in found.items()}
-
-
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
-    expected = _compute_by_source(rec, problem, ledger)
-    frame = plan.table("compute")
-    stated = list(frame.get("source", []))
-    rec.equal("tables.compute.source", sorted(stated), sorted(s for s, v in expected.items() if v[0] > 1e-9),
-              "sources that deliver compute")
+    """Compute per run and source at the run's pace [FLOP], before goodput and span losses."""
+    expected: dict[tuple[str, str], float] = defaultdict(float)
+    for name, tally_ in ledger.runs.items():
+        for m in tally_.members:
+            expected[(name, m.model if m.kind == "site" else f"cloud:{m.location}")] += m.units
     for i, row in enumerate(rec.rows("compute")):
-        if row.source in expected:
-            units, flop = expected[row.source]
-            rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
-            rec.number(f"tables.compute[{i}].flop", _value(row, "flop"), flop, f"compute of {row.source} [FLOP]")
+        tally_ = ledger.runs.get(str(row.run))
+        key = (str(row.run), str(row.source))
+        if tally_ is None or key not in expected:
+            rec.fail(f"tables.compute[{i}].source", row.source, "a source that is not in the run's cluster")
+            continue
+        units = expected[key]
+        rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
+        rec.number(f"tables.compute[{i}].flop", _value(row, "flop"),
+                   units * tally_.pace_tflops * 1e12 * tally_.days * 86400.0, f"compute of {row.source} [FLOP]")
 
 
 def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
@@ -252,16 +327,16 @@ def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) 
 
 def _check_head(rec: _Recorder, plan: Plan, problem: Problem, recomputed: dict[str, Any], ledger: Ledger) -> None:
     """Top-level figures that follow from the problem and the decisions."""
-    run, labels, start = problem.run, ledger.labels, ledger.start
+    labels = ledger.labels
     rec.equal("input_hash", plan.input_hash, input_hash(problem), "hash of the problem the plan answers")
     rec.equal("cost_basis", plan.cost_basis, problem.costs.basis, "cost basis of the problem")
-    rec.number("target_flop", plan.target_flop, problem.target.total_flop, "compute target [FLOP]")
-    rec.number("multi_site_efficiency", plan.multi_site_efficiency, run.multi_site_efficiency or 1.0,
-               "multi-site efficiency of the problem")
+    rec.number("target_flop", plan.target_flop, sum(r.flop for r in planned_runs(problem).values()),
+               "compute targets of the runs [FLOP]")
     if not plan.has_plan:
         return
-    rec.equal("run_start", plan.run_start, start.isoformat(), "run start")
-    rec.equal("periods", list(plan.periods), labels, "planning quarters up to the run start")
+    starts = [t.start.isoformat() for t in ledger.runs.values()]
+    rec.equal("run_start", plan.run_start, min(starts) if starts else None, "first run start")
+    rec.equal("periods", list(plan.periods), labels, "planning quarters up to the latest deadline")
     rec.number("objective_usd", plan.objective_usd, float(recomputed.get("cost_usd") or 0.0),
                "cost recomputed from the decisions [USD]", OBJECTIVE_REL_TOL)
     rec.number("delivered_flop", plan.delivered_flop, float(recomputed.get("delivered_flop") or 0.0),
@@ -348,9 +423,10 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
     _check_head(rec, plan, problem, recomputed, tallied)
     _check_hashes(rec, plan)
     if plan.has_plan:
-        for check in (_check_purchases, _check_sites, _check_compute, _check_export):
+        for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
+                      _check_fleet):
             check(rec, plan, problem, tallied)
-        for plain in (_check_contracts, _check_rentals, _check_programs):
+        for plain in (_check_contracts, _check_programs):
             plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_stored_verification(rec, plan, recomputed)

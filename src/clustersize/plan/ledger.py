@@ -4,7 +4,8 @@ The verifier's tally, in user units (accelerators, USD, MW, MWh, FLOP, TPP), str
 validated problem. It imports no solver, formulation or model-data code, so a mistake there
 shows up as a violation rather than being repeated here. While tallying it checks that each
 decision is allowed at all (known option, whole servers, for sale, ordered in time, not
-prohibited): those rules are pruning in the model, not rows, so no family checks them.
+prohibited, a legal window): those rules are pruning in the model, not rows, so no family
+checks them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..periods import derived_run_start, quarter_index, quarter_label, quarter_start
+from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
+from ..schema.runs import PlannedRun, planned_runs, region_of, stack_of
 from .plan import Plan
 
 REL_TOL = 1e-6
@@ -66,51 +68,159 @@ class ContractUse:
     energy_mwh: float
 
 
+@dataclass(frozen=True)
+class Member:
+    """Accelerators of one kind at one location in a run's cluster; rate [TFLOP/s] per accelerator."""
+
+    location: str
+    kind: str          # "site" or "cloud"
+    model: str         # accelerator id (an offer's accelerator for cloud)
+    stack: str
+    units: float
+    rate_tflops: float
+    chip: Chip
+
+
+@dataclass
+class RunTally:
+    """One run as the plan states it and as the verifier recomputes it."""
+
+    run: PlannedRun
+    start: dt.date
+    days: float
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days)
+
+    @property
+    def units(self) -> float:
+        return sum(m.units for m in self.members)
+
+    @property
+    def pace_tflops(self) -> float:
+        """The synchronous step's rate per accelerator: the slowest member's [TFLOP/s]."""
+        return min((m.rate_tflops for m in self.members), default=0.0)
+
+    @property
+    def stacks(self) -> list[str]:
+        return sorted({m.stack for m in self.members})
+
+    @property
+    def locations(self) -> list[str]:
+        return list(dict.fromkeys(m.location for m in self.members))
+
+
 @dataclass
 class Ledger:
     """The plan's decisions tallied per limit, in user units; costs in USD on the full basis."""
 
     plan: Plan
     problem: Problem
-    start: dt.date
-    run_quarter: int
     labels: list[str]
     chips: dict[str, Accelerator]
+    runs: dict[str, RunTally] = field(default_factory=dict)
     opened: dict[str, bool] = field(default_factory=dict)
     new_mw: dict[str, float] = field(default_factory=dict)
     funded: dict[str, bool] = field(default_factory=dict)
     supply_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     component_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     load_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    drawn_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    early_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    installed: dict[tuple[str, str, int], float] = field(default_factory=lambda: defaultdict(float))
     cap_used: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     caps: dict[str, float] = field(default_factory=dict)
     cap_policy: dict[str, str] = field(default_factory=dict)
     contracts: list[ContractUse] = field(default_factory=list)
-    rentals: dict[str, float] = field(default_factory=dict)
-    compute_flop: float = 0.0
+    energy: list[tuple[str, str, float]] = field(default_factory=list)      # (contract, run, MWh)
+    rentals: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))  # (run, offer)
     costs: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-
-    @property
-    def hours(self) -> float:
-        """Run length [h]."""
-        return self.problem.run.length_days * 24.0
+    amortised_hardware: float = 0.0
 
     @property
     def locations(self) -> int:
-        """Sites opened plus cloud offers used."""
-        return sum(self.opened.values()) + sum(units > REL_TOL for units in self.rentals.values())
+        """Locations used, summed over the runs."""
+        return sum(len(r.locations) for r in self.runs.values())
 
     @property
     def delivered_flop(self) -> float:
-        """Compute after the multi-site efficiency [FLOP]."""
-        efficiency = self.problem.run.multi_site_efficiency if self.locations > 1 else None
-        return self.compute_flop * (efficiency or 1.0)
+        """Compute delivered by every run after goodput, span and stack losses [FLOP]."""
+        return sum(delivered_flop(self, name) for name in self.runs)
+
+    @property
+    def horizon_end(self) -> dt.date:
+        return max(run.deadline for run in planned_runs(self.problem).values())
+
+    def quarters(self, tally_: RunTally) -> list[tuple[int, float]]:
+        """(quarter index, days of the run's window inside it) for every quarter the window overlaps."""
+        origin = self.problem.planning_start
+        found, t = [], quarter_index(tally_.start, origin)
+        while quarter_start(origin, t) < tally_.end:
+            lo, hi = max(tally_.start, quarter_start(origin, t)), min(tally_.end, quarter_start(origin, t + 1))
+            if hi > lo:
+                found.append((t, float((hi - lo).days)))
+            t += 1
+        return found
 
 
 def peak_tflops(chip: Chip, precision: str) -> float:
     """Dense peak at the run's precision [TFLOP/s]; chips without FP8 run at BF16."""
     return chip.fp8_tflops if precision == "fp8" and chip.fp8_tflops is not None else chip.bf16_tflops
+
+
+def unit_rate_tflops(problem: Problem, run: PlannedRun, chip: Chip, override: float | None) -> float:
+    """Effective rate of one accelerator in a run: peak x MFU [TFLOP/s]. MFU: the run's wall-clock
+    figure, else the accelerator's or offer's override, else the catalog's for the precision."""
+    from ..schema import runs as run_schema
+
+    if run.mfu is not None:
+        mfu = run.mfu
+    elif override is not None:
+        mfu = override
+    elif hasattr(run_schema, "accelerator_mfu"):
+        mfu = float(run_schema.accelerator_mfu(problem, chip, run.precision))
+    else:
+        assert problem.run is not None and problem.run.mfu is not None
+        mfu = problem.run.mfu
+    return peak_tflops(chip, run.precision) * mfu
+
+
+def span_of(ledger: Ledger, tally_: RunTally) -> str:
+    """How far apart a run's locations are: one, region, continent or world."""
+    places = [location_place(ledger.problem, m.location, m.kind) for m in tally_.members]
+    if len({m.location for m in tally_.members}) <= 1:
+        return "one"
+    if len({p[1] for p in places}) > 1:
+        return "world"
+    return "continent" if len({p[0] for p in places}) > 1 else "region"
+
+
+def location_place(problem: Problem, location: str, kind: str) -> tuple[str, str]:
+    """(region, continent) of a site or cloud offer."""
+    if kind == "site":
+        site = problem.sites[location]
+        return region_of(site.country, site.region)
+    offer = problem.cloud[location]
+    return region_of(offer.country, getattr(offer, "region", None))
+
+
+def goodput_of(run: PlannedRun, units: float) -> float:
+    """Goodput of the smallest band that holds the run's accelerators [fraction]."""
+    for max_units, goodput in run.goodput_bands:
+        if units <= max_units * (1 + 1e-9):
+            return goodput
+    return run.goodput_bands[-1][1]
+
+
+def delivered_flop(ledger: Ledger, name: str) -> float:
+    """A run's compute: units x pace x seconds x goodput x span efficiency x stack efficiency^extra [FLOP]."""
+    tally_ = ledger.runs[name]
+    run = tally_.run
+    span = span_of(ledger, tally_)
+    kept = goodput_of(run, tally_.units) * (run.span_efficiency[span] if span != "one" else 1.0)
+    kept *= run.stack_efficiency ** max(0, len(tally_.stacks) - 1)
+    return tally_.units * tally_.pace_tflops * 1e12 * tally_.days * 86400.0 * kept
 
 
 def _whole(value: float, step: float) -> bool:
@@ -119,26 +229,27 @@ def _whole(value: float, step: float) -> bool:
 
 
 def open_ledger(plan: Plan, problem: Problem) -> Ledger:
-    """An empty ledger for the plan: run quarter, quarter labels, every chip by id."""
-    run = problem.run
-    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
-    quarter = quarter_index(start, problem.planning_start)
-    chips = dict(problem.accelerators)
+    """An empty ledger for the plan: the quarters to the latest deadline, every chip by id."""
+    end = max(run.deadline for run in planned_runs(problem).values())
+    n_quarters = quarter_index(end - dt.timedelta(days=1), problem.planning_start) + 1
+    chips: dict[str, Accelerator] = dict(problem.accelerators)
     chips.update({f"custom:{pid}": prog.chip for pid, prog in problem.custom_programs.items()})
-    return Ledger(plan, problem, start, quarter,
-                  [quarter_label(problem.planning_start, t) for t in range(quarter + 1)], chips)
+    return Ledger(plan, problem, [quarter_label(problem.planning_start, t) for t in range(n_quarters)], chips)
 
 
 def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     """Tally every decision table of the plan, checking each decision is allowed."""
     ledger = open_ledger(plan, problem)
     _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"))
+    _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
     for row in plan.table("contracts").itertuples():
         _tally_contract(ledger, row, c)
     for row in plan.table("rentals").itertuples():
         _tally_rental(ledger, row, c)
+    for row in plan.table("energy").itertuples():
+        _tally_energy(ledger, row, c)
     return ledger
 
 
@@ -153,8 +264,8 @@ def _tally_sites(ledger: Ledger, sites: Any, programs: Any) -> None:
     ledger.costs["custom_nre"] = sum(ledger.problem.custom_programs[p].nre_usd for p, f in ledger.funded.items() if f)
 
 
-def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:
-    """Check the purchase may happen at all; its quarter's index, or None when it cannot be tallied."""
+def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> tuple[int, int] | None:
+    """Check the purchase may happen at all; (order quarter, quarter installed), or None when it cannot be tallied."""
     problem, idx = ledger.problem, f"{row.accelerator},{row.site},{row.quarter}"
     chip, site = ledger.chips.get(row.accelerator), problem.sites.get(row.site)
     c.true("known_option", idx, chip is not None and site is not None, "unknown accelerator or site")
@@ -174,8 +285,10 @@ def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:
     decision = decide(chip, site.country, problem.export.headquarters, problem.export.rules)
     c.true("export_prohibition", idx, decision.action != "prohibited", decision.reason)
     extra = (problem.export.licence_lead_quarters or 0) if decision.action == "licence" else 0
-    c.true("delivery_by_run_start", idx, t + chip.lead_time_quarters + extra <= ledger.run_quarter,
-           f"ordered {row.quarter}, lead {chip.lead_time_quarters}+{extra} quarters, run starts {labels[-1]}")
+    ready = t + chip.lead_time_quarters + extra
+    c.true("delivery_in_horizon", idx, ready < len(labels),
+           f"ordered {row.quarter}, lead {chip.lead_time_quarters}+{extra} quarters: "
+           f"installed after the last deadline")
     if row.accelerator.startswith("custom:"):
         program = problem.custom_programs[row.accelerator.split(":", 1)[1]]
         c.true("custom_volume_start", idx, t >= math.ceil(program.months_to_volume / 3.0 - 1e-9),
@@ -188,37 +301,49 @@ def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> int | None:
         ledger.caps[country] = max(0.0, (decision.cap_tpp or 0.0) - problem.export.cap_used_tpp.get(country, 0.0))
         ledger.cap_policy[country] = decision.policy or ""
         ledger.cap_used[country] += units * total_processing_performance(chip)
-    return t
+    return t, ready
 
 
 def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
-    t = _allowed_purchase(ledger, row, c)
-    if t is None:
+    allowed = _allowed_purchase(ledger, row, c)
+    if allowed is None:
         return
-    chip, units, run = ledger.chips[row.accelerator], float(row.units), ledger.problem.run
+    t, ready = allowed
+    chip, units, problem = ledger.chips[row.accelerator], float(row.units), ledger.problem
     ledger.supply_used[(row.accelerator, row.quarter)] += units
     for component, per_unit in chip.components.items():
         ledger.component_used[(component, row.quarter)] += units * per_unit
-    ledger.load_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0
-    draw = chip.average_draw_fraction or run.average_draw_fraction
-    ledger.drawn_mw[row.site] += units * (chip.it_power_kw or 0.0) / 1000.0 * draw
-    unit_cost = all_in_unit_cost_usd(chip, ledger.problem.costs, t, ledger.problem.planning_start)
+    mw = units * (chip.it_power_kw or 0.0) / 1000.0
+    ledger.load_mw[row.site] += mw
+    if ready < problem.sites[row.site].build_lead_quarters:
+        ledger.early_mw[row.site] += mw
+    for quarter in range(ready, len(ledger.labels)):
+        ledger.installed[(row.accelerator, row.site, quarter)] += units
+    unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
     ledger.costs["hardware"] += units * unit_cost
-    ledger.costs["hardware_value_at_run_start"] += units * unit_cost * _value_kept(ledger, chip, t)
-    ledger.compute_flop += units * peak_tflops(chip, run.precision) * 1e12 * (chip.mfu or run.mfu) * run.length_days * 86400
+    ledger.amortised_hardware += units * unit_cost * amortised_share(ledger, chip, t, ready)
 
 
-def _value_kept(ledger: Ledger, chip: Chip, t: int) -> float:
-    """Share of a purchase's value left at the run start by the price-performance trend [fraction].
+def amortised_share(ledger: Ledger, chip: Chip, order: int, ready: int) -> float:
+    """Share of a purchase charged on the amortised basis [fraction].
 
-    Bought on the first day of order quarter t, or on the price's date if that is later;
-    the value falls by costs.price_performance_ooms_per_year from then to the run start.
+    Straight line: from the quarter it is installed to the latest deadline, over the hardware life
+    (idle quarters included). Epoch AI's method (one fixed window): the value at the run start
+    (falling by the price-performance trend from the purchase: the order quarter's first day, or
+    the price's date if later) x trend x ln 10 per year of run.
     """
-    bought = quarter_start(ledger.problem.planning_start, t)
-    if chip.price_date is not None and chip.price_date > bought:
-        bought = chip.price_date
-    years = max(0, (ledger.start - bought).days) / 365.25
-    return float(10.0 ** (-ledger.problem.costs.price_performance_ooms_per_year * years))
+    problem = ledger.problem
+    costs, origin = problem.costs, problem.planning_start
+    if costs.amortisation == "epoch":
+        if len(ledger.runs) != 1:
+            return math.nan
+        (run,) = ledger.runs.values()
+        bought = max(quarter_start(origin, order), chip.price_date or origin)
+        held = max(0, (run.start - bought).days) / 365.25
+        k = costs.price_performance_ooms_per_year
+        return float(10.0 ** (-k * held) * k * math.log(10.0) * run.days / 365.25)
+    held_days = max(0, (ledger.horizon_end - quarter_start(origin, ready)).days)
+    return min(1.0, held_days / (costs.hardware_life_years * 365.25))
 
 
 def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:
@@ -228,9 +353,6 @@ def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:
     if terms is None:
         return
     use = ContractUse(row.contract, terms, bool(row.signed), float(row.contracted_mw), float(row.energy_mwh))
-    if use.signed:
-        c.true("contract_available", row.contract, terms.first_available is None or terms.first_available <= ledger.start,
-               f"energy flows from {terms.first_available}, after the run start {ledger.start}")
     ledger.contracts.append(use)
     ledger.costs["energy"] += use.energy_mwh * terms.price_usd_per_mwh
     ledger.costs["carbon"] += use.energy_mwh * terms.carbon_g_per_kwh / 1000.0 * problem.costs.carbon_price_usd_per_t
@@ -238,15 +360,83 @@ def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:
         + use.mw * terms.fixed_cost_usd_per_mw
 
 
+def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
+    """Each run's window and cluster; the window must be one the run may take."""
+    problem = ledger.problem
+    planned = planned_runs(problem)
+    stated = {str(r.run): r for r in runs.itertuples()}
+    for name, run in planned.items():
+        c.true("run_planned", name, name in stated, f"run {name} has no window in the plan")
+        if name not in stated:
+            continue
+        row = stated[name]
+        start, days = dt.date.fromisoformat(str(row.start)), float(row.days)
+        _check_window(ledger, run, start, days, c)
+        ledger.runs[name] = RunTally(run, start, days)
+    for name in stated:
+        c.true("known_option", name, name in planned, f"unknown run {name}")
+    for row in cluster.itertuples():
+        if str(row.run) in ledger.runs:
+            _tally_member(ledger, ledger.runs[str(row.run)], row, c)
+
+
+def _check_window(ledger: Ledger, run: PlannedRun, start: dt.date, days: float, c: Checker) -> None:
+    origin = ledger.problem.planning_start
+    on_grid = quarter_start(origin, quarter_index(start, origin)) == start
+    c.true("window", run.name, (start == run.start) if run.start else (on_grid and start >= run.earliest_start),
+           f"start {start} is not the run's start, or not a quarter start from {run.earliest_start}")
+    c.true("window", run.name, run.min_days - 1e-6 <= days <= run.max_days + 1e-6,
+           f"{days:g} days outside {run.min_days:g}..{run.max_days:g}")
+    c.true("window", run.name, start + dt.timedelta(days=days) <= run.deadline,
+           f"ends {start + dt.timedelta(days=days)}, after the deadline {run.deadline}")
+
+
+def _tally_member(ledger: Ledger, tally_: RunTally, row: Any, c: Checker) -> None:
+    problem, idx = ledger.problem, f"{tally_.run.name},{row.location},{row.accelerator}"
+    units = float(row.units)
+    if row.kind == "site":
+        chip = ledger.chips.get(str(row.accelerator))
+        c.true("known_option", idx, chip is not None and row.location in problem.sites, "unknown accelerator or site")
+        if chip is None or row.location not in problem.sites:
+            return
+        program = row.accelerator.split(":", 1)[1] if str(row.accelerator).startswith("custom:") else None
+        model, stack = str(row.accelerator), stack_of(chip, program)
+        rate = unit_rate_tflops(problem, tally_.run, chip, getattr(chip, "mfu", None))
+    else:
+        offer = problem.cloud.get(str(row.location))
+        c.true("known_option", idx, offer is not None, "unknown cloud offer")
+        if offer is None:
+            return
+        chip = problem.cloud_chips[offer.accelerator]
+        model, stack = offer.accelerator, stack_of(chip)
+        rate = unit_rate_tflops(problem, tally_.run, chip, offer.mfu)
+    fits = tally_.run.memory_gb is None or chip.memory_gb is None or chip.memory_gb >= tally_.run.memory_gb
+    c.true("memory", idx, fits, f"{chip.memory_gb} GB per accelerator, the run needs {tally_.run.memory_gb} GB")
+    tally_.members.append(Member(str(row.location), str(row.kind), model, stack, units, rate, chip))
+
+
 def _tally_rental(ledger: Ledger, row: Any, c: Checker) -> None:
     problem = ledger.problem
     offer = problem.cloud.get(row.offer)
     c.true("known_option", row.offer, offer is not None, "unknown cloud offer")
-    if offer is None:
+    run = ledger.runs.get(str(row.run))
+    c.true("known_option", str(row.run), run is not None, f"rental for unknown run {row.run}")
+    if offer is None or run is None:
         return
-    units, run = float(row.units), problem.run
+    units = float(row.units)
     c.true("whole_instances", row.offer, _whole(units, offer.units_per_instance), "not whole instances")
-    ledger.rentals[row.offer] = ledger.rentals.get(row.offer, 0.0) + units
-    ledger.costs["cloud"] += units * offer.price_usd_per_hour * ledger.hours
-    chip = problem.cloud_chips[offer.accelerator]
-    ledger.compute_flop += units * peak_tflops(chip, run.precision) * 1e12 * (offer.mfu or run.mfu) * run.length_days * 86400
+    ledger.rentals[(str(row.run), row.offer)] += units
+    ledger.costs["cloud"] += units * offer.price_usd_per_hour * run.days * 24.0
+
+
+def _tally_energy(ledger: Ledger, row: Any, c: Checker) -> None:
+    terms = ledger.problem.contracts.get(row.contract)
+    run = ledger.runs.get(str(row.run))
+    c.true("known_option", f"{row.contract},{row.run}", terms is not None and run is not None,
+           "energy from an unknown contract or to an unknown run")
+    if terms is None or run is None:
+        return
+    c.true("contract_available", f"{row.contract},{row.run}",
+           terms.first_available is None or terms.first_available <= run.start,
+           f"energy flows from {terms.first_available}, after the run starts {run.start}")
+    ledger.energy.append((row.contract, str(row.run), float(row.energy_mwh)))

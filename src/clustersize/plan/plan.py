@@ -15,27 +15,35 @@ from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationE
 from ..status import Status
 from .digests import DIGEST_KEY, field_digests
 
-SCHEMA_VERSION = "clustersize.plan/1"
-DECISION_TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs")
-TABLES = ("purchases", "sites", "contracts", "rentals", "custom_programs", "costs", "compute", "export_usage",
-          "exclusions", "licences", "binding")
+SCHEMA_VERSION = "clustersize.plan/2"
+DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs")
+TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "custom_programs",
+          "costs", "compute", "export_usage", "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
 # A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
-    "purchases": {"accelerator": "str", "site": "str", "country": "str", "quarter": "str", "units": "fin",
-                  "servers": "fin", "unit_cost_usd": "fin", "capex_usd": "fin"},
+    "purchases": {"accelerator": "str", "site": "str", "country": "str", "quarter": "str", "ready": "str",
+                  "units": "fin", "servers": "fin", "unit_cost_usd": "fin", "capex_usd": "fin"},
     "sites": {"site": "str", "country": "str", "opened": "bool", "existing_mw": "fin", "new_mw": "fin",
               "it_capacity_mw": "fin", "it_load_mw": "fin", "facility_peak_mw": "fin", "facility_energy_mwh": "fin"},
     "contracts": {"contract": "str", "site": "str", "kind": "str", "signed": "bool", "contracted_mw": "fin",
                   "firm_mw": "fin", "energy_mwh": "fin", "price_usd_per_mwh": "fin", "energy_cost_usd": "fin",
                   "emissions_t": "fin", "carbon_cost_usd": "fin", "fixed_cost_usd": "fin"},
-    "rentals": {"offer": "str", "accelerator": "str", "country": "str", "instances": "fin", "units": "fin",
-                "hours": "fin", "cost_usd": "fin"},
+    "energy": {"contract": "str", "run": "str", "start": "str", "days": "fin", "energy_mwh": "fin"},
+    "rentals": {"run": "str", "offer": "str", "accelerator": "str", "country": "str", "instances": "fin",
+                "units": "fin", "hours": "fin", "cost_usd": "fin"},
+    "cluster": {"run": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
+                "rate_tflops": "fin"},
+    "runs": {"run": "str", "start": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
+             "locations": "str", "span": "str", "span_efficiency": "fin", "units": "fin", "goodput": "fin",
+             "extra_stacks": "int", "flop": "fin", "target_flop": "fin"},
+    "fleet": {"quarter": "str", "site": "str", "accelerator": "str", "installed": "fin", "in_run": "fin",
+              "idle": "fin"},
     "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "fin", "units": "fin",
                         "success_probability": "fin"},
     "costs": {"component": "str", "full_capex_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},
-    "compute": {"source": "str", "units": "fin", "flop": "fin"},
+    "compute": {"run": "str", "source": "str", "units": "fin", "flop": "fin"},
     "export_usage": {"country": "str", "policy": "str", "cap_tpp": "num", "used_tpp": "num", "share": "num"},
     "exclusions": {"kind": "str", "option": "str", "where": "str", "reason": "str", "rule": "str?"},
     "licences": {"accelerator": "str", "sites": "any", "reason": "str"},
@@ -46,7 +54,7 @@ HEAD_FIELDS: dict[str, str] = {
     "problem_name": "str", "input_hash": "str", "solver": "str", "solver_version": "str", "raw_status": "str",
     "requested_gap": "fin", "time_limit_s": "fin", "solve_seconds": "fin", "cost_basis": "str",
     "objective_usd": "num", "bound_usd": "num", "run_start": "str?", "periods": "list", "target_flop": "num",
-    "delivered_flop": "num", "multi_site_efficiency": "fin", "locations_used": "int", "success_probability": "fin",
+    "delivered_flop": "num", "locations_used": "int", "success_probability": "fin",
     "messages": "list", "created": "str", "provenance": "dict", "model": "dict", "explanation": "dict?",
 }
 MAX_PLAN_ROWS = 1_000_000
@@ -72,7 +80,6 @@ class Plan:
     periods: list[str] = field(default_factory=list)
     target_flop: float | None = None
     delivered_flop: float | None = None
-    multi_site_efficiency: float = 1.0
     locations_used: int = 0
     success_probability: float = 1.0
     messages: list[str] = field(default_factory=list)
@@ -135,7 +142,7 @@ class Plan:
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
-            "delivered_flop", "multi_site_efficiency", "locations_used", "success_probability", "messages", "created",
+            "delivered_flop", "locations_used", "success_probability", "messages", "created",
             "provenance", "model", "explanation")}
         head["plan_hash"] = self.decision_hash() if self.has_plan else None
         doc: dict[str, Any] = jsonable({"schema": SCHEMA_VERSION, "status": self.status.value, "gap": self.gap, **head,

@@ -10,7 +10,6 @@ interpretation (calendar quarters, export-rule classification) with the model.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from ..families import FAMILIES, Family
@@ -30,8 +29,8 @@ class Verification(Record):
 
     violations: decisions that break a constraint; mismatches: figures the plan states (table
     columns, totals, hashes, status and gap) that disagree with their recomputation (integrity.py).
-    cost_usd [USD] on the problem's cost basis, delivered_flop [FLOP] after the multi-site
-    efficiency, locations [count] used by the run.
+    cost_usd [USD] on the problem's cost basis, delivered_flop [FLOP] by every run after goodput,
+    span and stack losses, locations [count] used, summed over the runs.
     """
 
     ok: bool                 # no violation and no mismatch
@@ -53,21 +52,22 @@ COST_LINES = ("hardware", "site_fixed", "site_build", "energy", "carbon", "contr
 def cost_lines(ledger: Ledger) -> dict[str, dict[str, float]]:
     """Each cost line [USD] at full capex and amortised, from the ledger's full-basis sums.
 
-    Amortised straight-line: hardware x run days / life, sites x run days / facility life (1 without
-    one). Amortised the Epoch AI way: the hardware's value at the run start x trend [OOM/year] x ln 10
-    per year of run, and no site cost (Epoch's scope: hardware, network and energy). Energy,
-    contracts, rentals and NRE are never amortised.
+    Amortised straight-line: each purchase from its installation to the latest deadline over the
+    hardware life; sites x the horizon (planning start to latest deadline) over the facility life
+    (1 without one). Amortised the Epoch AI way: the hardware's value at the run start x trend
+    [OOM/year] x ln 10 per year of run, and no site cost (Epoch's scope: hardware, network and
+    energy). Energy, contracts, rentals and NRE are never amortised.
     """
     problem, costs = ledger.problem, ledger.costs
-    days = problem.run.length_days
-    share = {"hardware": days / (problem.costs.hardware_life_years * 365.25)}
     facility_life = problem.costs.facility_life_years
-    share["site_fixed"] = share["site_build"] = days / (facility_life * 365.25) if facility_life else 1.0
-    lines = {line: {"full": costs[line], "amortised": costs[line] * share.get(line, 1.0)} for line in COST_LINES}
+    horizon_days = (ledger.horizon_end - problem.planning_start).days
+    site_share = min(1.0, horizon_days / (facility_life * 365.25)) if facility_life else 1.0
     if problem.costs.amortisation == "epoch":
-        yearly_charge = problem.costs.price_performance_ooms_per_year * math.log(10.0)
-        lines["hardware"]["amortised"] = costs["hardware_value_at_run_start"] * yearly_charge * days / 365.25
-        lines["site_fixed"]["amortised"] = lines["site_build"]["amortised"] = 0.0
+        site_share = 0.0
+    lines = {line: {"full": costs[line], "amortised": costs[line]} for line in COST_LINES}
+    lines["hardware"]["amortised"] = ledger.amortised_hardware
+    for line in ("site_fixed", "site_build"):
+        lines[line]["amortised"] = costs[line] * site_share
     return lines
 
 

@@ -2,10 +2,10 @@
 
 1. Solve the LP relaxation (GLOP), with rounds of valid pair cuts among the locations it
    uses (`pair_cuts`); its objective is a valid lower bound.
-2. Keep the `max_sites` locations (sites and cloud offers) with the largest LP values open
-   and close the rest; if that restricted problem has no plan, widen to twice as many
-   candidates (the max_sites row still holds).
-3. Solve the restricted MILP (contracts, programs and the multi-site switch stay free)
+2. Keep, for each run, the `max_sites` locations (sites and cloud offers) with the largest LP
+   values and close the rest; if that restricted problem has no plan, widen to twice as many
+   candidates (the max_sites rows still hold).
+3. Solve the restricted MILP (windows, paces, contracts, programs and span switches stay free)
    with the backend, counts continuous; the pipeline then rounds to whole servers.
 
 The plan is feasible for the full problem (only bounds were tightened), so
@@ -34,40 +34,54 @@ from ..solvers.lp_duals import GlopDuals
 from .rounding import plan_objective
 
 LARGE_COLUMNS = 50_000
-LOCATIONS = ("open", "use_cloud")
+LOCATIONS = "use"
+REGION_SPAN = 1  # code of the region level in the `span` index set: more than one location
 
 
 def _restricted(lp: LinearProgram, keep: np.ndarray) -> LinearProgram:
     """Close every location column not in `keep` (bounds only: a restriction of lp)."""
     upper = lp.upper.copy()
-    for family in LOCATIONS:
-        cols = np.arange(lp.shape[1])[lp.col_slices[family]]
-        upper[cols[~np.isin(cols, keep)]] = 0.0
+    cols = lp.columns_of(LOCATIONS)
+    upper[cols[~np.isin(cols, keep)]] = 0.0
     return dataclasses.replace(lp, upper=upper)
+
+
+def _run_of(lp: LinearProgram, cols: np.ndarray) -> np.ndarray:
+    """Run code of each location-use column."""
+    first = lp.columns_of(LOCATIONS)[0] if cols.size else 0
+    runs = lp.col_keys.take(np.arange(lp.shape[1])[lp.col_slices[LOCATIONS]]).codes[0]
+    return runs[cols - first]
 
 
 CUT_ROUNDS = 4
 
 
 def pair_cuts(lp: LinearProgram, locations: np.ndarray) -> LinearProgram:
-    """Add `open_i + open_j - multi_site <= 1` for every pair of the given location columns.
+    """Add `use[r,i] + use[r,j] - spread[r,region] <= 1` for every pair of a run's given location columns.
 
-    Valid: two locations in use make the run multi-site. The formulation's single row
-    `sum open - (N-1) multi_site <= 1` lets a fractional LP pay a fraction of the multi-site
-    compute penalty; these pairs close most of that gap (docs/formulation.md).
+    Valid: two locations in use make the run span several. The formulation's single row
+    `sum use - (N-1) spread <= 1` lets a fractional LP pay a fraction of the span loss; these
+    pairs close most of that gap (docs/formulation.md).
     """
-    multi = np.arange(lp.shape[1])[lp.col_slices["multi_site"]]
-    if multi.size == 0 or locations.size < 2:
+    spread = lp.columns_of("spread")
+    if spread.size == 0 or locations.size < 2:
         return lp
+    spread_keys = lp.col_keys.take(spread).codes
+    region = {int(r): int(c) for r, h, c in zip(spread_keys[0], spread_keys[1], spread) if h == REGION_SPAN}
+    runs = _run_of(lp, locations)
     i, j = np.triu_indices(locations.size, k=1)
+    keep = (runs[i] == runs[j]) & np.isin(runs[i], list(region))
+    i, j = i[keep], j[keep]
     n = i.size
+    if n == 0:
+        return lp
     rows = np.repeat(np.arange(n), 3)
-    cols = np.column_stack([locations[i], locations[j], np.full(n, multi[0])]).ravel()
+    cols = np.column_stack([locations[i], locations[j], [region[int(r)] for r in runs[i]]]).ravel()
     vals = np.tile([1.0, 1.0, -1.0], n)
     block = sp.csr_matrix((vals, (rows, cols)), shape=(n, lp.shape[1]))
     labels = [",".join(lp.col_keys.key(int(c))) for c in locations]
     keys = Keys(("location", "other_location"), (labels, labels), (i, j))
-    return lp.with_rows("multi_site_pair", keys, block, np.full(n, -np.inf), np.ones(n))
+    return lp.with_rows("span_pair", keys, block, np.full(n, -np.inf), np.ones(n))
 
 
 def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[LinearProgram, SolverResult]:
@@ -76,7 +90,7 @@ def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[L
     options.time_limit_s [s] is the budget of all rounds: a further round starts only when the
     last one would fit in what is left, so the restricted solves that follow keep their time.
     """
-    cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
+    cols = lp.columns_of(LOCATIONS)
     used: set[int] = set()
     current = lp
     started, last = time.perf_counter(), 0.0
@@ -110,15 +124,18 @@ def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
         return SolverResult(Status.NO_SOLUTION, backend.name, "", "relaxation not solved",
                             seconds=time.perf_counter() - started), lp
     assert relaxation.x is not None  # an optimal result carries its solution
-    cols = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in LOCATIONS])
+    cols = lp.columns_of(LOCATIONS)
     ranked = cols[np.argsort(-relaxation.x[cols], kind="stable")]
     ranked = ranked[relaxation.x[ranked] > 1e-6]
+    runs = _run_of(lp, ranked)
     result = None
     for width in (max_sites, 2 * max_sites):
         left = options.time_limit_s - (time.perf_counter() - started)
         if left <= 0.5:
             break
-        result = solve_with_watchdog(backend, _restricted(lp, ranked[:width]),
+        # The first `width` locations of each run, in the order of their LP values.
+        rank_in_run = np.array([int((runs[:k] == runs[k]).sum()) for k in range(ranked.size)], dtype=int)
+        result = solve_with_watchdog(backend, _restricted(lp, ranked[rank_in_run < width]),
                                      dataclasses.replace(options, time_limit_s=left))
         if result.status.has_plan:
             break

@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..data.limits import check_model_size
-from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, USD_PER_MUSD, ModelData, build_model_data
 from ..errors import InputError
 from ..families import FAMILIES, Family
 from ..formulation import LinearProgram, build
@@ -81,7 +81,7 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
     notes = unsupported_options(backend, options)
     options = honoured(backend, options)
-    result = _solve_within(backend, lp, options, budget, settings.integer_units, data.max_sites)
+    result = _solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()))
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
@@ -142,6 +142,23 @@ def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites
     return best_of(quick, full, options.gap)
 
 
+def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dict[str, pd.DataFrame]:
+    """Every table of a plan with a solution, in user units."""
+    tables = {
+        "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),
+        "contracts": extract.contracts_table(problem, data, lp, x), "energy": extract.energy_table(data, lp, x),
+        "rentals": extract.rentals_table(problem, data, lp, x), "cluster": extract.cluster_table(data, lp, x),
+    }
+    tables["runs"] = extract.runs_table(data, lp, x, tables["cluster"])
+    tables["fleet"] = extract.fleet_table(data, lp, x)
+    tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
+    tables["costs"] = extract.costs_table(problem, data, lp, x, tables)
+    tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"])
+    tables["export_usage"] = extract.export_table(data, lp, x)
+    tables["binding"] = extract.binding_table(lp, x)
+    return tables
+
+
 def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: SolverResult,
               options: SolveOptions, families: tuple[Family, ...] = FAMILIES) -> Plan:
     """Assemble the plan from the solver's result, then verify it independently."""
@@ -149,8 +166,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         status=result.status, problem_name=problem.name, input_hash=input_hash(problem), solver=result.solver,
         solver_version=result.version, raw_status=result.raw_status, requested_gap=options.gap,
         time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
-        run_start=data.run_start.isoformat(), periods=data.periods, target_flop=problem.target.total_flop,
-        multi_site_efficiency=data.multi_site_efficiency,
+        periods=data.periods, target_flop=float(data.runs.target.sum()) * FLOP_PER_EFLOPS_DAY,
         provenance={path: dict(note) for path, note in problem.provenance.items()},
         model={"rows": lp.shape[0], "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz),
                "integer_columns": int(lp.integer.sum()), "coefficient_range": lp.coefficient_range()},
@@ -169,22 +185,14 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     x = result.x
     assert x is not None, "a result with a plan carries its solution"
     plan.solution = x
-    tables = {
-        "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),
-        "contracts": extract.contracts_table(problem, data, lp, x), "rentals": extract.rentals_table(problem, data, lp, x),
-    }
-    tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
-    tables["costs"] = extract.costs_table(problem, tables)
-    tables["compute"] = extract.compute_table(data, lp, x)
-    tables["export_usage"] = extract.export_table(data, lp, x)
-    tables["binding"] = extract.binding_table(lp, x)
-    plan.tables.update(tables)
+    plan.tables.update(_tables(problem, data, lp, x))
+    runs = plan.tables["runs"]
     plan.objective_usd = float(lp.cost @ x) * USD_PER_MUSD
     plan.bound_usd = result.bound * USD_PER_MUSD if result.bound is not None else None
-    plan.locations_used = int(tables["sites"].opened.sum() + (tables["rentals"].units > 0).sum())
-    efficiency = data.multi_site_efficiency if plan.locations_used > 1 else 1.0
-    plan.delivered_flop = float(tables["compute"].flop.sum()) * efficiency
-    funded = tables["custom_programs"]
+    plan.run_start = str(runs.start.min())
+    plan.locations_used = int(sum(len(locs.split(";")) for locs in runs.locations if locs))
+    plan.delivered_flop = float(runs.flop.sum())
+    funded = plan.tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
     plan.verification = verify(plan, problem, families).to_dict()
     return plan

@@ -1,0 +1,98 @@
+"""Where hardware can work for a run: the (accelerator, site, window) and (offer, window) slots.
+
+A slot exists only where the accelerator may join the run (memory, rate > 0) and some order of it
+at that site is installed by the window's start; energy slots (contract, window) only where the
+contract's energy flows by the window's start. Every location (site or cloud offer) a run may
+use is listed with its region and continent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .runs import RunData
+
+
+@dataclass
+class Slots:
+    """Column index arrays of the run-assignment families, built once from the model data."""
+
+    unit_acc: np.ndarray          # [u] accelerator of each (a, s, w) slot
+    unit_site: np.ndarray         # [u]
+    unit_window: np.ndarray       # [u]
+    rent_offer: np.ndarray        # [v] offer of each (o, w) slot
+    rent_window: np.ndarray       # [v]
+    energy_contract: np.ndarray   # [e] contract of each (k, w) slot
+    energy_window: np.ndarray     # [e]
+    location_ids: list[str]       # sites then offers
+    location_region: list[str]
+    location_continent: list[str]
+    unit_bound: np.ndarray        # [w] most accelerators a window could hold
+
+
+def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray) -> dict[tuple[int, int], int]:
+    """First quarter any order of accelerator a at site s is installed, per (a, s)."""
+    found: dict[tuple[int, int], int] = {}
+    for a, s, t in zip(cell_acc.tolist(), cell_site.tolist(), cell_ready.tolist()):
+        if found.get((a, s), t + 1) > t:
+            found[(a, s)] = t
+    return found
+
+
+def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str], sites: dict[str, Any],
+                contracts: dict[str, Any], cloud: dict[str, Any], supply_total: np.ndarray,
+                acc_it_mw: np.ndarray, ups: np.ndarray) -> Slots:
+    """Every slot of every window, and a bound on the accelerators of each window."""
+    w = runs.windows
+    ready = earliest_ready(cells["cell_acc"], cells["cell_site"], cells["cell_ready"])
+    pairs = np.array(sorted(ready), dtype=int).reshape(-1, 2)
+    pair_ready = np.array([ready[(a, s)] for a, s in pairs.tolist()], dtype=int)
+    unit_parts, rent_parts, energy_parts = [], [], []
+    offer_rate = runs.offer_rate
+    con_site, con_first = contracts["con_site"], contracts["con_first_day"]
+    for window in range(len(w.days)):
+        r, start_t = int(w.run[window]), int(w.start_period[window])
+        ok = (pair_ready <= start_t) & (runs.acc_rate[r, pairs[:, 0]] > 0) if pairs.size else np.zeros(0, bool)
+        unit_parts.append(np.column_stack([pairs[ok], np.full(int(ok.sum()), window)]))
+        offers = np.flatnonzero(offer_rate[r] > 0)
+        rent_parts.append(np.column_stack([offers, np.full(offers.size, window)]))
+        live = [k for k in range(len(con_first)) if con_first[k] <= w.starts[window]]
+        used_sites = set(pairs[ok, 1].tolist())
+        keep = np.array([k for k in live if int(con_site[k]) in used_sites], dtype=int)
+        energy_parts.append(np.column_stack([keep, np.full(keep.size, window)]))
+    units = np.concatenate(unit_parts) if unit_parts else np.zeros((0, 3), dtype=int)
+    rents = np.concatenate(rent_parts) if rent_parts else np.zeros((0, 2), dtype=int)
+    energy = np.concatenate(energy_parts) if energy_parts else np.zeros((0, 2), dtype=int)
+    bound = _window_bounds(runs, units, rents, supply_total, acc_it_mw, ups, sites, cloud)
+    return Slots(unit_acc=units[:, 0].astype(int), unit_site=units[:, 1].astype(int), unit_window=units[:, 2].astype(int),
+                 rent_offer=rents[:, 0].astype(int), rent_window=rents[:, 1].astype(int),
+                 energy_contract=energy[:, 0].astype(int), energy_window=energy[:, 1].astype(int),
+                 location_ids=list(site_ids) + list(cloud["cloud_ids"]),
+                 location_region=list(sites["site_region"]) + list(cloud["cloud_region"]),
+                 location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
+                 unit_bound=bound)
+
+
+def _window_bounds(runs: RunData, units: np.ndarray, rents: np.ndarray, supply_total: np.ndarray,
+                   acc_it_mw: np.ndarray, ups: np.ndarray, sites: dict[str, Any], cloud: dict[str, Any]) -> np.ndarray:
+    """Most accelerators each window could hold: per accelerator, its whole supply or what the
+    sites' power allows, whichever is smaller, plus every offer's quota [accelerators]."""
+    max_mw = float(np.sum(sites["site_max_mw"]))
+    per_acc = np.minimum(supply_total, max_mw / np.maximum(acc_it_mw, 1e-12)) * ups
+    quota = np.asarray(cloud["cloud_max"]) * np.asarray(cloud["cloud_units_per_instance"])
+    n_w = len(runs.windows.days)
+    bound = np.zeros(n_w)
+    for window in range(n_w):
+        accs = np.unique(units[units[:, 2] == window, 0]).astype(int)
+        offers = rents[rents[:, 1] == window, 0].astype(int)
+        bound[window] = per_acc[accs].sum() + quota[offers].sum()
+    return bound
+
+
+def window_end(start: dt.date, days: float) -> dt.date:
+    """Last day + 1 of a window."""
+    return start + dt.timedelta(days=days)
