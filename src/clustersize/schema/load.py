@@ -179,7 +179,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], *, file: 
         for depth, key in enumerate(parts[:-1]):
             child = node.get(key) if isinstance(node, dict) else None
             if child is None:
-                if depth == 1 and parts[0] in CATALOG_SECTION:
+                if depth == 1 and (parts[0] in CATALOG_SECTION or parts[0] == "runs"):
                     known = list((raw.get(parts[0]) or {}).keys())
                     raise InputError(f"{parts[0]} has no entry {key!r} in this problem{did_you_mean(key, known)}",
                                      file=file, path=f"--set {path}", fix="override an entry the problem lists")
