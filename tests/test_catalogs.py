@@ -159,13 +159,12 @@ def test_prices_age_from_their_own_date():
     """H100 board price of 2025-01-31 bought in 2027Q1: 700 days = 7.666 quarters at 1.29% a quarter:
     0.9871^7.666 = 0.9053 of the all-in 44,327.16 [USD] = 40,128 per GPU, 321,020 per 8-GPU server [USD]."""
     import clustersize
-    from clustersize.data.modeldata import build_model_data
+    from clustersize.schema.derived import all_in_unit_cost_usd
 
     problem = clustersize.load_problem(GPT5)
     h100 = problem.accelerators["h100-sxm"]
     assert h100.price_age_quarters(problem.planning_start) == pytest.approx(700 / 91.3125)
-    data = build_model_data(problem)
-    first_quarter_usd = data.acc_price[data.acc_ids.index("h100-sxm"), 0] * 1e6
+    first_quarter_usd = all_in_unit_cost_usd(h100, problem.costs, 0, problem.planning_start) * h100.units_per_server
     assert first_quarter_usd == pytest.approx(321_020, rel=2e-5)
 
 

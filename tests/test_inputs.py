@@ -134,6 +134,7 @@ def test_override_values_are_read_as_yaml_scalars():
 def test_licence_lead_needed_when_a_licence_applies(gpt5_doc):
     doc = copy.deepcopy(gpt5_doc)
     del doc["export"]["licence_lead_quarters"]
+    doc["run"]["mfu"] = 0.375  # a wall-clock figure: the test is about the licence, not how MFU is resolved
     doc["sites"]["cn-ulanqab"] = {"max_mw": 100, "build_lead_quarters": 2, "fixed_cost_usd": 0,
                                   "build_cost_usd_per_mw": 1e7}
     problem = clustersize.load_problem(doc)
@@ -146,7 +147,8 @@ def test_provenance_is_kept():
     price = problem.provenance["accelerators.h100-sxm.price_usd"]
     assert price["source"] == "EPOCH-PRICE" and price["confidence"] == "M"
     assert problem.provenance["accelerators.h100-sxm.supply_per_quarter"]["source"].startswith("problem file")
-    assert problem.provenance["run.mfu"]["source"] == "EPOCH-COST"
+    assert problem.provenance["run.average_draw_fraction"]["source"] == "EPOCH-COST"
+    assert "run.mfu" not in problem.provenance  # a run's mfu is wall-clock effective: given or absent, never a default
 
 
 def test_origin_is_not_written_in_a_problem(gpt5_doc):

@@ -42,6 +42,8 @@ class Catalog:
     defaults: dict[str, dict[str, Any]]
     rulesets: dict[str, ExportRuleset]
     sources: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
+    """Continent of each country [ISO 3166 alpha-2] (catalogs/regions.yaml)."""
 
 
 def is_sourced(node: Any) -> bool:
@@ -62,6 +64,9 @@ def flatten(node: Any, path: str, provenance: dict[str, dict[str, Any]], *, file
             _check_sourced(meta, path, file, sources)
         provenance[path] = meta
         return node["value"]
+    if isinstance(node, list):
+        return [flatten(v, f"{path}.{i}", provenance, file=file, sources=sources, default_source=default_source)
+                for i, v in enumerate(node)]
     if isinstance(node, dict):
         flat = {k: flatten(v, f"{path}.{k}" if path else str(k), provenance, file=file,
                            sources=sources, default_source=default_source)
@@ -128,4 +133,23 @@ def load_catalog(directory: str | None = None) -> Catalog:
             rulesets[str(rid)] = ExportRuleset.model_validate({**body, "id": str(rid)})
         except ValidationError as exc:
             raise input_error_from_validation(exc, file=file, prefix=f"rulesets.{rid}") from None
-    return Catalog(entries, provenance, defaults, rulesets, sources)
+    return Catalog(entries, provenance, defaults, rulesets, sources, _read_regions(root))
+
+
+def _read_regions(root: Path) -> dict[str, str]:
+    """{country: continent} from regions.yaml; every code must be an ISO 3166 alpha-2 code."""
+    import pycountry
+
+    raw, file = _read(root, "regions.yaml")
+    countries = (raw or {}).get("countries")
+    if not isinstance(countries, dict):
+        raise InputError("expected a mapping of country: continent under 'countries'", file=file, path="countries",
+                         fix="write countries: {US: north-america, ...}")
+    for code, continent in countries.items():
+        if not isinstance(code, str) or pycountry.countries.get(alpha_2=code) is None:
+            raise InputError(f"{code!r} is not an ISO 3166 alpha-2 country code", file=file, path=f"countries.{code}",
+                             fix="use the two-letter code, e.g. NO for Norway")
+        if not isinstance(continent, str) or not continent:
+            raise InputError("expected a continent name", file=file, path=f"countries.{code}",
+                             fix="e.g. north-america, europe, asia")
+    return {str(code): str(continent) for code, continent in countries.items()}

@@ -121,7 +121,33 @@ def derived(problem: Problem) -> dict[str, ChipFigures]:
 
 
 def derived_provenance(problem: Problem) -> dict[str, SourceNote]:
-    """Provenance entries of the derived server and network shares, by field path."""
-    return {f"{path}.server_network_usd": {"source": SERVER_NETWORK_NOTE}
-            for path, chip in purchasable_chips(problem).values()
-            if chip.server_network_usd is None and chip.price_usd is not None}
+    """Provenance entries of the derived server and network shares and of the MFU each accelerator
+    takes from a default, by field path."""
+    notes: dict[str, SourceNote] = {f"{path}.server_network_usd": {"source": SERVER_NETWORK_NOTE}
+                                    for path, chip in purchasable_chips(problem).values()
+                                    if chip.server_network_usd is None and chip.price_usd is not None}
+    notes.update(_mfu_provenance(problem))
+    return notes
+
+
+def _mfu_provenance(problem: Problem) -> dict[str, SourceNote]:
+    """Where an accelerator's MFU at a precision some run uses comes from when its entry has no figure:
+    the BF16 figure for FP8 work on a chip without an FP8 rate, else accelerator_mfu. Runs that give their
+    own (wall-clock) mfu and accelerators with a problem-side mfu need none."""
+    precisions = sorted({shape.precision for shape in problem.run_shapes().values() if shape.mfu is None})
+    offered_mfu = {offer.accelerator for offer in problem.cloud.values() if offer.mfu is not None}
+    chips: list[tuple[str, Chip]] = [(path, chip) for path, chip in purchasable_chips(problem).values()
+                                     if getattr(chip, "mfu", None) is None]
+    chips += [(f"cloud_chips.{cid}", chip) for cid, chip in problem.cloud_chips.items() if cid not in offered_mfu]
+    notes: dict[str, SourceNote] = {}
+    for path, chip in chips:
+        for precision in precisions:
+            used = "bf16" if precision == "fp8" and chip.fp8_tflops is None else precision
+            if used != precision:
+                notes[f"{path}.mfu_by_precision.{precision}"] = {
+                    "source": "derived: no FP8 rate, so FP8 work runs at BF16 with the BF16 figure"}
+            elif used not in chip.mfu_by_precision:
+                notes[f"{path}.mfu_by_precision.{precision}"] = {
+                    "source": f"derived: no published {precision.upper()} figure for this accelerator; "
+                              f"accelerator_mfu.{precision} applies"}
+    return notes

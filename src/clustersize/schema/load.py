@@ -28,7 +28,8 @@ CATALOG_SECTION = {
     "accelerators": "accelerators", "sites": "sites", "contracts": "energy_contracts",
     "cloud": "cloud_offers", "custom_programs": "custom_programs",
 }
-DEFAULTED_SECTIONS = ("run", "costs")
+DEFAULTED_SECTIONS = ("costs", "goodput", "accelerator_mfu")
+"""Top-level sections whose absent fields take catalogs/defaults.yaml; each run takes defaults.run."""
 MAX_OVERRIDE_SEGMENTS = 8
 
 
@@ -64,9 +65,21 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
     merged["origin"] = {"file": file, "catalog_dir": str(catalog_dir) if catalog_dir else None,
                         "provenance": provenance}
     try:
-        return Problem.model_validate(merged)
+        problem = Problem.model_validate(merged)
     except ValidationError as exc:
         raise input_error_from_validation(exc, file=file) from None
+    check_regions(problem, catalog, file)
+    return problem
+
+
+def check_regions(problem: Problem, catalog: Catalog, file: str) -> None:
+    """InputError naming the field for a site or cloud offer whose country has no continent in the catalog."""
+    located = [(f"sites.{sid}", site.country) for sid, site in problem.sites.items()]
+    located += [(f"cloud.{oid}", offer.country) for oid, offer in problem.cloud.items()]
+    for path, country in located:
+        if country not in catalog.regions:
+            raise InputError(f"no continent is known for country {country!r}", file=file, path=f"{path}.country",
+                             fix="add it to catalogs/regions.yaml (country: continent), or use a listed country")
 
 
 def edit_problem(problem: Problem, edits: Mapping[str, Any]) -> Problem:
@@ -94,12 +107,31 @@ def edit_problem(problem: Problem, edits: Mapping[str, Any]) -> Problem:
             _embed_ruleset(doc, load_catalog(problem.origin.catalog_dir), file)
     provenance = {path: dict(note) for path, note in problem.origin.provenance.items()
                   if not any(path == p or path.startswith(f"{p}.") for p in paths)}
+    _legacy_efficiency_replaces_default_spans(doc, paths, provenance)
     provenance.update({path: {"source": "edited in code (Problem.with_)"} for path in paths})
     doc["origin"] = {**problem.origin.model_dump(), "provenance": provenance}
     try:
-        return Problem.model_validate(doc)
+        edited = Problem.model_validate(doc)
     except ValidationError as exc:
         raise input_error_from_validation(exc, file=file) from None
+    check_regions(edited, load_catalog(problem.origin.catalog_dir), file)
+    return edited
+
+
+def _legacy_efficiency_replaces_default_spans(doc: dict[str, Any], paths: list[str],
+                                              provenance: dict[str, dict[str, Any]]) -> None:
+    """An edit that sets run.multi_site_efficiency drops span efficiencies that came from the catalog
+    defaults, as a fresh load with the same override would never have filled them."""
+    run = doc.get("run")
+    if "run.multi_site_efficiency" not in paths or not isinstance(run, dict) or not run.get("span_efficiency"):
+        return
+    if any(p == "run.span_efficiency" or p.startswith("run.span_efficiency.") for p in paths):
+        return
+    notes = [note for path, note in provenance.items() if path.startswith("run.span_efficiency.")]
+    if notes and all(not str(note.get("source", "")).startswith(("problem file", "edited in code")) for note in notes):
+        run["span_efficiency"] = None
+        for path in [path for path in provenance if path.startswith("run.span_efficiency.")]:
+            del provenance[path]
 
 
 def input_hash(problem: Problem) -> str:
@@ -147,7 +179,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], *, file: 
         for depth, key in enumerate(parts[:-1]):
             child = node.get(key) if isinstance(node, dict) else None
             if child is None:
-                if depth == 1 and parts[0] in CATALOG_SECTION:
+                if depth == 1 and (parts[0] in CATALOG_SECTION or parts[0] == "runs"):
                     known = list((raw.get(parts[0]) or {}).keys())
                     raise InputError(f"{parts[0]} has no entry {key!r} in this problem{did_you_mean(key, known)}",
                                      file=file, path=f"--set {path}", fix="override an entry the problem lists")
@@ -207,11 +239,45 @@ def merge_with_catalog(raw: dict[str, Any], catalog: Catalog, *,
         target = merged.setdefault(section, {})
         if not isinstance(target, dict):
             raise InputError("expected a mapping", file=file, path=section)
-        for key, value in catalog.defaults.get(section, {}).items():
-            if key not in target:
-                target[key] = value
-                provenance[f"{section}.{key}"] = dict(catalog.provenance[f"defaults.{section}.{key}"])
+        _fill_defaults(target, catalog.defaults.get(section, {}), section, f"defaults.{section}", catalog, provenance)
+    for path, run in _runs_in(merged, file):
+        run_defaults = dict(catalog.defaults.get("run", {}))
+        if "multi_site_efficiency" in run:
+            run_defaults.pop("span_efficiency", None)  # the legacy figure sets all three levels
+        _fill_defaults(run, run_defaults, path, "defaults.run", catalog, provenance)
     return merged, provenance
+
+
+def _runs_in(merged: dict[str, Any], file: str) -> list[tuple[str, dict[str, Any]]]:
+    """(field path, fields) of each run the document gives: `run`, and every entry of `runs`."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if "run" in merged:
+        if not isinstance(merged["run"], dict):
+            raise InputError("expected a mapping of run fields", file=file, path="run",
+                             fix="write run: {deadline: ..., length_days: ...}")
+        found.append(("run", merged["run"]))
+    runs = merged.get("runs")
+    if runs is not None:
+        if not isinstance(runs, dict):
+            raise InputError("expected a mapping of run name: fields", file=file, path="runs",
+                             fix="write runs: {pretrain: {flop: 3e26, deadline: 2028-06-30, length_days: 120}}")
+        for name, body in runs.items():
+            if not isinstance(body, dict):
+                raise InputError("expected a mapping of run fields", file=file, path=f"runs.{name}",
+                                 fix="write field: value pairs under the run's name")
+            found.append((f"runs.{name}", body))
+    return found
+
+
+def _fill_defaults(target: dict[str, Any], defaults: Mapping[str, Any], path: str, default_path: str,
+                   catalog: Catalog, provenance: dict[str, dict[str, Any]]) -> None:
+    """Give `target` each default it lacks (nested mappings key by key), with the default's provenance."""
+    for key, value in defaults.items():
+        if isinstance(target.get(key), dict) and isinstance(value, dict):
+            _fill_defaults(target[key], value, f"{path}.{key}", f"{default_path}.{key}", catalog, provenance)
+        elif key not in target:
+            target[key] = copy.deepcopy(value)
+            provenance.update(_rename(catalog.provenance, f"{default_path}.{key}", f"{path}.{key}"))
 
 
 def _defines_accelerator(body: dict[str, Any]) -> bool:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
 from .catalog import load_catalog
@@ -34,6 +35,7 @@ from .types import (
     Positive,
     PositiveCount,
     QuarterLabel,
+    Region,
     RunDays,
     Seconds,
     ServerOverhead,
@@ -46,6 +48,19 @@ PriceLevel = Literal["chip", "board", "system"]
 DAYS_PER_QUARTER = 365.25 / 4
 Amortisation = Literal["straight-line", "epoch"]
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
+Precision = Literal["bf16", "fp8"]
+Mix = Literal["stack", "model", "any"]
+StackName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_:.-]*$", max_length=64)]
+
+
+def field_error(loc: tuple[str | int, ...], message: str, value: Any) -> ValidationError:
+    """A validation error at `loc`, relative to the model whose validator raises it.
+
+    Raised inside a validator, pydantic nests it under the model's own location, so the
+    InputError names the exact field (`runs.pretrain.max_length_days`), not only its model.
+    """
+    return ValidationError.from_exception_data("Problem", [InitErrorDetails(
+        type=PydanticCustomError("value_error", "{reason}", {"reason": message}), loc=loc, input=value)])
 
 
 class Chip(Strict):
@@ -86,6 +101,14 @@ class Chip(Strict):
     price_decline_per_quarter: Share = Field(
         0.0, description="Fall per quarter of the server-level cost (price and server/network share), "
                          "from price_date or else the planning start [fraction].")
+    stack: StackName | None = Field(
+        None, description="Software stack the accelerator trains with (cuda, rocm, gaudi, xla-tpu, neuron, cann, ...); "
+                          "a run with mix: stack uses one stack. Absent: custom:<program> for a custom chip, else by vendor.")
+    mfu_by_precision: FrozenMap[Precision, Fraction] = Field(
+        default_factory=FrozenDict,
+        description="Model FLOPs utilisation measured on this accelerator, by precision, on productive steps "
+                    "(goodput is applied on top) [fraction of that precision's dense peak], e.g. {bf16: 0.40}; "
+                    "defaults.accelerator_mfu where absent.")
 
     @model_validator(mode="after")
     def _board_price_names_its_host(self) -> Chip:
@@ -116,7 +139,9 @@ class Accelerator(Chip):
         default_factory=FrozenDict, description="Per-quarter supply overriding supply_per_quarter [units], e.g. {2027Q3: 0}.")
     lead_time_quarters: Count = Field(description="Quarters from order to installed and usable [quarters].")
     available_from: Day | None = Field(None, description="First date it can be ordered.")
-    mfu: Fraction | None = Field(None, description="Model FLOPs utilisation on this accelerator; run.mfu when absent.")
+    mfu: Fraction | None = Field(
+        None, description="Model FLOPs utilisation on this accelerator for this problem, any precision [fraction]; "
+                          "overrides mfu_by_precision and the catalog defaults. A run's own mfu overrides it.")
     components: FrozenMap[Identifier, NonNegative] = Field(
         default_factory=FrozenDict, description="Shared components used per unit, e.g. {hbm3e_stacks: 8} [units].")
 
@@ -127,7 +152,10 @@ class Site(Strict):
     from_: Identifier | None = Field(None, alias="from")
     name: str
     country: CountryCode = Field(description="ISO 3166 alpha-2 country code.")
-    region: str | None = None
+    region: Region | None = Field(None, description="Region within the country (e.g. US-TX); default: the country.")
+    max_cluster_units: PositiveCount | None = Field(
+        None, description="Largest fabric domain at the site: most accelerators one run may use there [accelerators]; "
+                          "absent: unlimited.")
     pue: PUE = Field(description="Power usage effectiveness: facility power / IT power.")
     build_cost_usd_per_mw: NonNegative = Field(description="Construction cost per MW of IT capacity [USD/MW].")
     fixed_cost_usd: NonNegative = Field(description="One-off cost of opening the site (land, permits, substation) [USD].")
@@ -172,10 +200,12 @@ class CloudOffer(Strict):
     provider: str
     accelerator: Identifier = Field(description="Catalog accelerator id.")
     country: CountryCode
+    region: Region | None = Field(None, description="Region of the capacity (e.g. US-TX); default: the country.")
     price_usd_per_hour: Positive = Field(description="Price per accelerator-hour [USD/h].")
     max_units: NonNegative = Field(description="Most accelerators the provider will rent to this buyer [units].")
     units_per_instance: PositiveCount = Field(8, description="Accelerators per rentable instance [units].")
-    mfu: Fraction | None = None
+    mfu: Fraction | None = Field(
+        None, description="Model FLOPs utilisation on this offer [fraction]; overrides the accelerator's figure.")
     notes: str | None = None
 
 
@@ -192,6 +222,11 @@ class CustomProgram(Strict):
     notes: str | None = None
 
 
+def _one_target_form(flop: float | None, parameters: float | None, tokens: float | None) -> None:
+    if (flop is None) == (parameters is None or tokens is None):
+        raise ValueError("give either flop, or both parameters and tokens")
+
+
 class Target(Strict):
     """Training compute to reach: `flop`, or `parameters` and `tokens` (C = 6 N D)."""
 
@@ -201,8 +236,7 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Target:
-        if (self.flop is None) == (self.parameters is None or self.tokens is None):
-            raise ValueError("give either flop, or both parameters and tokens")
+        _one_target_form(self.flop, self.parameters, self.tokens)
         return self
 
     @property
@@ -214,24 +248,177 @@ class Target(Strict):
         return 6.0 * self.parameters * self.tokens
 
 
-class RunOptions(Strict):
-    """The training run."""
+class SpanEfficiency(Strict):
+    """Share of compute a synchronous run keeps when its locations span a region, a continent or the
+    world [fraction]. A level left out takes defaults.run.span_efficiency (documented assumptions)."""
+
+    region: Fraction | None = Field(None, description="Several locations in one region (e.g. US-TX) [fraction].")
+    continent: Fraction | None = Field(None, description="Several regions of one continent [fraction].")
+    world: Fraction | None = Field(None, description="Locations on more than one continent (needs allow_cross_ocean) "
+                                                     "[fraction].")
+
+
+class RunShape(Strict):
+    """What a training run needs and where it may run: the fields the single-run form (`run:`) and
+    each entry of `runs:` share."""
 
     deadline: Day = Field(description="Date the run must finish by.")
-    length_days: RunDays = Field(description="Run length [days].")
-    start: Day | None = Field(None, description="Run start; default: the latest quarter start that meets the deadline.")
-    precision: Literal["bf16", "fp8"] = "bf16"
-    mfu: Fraction = Field(description="Model FLOPs utilisation of dense peak.")
-    max_sites: PositiveCount = Field(1, description="Most sites (owned or rented) the synchronous run may span.")
-    multi_site_efficiency: Fraction | None = Field(
-        None, description="Share of compute kept when the run spans more than one site; needed when max_sites > 1.")
-    average_draw_fraction: Fraction = Field(description="Average power draw during training / full-load power.")
+    earliest_start: Day | None = Field(None, description="First day the run may start; default: planning_start.")
+    start: Day | None = Field(
+        None, description="Fixes the run start; default: chosen by the planner (a quarter start in the window).")
+    length_days: RunDays | None = Field(
+        None, description="Fixed run length [days]; or give min_length_days and max_length_days.")
+    min_length_days: RunDays | None = Field(None, description="Shortest run the planner may choose [days].")
+    max_length_days: RunDays | None = Field(None, description="Longest run the planner may choose [days].")
+    precision: Precision = Field("bf16", description="Training precision: bf16 or fp8 (chips without FP8 run at BF16).")
+    mfu: Fraction | None = Field(
+        None, description="Wall-clock effective model FLOPs utilisation [fraction]: when given, no goodput is applied "
+                          "on top and it overrides every accelerator's figure. Absent: each accelerator's MFU "
+                          "(catalog, by precision) times the goodput of the run's size.")
+    max_sites: PositiveCount = Field(1, description="Most locations (sites or cloud offers) the synchronous run may span.")
+    mix: Mix = Field(
+        "stack", description="Which accelerators one run may combine: stack (one software stack), model (one "
+                             "accelerator model) or any (stacks mixed, losing stack_efficiency per extra stack).")
+    stack_efficiency: Fraction | None = Field(
+        None, description="Share of compute kept per extra software stack in a run with mix: any [fraction]; "
+                          "required for mix: any (no sourced default exists).")
+    span_efficiency: SpanEfficiency | None = Field(
+        None, description="Share of compute kept when the run spans a region, a continent or the world [fraction]; "
+                          "defaults.run.span_efficiency where absent.")
+    allow_cross_ocean: bool = Field(False, description="True lets one run span locations on different continents.")
+    memory_gb: Positive | None = Field(
+        None, description="Memory per accelerator the model needs [GB]: accelerators with less are not used for it.")
+    average_draw_fraction: Fraction = Field(
+        description="Average power draw during training / full-load power, for accelerators without their own "
+                    "[fraction]; defaults.run.average_draw_fraction.")
 
     @model_validator(mode="after")
-    def _multi_site(self) -> RunOptions:
-        if self.max_sites > 1 and self.multi_site_efficiency is None:
-            raise ValueError("max_sites > 1 needs multi_site_efficiency (no sourced default exists)")
+    def _lengths_and_window(self) -> RunShape:
+        if self.length_days is not None:
+            for name in ("min_length_days", "max_length_days"):
+                if getattr(self, name) is not None:
+                    raise field_error((name,), "give length_days (a fixed length) or min_length_days and "
+                                               "max_length_days, not both", getattr(self, name))
+        elif self.min_length_days is None and self.max_length_days is None:
+            raise ValidationError.from_exception_data("Problem", [InitErrorDetails(
+                type="missing", loc=("length_days",), input=None)])
+        elif self.min_length_days is None or self.max_length_days is None:
+            given, other = (("min_length_days", "max_length_days") if self.max_length_days is None
+                            else ("max_length_days", "min_length_days"))
+            raise field_error((other,), f"{given} needs {other} too (or give a fixed length_days)", None)
+        elif self.min_length_days > self.max_length_days:
+            raise field_error(("min_length_days",), f"{self.min_length_days:g} days is above max_length_days "
+                                                    f"({self.max_length_days:g} days)", self.min_length_days)
+        if self.mix == "any" and self.stack_efficiency is None:
+            raise field_error(("stack_efficiency",), "mix: any needs stack_efficiency, the share of compute kept "
+                                                     "per extra software stack (no sourced default exists)", None)
+        if self.start is not None and self.earliest_start is not None and self.start < self.earliest_start:
+            raise field_error(("start",), f"{self.start} is before earliest_start {self.earliest_start}", self.start)
+        first = self.start or self.earliest_start
+        if first is not None:
+            named = "start" if self.start is not None else "earliest_start"
+            _window_fits(self, first, named, (named,))
         return self
+
+    @property
+    def min_days(self) -> float:
+        """Shortest run length [days]: length_days, else min_length_days."""
+        value = self.length_days if self.length_days is not None else self.min_length_days
+        assert value is not None  # _lengths_and_window requires one form
+        return value
+
+    @property
+    def max_days(self) -> float:
+        """Longest run length [days]: length_days, else max_length_days."""
+        value = self.length_days if self.length_days is not None else self.max_length_days
+        assert value is not None  # _lengths_and_window requires one form
+        return value
+
+
+def _window_fits(run: RunShape, first: dt.date, named: str, loc: tuple[str, ...]) -> None:
+    """Refuse a window the run can never fit: from `first` (its start, earliest start or the
+    planning start, named `named`), the shortest run must end by the deadline. The error is at `loc`."""
+    if run.deadline < first:
+        raise field_error(loc, f"the deadline {run.deadline} is before {named} {first}", run.deadline)
+    end = first + dt.timedelta(days=run.min_days)
+    if end > run.deadline:
+        raise field_error(loc, f"a {run.min_days:g}-day run from {named} {first} ends after the deadline "
+                               f"{run.deadline} (on {end}): move the deadline later, start earlier or shorten "
+                               f"the run", run.deadline)
+
+
+class RunOptions(RunShape):
+    """The training run of the single-run form (`target:` + `run:`): the run named `main`."""
+
+    multi_site_efficiency: Fraction | None = Field(
+        None, description="Legacy: share of compute kept when the run spans more than one location [fraction]; "
+                          "when given it sets all three span efficiencies (give it or span_efficiency, not both).")
+
+    @model_validator(mode="after")
+    def _one_efficiency_form(self) -> RunOptions:
+        if self.multi_site_efficiency is not None and self.span_efficiency is not None:
+            raise field_error(("multi_site_efficiency",), "give span_efficiency or the legacy multi_site_efficiency "
+                                                          "(which sets all three span levels), not both",
+                              self.multi_site_efficiency)
+        return self
+
+
+class Run(RunShape):
+    """One training run under `runs:`: its compute target (`flop`, or `parameters` and `tokens`) and its shape."""
+
+    flop: Positive | None = Field(None, description="Training compute [FLOP].")
+    parameters: Positive | None = Field(None, description="Model parameters N [count].")
+    tokens: Positive | None = Field(None, description="Training tokens D [count].")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Run:
+        try:
+            _one_target_form(self.flop, self.parameters, self.tokens)
+        except ValueError as exc:
+            raise field_error(("flop",), str(exc), self.flop) from None
+        return self
+
+    @property
+    def total_flop(self) -> float:
+        """Training compute [FLOP]."""
+        if self.flop is not None:
+            return self.flop
+        assert self.parameters is not None and self.tokens is not None  # _one_form requires both
+        return 6.0 * self.parameters * self.tokens
+
+
+class GoodputBand(Strict):
+    """Goodput of runs up to a size."""
+
+    max_units: PositiveCount = Field(description="Largest run of this band [accelerators].")
+    goodput: Fraction = Field(description="Share of wall-clock time that is productive training [fraction].")
+
+
+class GoodputOptions(Strict):
+    """Productive share of a run's wall-clock time by its size: interruptions, restarts and checkpoints
+    grow with the number of accelerators. Applied on top of per-accelerator MFU; not applied to a run
+    that gives its own (wall-clock) mfu."""
+
+    bands: tuple[GoodputBand, ...] = Field(
+        description="Bands by size, max_units strictly ascending [accelerators, fraction].")
+    floor: Fraction = Field(description="Goodput of runs larger than the last band [fraction].")
+
+    @model_validator(mode="after")
+    def _ascending(self) -> GoodputOptions:
+        for i in range(1, len(self.bands)):
+            if self.bands[i].max_units <= self.bands[i - 1].max_units:
+                raise field_error(("bands", i, "max_units"), f"{self.bands[i].max_units} is not above the previous "
+                                                             f"band's {self.bands[i - 1].max_units}: bands go by "
+                                                             f"strictly ascending max_units", self.bands[i].max_units)
+        return self
+
+
+class AcceleratorMfu(Strict):
+    """MFU on productive steps of an accelerator without its own figure for the precision
+    (Chip.mfu_by_precision) [fraction of that precision's dense peak]; defaults.accelerator_mfu."""
+
+    bf16: Fraction | None = Field(None, description="BF16 runs [fraction].")
+    fp8: Fraction | None = Field(None, description="FP8 runs [fraction].")
 
 
 class CostOptions(Strict):
@@ -333,8 +520,14 @@ class Problem(Strict):
     name: str
     description: str | None = None
     planning_start: Day = Field(description="First day of the first planning quarter.")
-    target: Target
-    run: RunOptions
+    target: Target | None = Field(None, description="Single-run form: the compute of the run `main` (with run).")
+    run: RunOptions | None = Field(None, description="Single-run form: the run `main` (with target).")
+    runs: FrozenMap[Identifier, Run] | None = Field(
+        None, description="Several runs by name, in file order (instead of target and run).")
+    goodput: GoodputOptions | None = Field(
+        None, description="Productive share of wall-clock time by run size; defaults.goodput when absent.")
+    accelerator_mfu: AcceleratorMfu | None = Field(
+        None, description="MFU of accelerators without a catalog figure, by precision; defaults.accelerator_mfu.")
     costs: CostOptions
     # `rules` is filled by ExportOptions' before-validator, which the constructor's type cannot see.
     export: ExportOptions = Field(default_factory=lambda: ExportOptions.model_validate({}))
@@ -353,6 +546,41 @@ class Problem(Strict):
         default_factory=Origin, description="Source file, catalogs and provenance; filled by load_problem.")
 
     @model_validator(mode="after")
+    def _run_form(self) -> Problem:
+        if self.runs is not None:
+            if self.target is not None or self.run is not None:
+                given = " and ".join(name for name in ("target", "run") if getattr(self, name) is not None)
+                raise field_error(("runs",), f"give runs, or the single-run form target + run, not both "
+                                             f"(this problem also gives {given})", None)
+            if not self.runs:
+                raise field_error(("runs",), "give at least one run: runs: {NAME: {flop: ..., deadline: ..., "
+                                             "length_days: ...}}", None)
+        elif self.target is None and self.run is None:
+            raise field_error(("runs",), "no run given: write runs: {NAME: {flop, deadline, length_days, ...}}, "
+                                         "or the single-run form target: + run:", None)
+        else:
+            for name in ("target", "run"):
+                if getattr(self, name) is None:
+                    raise ValidationError.from_exception_data("Problem", [InitErrorDetails(
+                        type="missing", loc=(name,), input=None)])
+        for loc, shape in self.run_shapes().items():
+            if shape.earliest_start is not None and shape.earliest_start < self.planning_start:
+                raise field_error((*loc, "earliest_start"), f"{shape.earliest_start} is before planning_start "
+                                                            f"{self.planning_start}", shape.earliest_start)
+            if shape.start is not None and shape.start < self.planning_start:
+                raise field_error((*loc, "start"), f"{shape.start} is before planning_start {self.planning_start}",
+                                  shape.start)
+            if shape.start is None and shape.earliest_start is None:
+                _window_fits(shape, self.planning_start, "planning_start", (*loc, "deadline"))
+        return self
+
+    def run_shapes(self) -> dict[tuple[str, ...], RunShape]:
+        """Each run by its location in the problem: ("run",) for the single-run form, else ("runs", name)."""
+        if self.runs is not None:
+            return {("runs", name): run for name, run in self.runs.items()}
+        return {("run",): self.run} if self.run is not None else {}
+
+    @model_validator(mode="after")
     def _references(self) -> Problem:
         if self.planning_start.day != 1 or self.planning_start.month not in (1, 4, 7, 10):
             raise ValueError("planning_start must be the first day of a quarter (Jan/Apr/Jul/Oct 1)")
@@ -360,6 +588,9 @@ class Problem(Strict):
             if contract.site not in self.sites:
                 raise ValueError(f"contracts.{cid}.site: unknown site {contract.site!r}")
         for oid, offer in self.cloud.items():
+            if oid in self.sites:
+                raise field_error(("cloud", oid), f"{oid!r} is also a site id: sites and cloud offers are locations "
+                                                  "of a run and need distinct ids", oid)
             if offer.accelerator not in self.cloud_chips:
                 raise ValueError(f"cloud.{oid}.accelerator: no specs for {offer.accelerator!r}")
         for aid, acc in self.accelerators.items():

@@ -64,6 +64,9 @@ def _iso_country(code: str) -> str:
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_iso_country)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 QuarterLabel = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}Q[1-4]$")]
+# A region within a country, e.g. US-TX or NO-NO4 (ISO 3166-2 or a grid zone); locations in one
+# region count as one region for a run's span efficiency.
+Region = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$", max_length=64)]
 
 
 EDIT_HOW = ("make an edited copy instead: problem.with_({'accelerators.h100-sxm.price_usd': 25000}) "
