@@ -12,8 +12,9 @@ import os
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..periods import derived_run_start, quarter_index
+from ..periods import quarter_index
 from ..schema.problem import Problem
+from ..schema.runs import planned_runs
 
 DEFAULT_MAX_COLUMNS = 1_000_000
 MAX_COLUMNS_ENV = "CLUSTERSIZE_MAX_COLUMNS"
@@ -34,14 +35,17 @@ class ModelSize:
 
 
 def estimate(problem: Problem) -> ModelSize:
-    """Columns: one per (chip, site, quarter) cell, plus at most 3 per site, contract, offer and program."""
-    run = problem.run
-    start = run.start or derived_run_start(run.deadline, run.length_days, problem.planning_start)
-    quarters = max(1, quarter_index(start, problem.planning_start) + 1)
+    """Columns: one per (chip, site, quarter) purchase cell, one per (chip, site, window) run slot
+    (a window per quarter a run may start in), plus at most 3 per site, contract, offer and program."""
+    runs = planned_runs(problem).values()
+    last = max(run.deadline for run in runs)
+    quarters = max(1, quarter_index(last, problem.planning_start) + 1)
     chips = len(problem.accelerators) + len(problem.custom_programs)
     cells = chips * len(problem.sites) * quarters
+    starts = sum(1 if run.start else max(1, quarter_index(run.deadline, run.earliest_start) + 1) for run in runs)
+    slots = chips * len(problem.sites) * starts
     others = 3 * (len(problem.sites) + len(problem.contracts) + len(problem.cloud) + len(problem.custom_programs)) + 1
-    return ModelSize(quarters, cells, cells + others)
+    return ModelSize(quarters, cells, cells + slots + others)
 
 
 def max_columns() -> int:
@@ -63,9 +67,10 @@ def check_model_size(problem: Problem) -> ModelSize:
             f"{len(problem.sites)} sites x {size.quarters} quarters = {size.purchase_cells:,} purchase cells), "
             f"over the limit of {limit:,}", path="run.deadline",
             fix=f"plan fewer quarters ahead, fewer sites or accelerators, or raise {MAX_COLUMNS_ENV}")
-    if problem.target.total_flop > MAX_FLOP:
-        raise InputError(f"{problem.target.total_flop:.3g} FLOP is beyond {MAX_FLOP:.0e}", path="target",
-                         fix="check the exponent")
+    for run in planned_runs(problem).values():
+        if run.flop > MAX_FLOP:
+            raise InputError(f"{run.flop:.3g} FLOP is beyond {MAX_FLOP:.0e}",
+                             path="target" if run.path == "run" else run.path, fix="check the exponent")
     prices = [(f"accelerators.{a}.price_usd", c.price_usd or 0.0) for a, c in problem.accelerators.items()]
     prices += [(f"custom_programs.{p}.nre_usd", c.nre_usd) for p, c in problem.custom_programs.items()]
     prices += [(f"sites.{s}.build_cost_usd_per_mw", c.build_cost_usd_per_mw) for s, c in problem.sites.items()]

@@ -104,6 +104,7 @@ class ModelData:
     cloud_ids: list[str]
     cloud_cost_per_hour: np.ndarray                # per instance [$M/h]
     cloud_region: list[str]
+    cloud_accelerator: list[str]                   # accelerator id each offer rents
     cloud_continent: list[str]
     cloud_max: np.ndarray                          # instances
     cloud_units_per_instance: np.ndarray
@@ -411,6 +412,7 @@ def _cloud_and_programs(ctx: _Context) -> dict[str, Any]:
         cloud_max=np.array([o.max_units / o.units_per_instance for o in offers]),
         cloud_units_per_instance=np.array([o.units_per_instance for o in offers], dtype=float),
         cloud_region=[p[0] for p in places], cloud_continent=[p[1] for p in places],
+        cloud_accelerator=[o.accelerator for o in offers],
         prog_ids=list(problem.custom_programs), prog_nre=np.array([p.nre_usd for p in programs]) / USD_PER_MUSD,
         prog_volume=np.array([p.volume_per_quarter / p.chip.units_per_server for p in programs]))
 

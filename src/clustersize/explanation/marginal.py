@@ -82,11 +82,16 @@ def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np
 
     A finite difference of the fixed-discrete LP: run length changes coefficients, not a bound.
     """
+    run = problem.run
+    if run is None or run.length_days is None:
+        return None  # several runs, or a window of chosen length: no single run length to extend
+    windows = data.runs.windows
+    start = windows.starts[int(np.argmax(x[lp.columns_of("window")]))]
     base = lp_solve(lp, x)
     longer = problem.with_({
-        "run.start": data.run_start,
-        "run.deadline": max(problem.run.deadline, data.run_start + dt.timedelta(days=problem.run.length_days + 1)),
-        "run.length_days": problem.run.length_days + 1,
+        "run.start": start,
+        "run.deadline": max(run.deadline, start + dt.timedelta(days=run.length_days + 1)),
+        "run.length_days": run.length_days + 1,
     })
     longer_data = build_model_data(longer)
     longer_lp = build(longer_data)

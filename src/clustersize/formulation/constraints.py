@@ -179,7 +179,7 @@ def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     A window's energy is drawn evenly over its days, so the quarter's share is its days inside.
     """
     sl, w = d.slots, d.runs.windows
-    cover = {}
+    cover: dict[int, list[tuple[int, float]]] = {}
     for cw, ct, cd in zip(w.cover_window.tolist(), w.cover_period.tolist(), w.cover_days.tolist()):
         cover.setdefault(cw, []).append((ct, cd))
     cols, ks, ts, shares = [], [], [], []
@@ -191,11 +191,11 @@ def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             shares.append(days / w.days[win])
     n_t = len(d.periods)
     rows, row = _group(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64))
-    k, t = rows // n_t, rows % n_t
-    deliver = d.con_capacity_factor[k] * _live_days(d, k, t) * 24.0 / 1000.0
-    b.add_rows("contract_output", b.keys(("contract", "quarter"), k, t),
+    con, quarter = rows // n_t, rows % n_t
+    deliver = d.con_capacity_factor[con] * _live_days(d, con, quarter) * 24.0 / 1000.0
+    b.add_rows("contract_output", b.keys(("contract", "quarter"), con, quarter),
                [Term(x["energy"][np.array(cols, dtype=np.int64)], row, np.array(shares)),
-                Term(x["contract_mw"][k], _arange(k.size), -deliver)], -INF, 0.0)
+                Term(x["contract_mw"][con], _arange(con.size), -deliver)], -INF, 0.0)
 
 
 def add_contract_min_take(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -248,17 +248,18 @@ def add_contract_site(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (offer, quarter) that windows of more than one run overlap: rentals within the quota."""
     sl, w = d.slots, d.runs.windows
-    cover = {}
+    cover: dict[int, list[int]] = {}
     for cw, ct in zip(w.cover_window.tolist(), w.cover_period.tolist()):
         cover.setdefault(cw, []).append(ct)
-    cols, codes, runs_at = [], [], {}
+    cols, codes = [], []
+    runs_at: dict[int, set[int]] = {}
     n_t = len(d.periods)
     for v, (o, win) in enumerate(zip(sl.rent_offer.tolist(), sl.rent_window.tolist())):
         for t in cover[win]:
             cols.append(v)
             codes.append(o * n_t + t)
             runs_at.setdefault(o * n_t + t, set()).add(int(w.run[win]))
-    shared = np.array([len(runs_at[c]) > 1 for c in codes], dtype=bool)
+    shared = np.array([len(runs_at[c]) > 1 for c in codes]).astype(bool)
     rows, row = _group(np.array(codes, dtype=np.int64)[shared])
     b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
                [Term(x["rent"][np.array(cols, dtype=np.int64)[shared]], row, 1.0)], -INF, d.cloud_max[rows // n_t])
@@ -434,7 +435,9 @@ def add_pace_member(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     at a level of its group no faster than itself [accelerators]."""
     r = d.runs
     acc_bound, offer_bound = _member_bounds(d)
-    keys_r, keys_loc, terms = [], [], []
+    keys_r: list[int] = []
+    keys_loc: list[int] = []
+    terms = []
     n_rows = 0
     for run in np.flatnonzero(np.bincount(r.level_run, minlength=len(r.ids)) > 1):
         levels = np.flatnonzero(r.level_run == run)
@@ -444,13 +447,13 @@ def add_pace_member(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             keep_acc = np.zeros(len(d.acc_ids), bool)
             keep_offer = np.zeros(len(d.cloud_ids), bool)
             (keep_acc if kind == "a" else keep_offer)[m] = True
-            cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, d.acc_units_per_server[d.slots.unit_acc],
+            cols, coef = _member_terms(d, x, int(run), keep_acc, keep_offer, d.acc_units_per_server[d.slots.unit_acc],
                                        d.cloud_units_per_instance[d.slots.rent_offer])
             allowed = [lv for lv in levels if r.level_group[lv] == group and r.level_rate[lv] <= round(rate, 12) + 1e-15]
             bound = acc_bound[m] if kind == "a" else offer_bound[m]
             terms += [Term(cols, n_rows, coef), Term(x["pace"][np.array(allowed, dtype=np.int64)], n_rows, -bound)]
-            keys_r.append(run)
-            keys_loc.append(m if kind == "a" else len(d.acc_ids) + m)
+            keys_r.append(int(run))
+            keys_loc.append(int(m) if kind == "a" else len(d.acc_ids) + int(m))
             n_rows += 1
     b.add_rows("pace_member", b.keys(("run", "member"), keys_r, keys_loc), terms, -INF, 0.0)
 

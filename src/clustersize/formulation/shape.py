@@ -3,7 +3,6 @@ each run can have, and which choices are fixed because the run has one option on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,12 +36,11 @@ class RunShape:
     extra: np.ndarray               # code j - 1 of the j-th extra stack
     active_site: np.ndarray
     active_window: np.ndarray
-    choices_per_run: dict[str, np.ndarray]
 
     def fixed_one(self, owner: np.ndarray) -> np.ndarray:
         """Lower bound of a one-of choice: 1 where its run has that one option only."""
         counts = np.bincount(owner, minlength=int(owner.max(initial=-1)) + 1)
-        return (counts[owner] == 1).astype(float)
+        return np.asarray(counts[owner] == 1, dtype=float)
 
     def levels(self, run: int) -> list[int]:
         """Span level codes that exist for a run."""
@@ -95,8 +93,14 @@ def run_shape(data: ModelData) -> RunShape:
             add("stack", r, [stacks.index(k) for k in mine])
             add("extra", r, list(range(len(mine) - 1)))
     active = _active_slots(data)
-    return RunShape(*(_ints(cols[k][i]) for k in ("use", "spread", "region", "continent", "stack", "extra") for i in (0, 1)),
-                    active_site=active[0], active_window=active[1], choices_per_run={})
+    return RunShape(
+        use_run=_ints(cols["use"][0]), use_location=_ints(cols["use"][1]),
+        spread_run=_ints(cols["spread"][0]), spread_level=_ints(cols["spread"][1]),
+        region_run=_ints(cols["region"][0]), region=_ints(cols["region"][1]),
+        continent_run=_ints(cols["continent"][0]), continent=_ints(cols["continent"][1]),
+        stack_run=_ints(cols["stack"][0]), stack=_ints(cols["stack"][1]),
+        extra_run=_ints(cols["extra"][0]), extra=_ints(cols["extra"][1]),
+        active_site=active[0], active_window=active[1])
 
 
 def _active_slots(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
@@ -106,5 +110,3 @@ def _active_slots(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
     pairs = sorted({(int(data.con_site[k]), int(w)) for k, w in zip(sl.energy_contract[take], sl.energy_window[take])})
     return _ints([p[0] for p in pairs]), _ints([p[1] for p in pairs])
 
-
-OneOf = Callable[[np.ndarray], np.ndarray]

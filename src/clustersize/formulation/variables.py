@@ -16,11 +16,13 @@ so a window, a stack or a location chosen for a run never duplicates hardware.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..data.modeldata import ModelData
 from ..schema.runs import SPAN_LEVELS
-from .program import ProgramBuilder
+from .program import Keys, ProgramBuilder
 from .shape import RunShape, run_shape
 
 INF = np.inf
@@ -82,7 +84,7 @@ def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) ->
     sl, w = data.slots, data.runs.windows
     rent_cost = data.cloud_cost_per_hour[sl.rent_offer] * w.hours[sl.rent_window]
     one = shape.fixed_one
-    table = [
+    table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
         ("units",      builder.keys(("accelerator", "site", "window"), sl.unit_acc, sl.unit_site, sl.unit_window),
          0.0, INF, 0.0, data.integer_units),
         ("rent",       builder.keys(("offer", "window"), sl.rent_offer, sl.rent_window),

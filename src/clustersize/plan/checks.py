@@ -196,7 +196,7 @@ def check_cloud_quota(ledger: Ledger, c: Checker) -> None:
 def check_run_location(ledger: Ledger, c: Checker) -> None:
     """A run's cluster and its rentals agree: every offer in the cluster rented for that run, and back."""
     for name, tally_ in ledger.runs.items():
-        cloud = defaultdict(float)
+        cloud: dict[str, float] = defaultdict(float)
         for m in tally_.members:
             if m.kind == "cloud":
                 cloud[m.location] += m.units

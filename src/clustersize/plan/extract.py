@@ -120,7 +120,7 @@ def cluster_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFram
         "run": [r.ids[i] for i in run_u] + [r.ids[i] for i in run_v],
         "location": [d.site_ids[i] for i in sl.unit_site[u]] + [d.cloud_ids[i] for i in sl.rent_offer[v]],
         "kind": ["site"] * int(u.sum()) + ["cloud"] * int(v.sum()),
-        "accelerator": [d.acc_ids[i] for i in sl.unit_acc[u]] + [d.cloud_ids[i] for i in sl.rent_offer[v]],
+        "accelerator": [d.acc_ids[i] for i in sl.unit_acc[u]] + [d.cloud_accelerator[i] for i in sl.rent_offer[v]],
         "units": np.concatenate([units[u] * d.acc_units_per_server[sl.unit_acc[u]],
                                  rent[v] * d.cloud_units_per_instance[sl.rent_offer[v]]]),
         "rate_tflops": np.concatenate([r.acc_rate[run_u, sl.unit_acc[u]], r.offer_rate[run_v, sl.rent_offer[v]]]) * 1e6,
@@ -155,7 +155,7 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
         span_eff = 1.0 if span == "one" else float(r.span_efficiency[i, SPAN_LEVELS.index(span)])
         bands = np.flatnonzero(r.band_run == i)
         band = bands[np.searchsorted(r.band_units[bands], units - 1e-6)] if bands.size > 1 else bands[0]
-        stacks = sorted({_stack_of(d, acc, kind) for acc, kind in zip(here.accelerator, here.kind)})
+        stacks = sorted({_stack_of(d, loc, acc, kind) for loc, acc, kind in zip(here.location, here.accelerator, here.kind)})
         extra = max(0, len(stacks) - 1)
         kept = float(r.band_goodput[band]) * span_eff * float(r.stack_efficiency[i]) ** extra
         rate = float(r.level_rate[level])
@@ -171,10 +171,10 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
                                        "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop"])
 
 
-def _stack_of(d: ModelData, accelerator: str, kind: str) -> str:
+def _stack_of(d: ModelData, location: str, accelerator: str, kind: str) -> str:
     if kind == "site":
         return d.runs.acc_stack[d.acc_ids.index(accelerator)]
-    return d.runs.offer_stack[d.cloud_ids.index(accelerator)]
+    return d.runs.offer_stack[d.cloud_ids.index(location)]
 
 
 def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
@@ -212,8 +212,10 @@ def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses."""
     pace = dict(zip(runs.run, runs.pace_tflops))
     days = dict(zip(runs.run, runs.days))
-    frame = cluster.groupby(["run", "kind", "accelerator"], as_index=False, sort=False).units.sum()
-    source = [acc if kind == "site" else f"cloud:{acc}" for acc, kind in zip(frame.accelerator, frame.kind)]
+    frame = cluster.assign(source=[acc if kind == "site" else f"cloud:{loc}" for acc, kind, loc
+                                   in zip(cluster.accelerator, cluster.kind, cluster.location)])
+    frame = frame.groupby(["run", "source"], as_index=False, sort=False).units.sum()
+    source = frame.source
     flop = [u * pace[r] * 1e12 * days[r] * SECONDS_PER_DAY for r, u in zip(frame.run, frame.units)]
     return pd.DataFrame({"run": frame.run, "source": source, "units": frame.units, "flop": flop})
 

@@ -220,9 +220,9 @@ def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) ->
                    "compute after goodput, span and stack losses [FLOP]")
         rec.number(f"{where}.target_flop", _value(row, "target_flop"), tally_.run.flop, "the run's target [FLOP]")
     for i, row in enumerate(rec.rows("cluster")):
-        tally_ = ledger.runs.get(str(row.run))
-        member = next((m for m in tally_.members if m.location == row.location and m.kind == row.kind
-                       and (m.model == row.accelerator or row.kind == "cloud")), None) if tally_ else None
+        stated = ledger.runs.get(str(row.run))
+        member = next((m for m in stated.members if m.location == row.location and m.kind == row.kind
+                       and m.model == row.accelerator), None) if stated else None
         if member is not None:
             rec.number(f"tables.cluster[{i}].rate_tflops", _value(row, "rate_tflops"), member.rate_tflops,
                        "peak x MFU [TFLOP/s]")
@@ -297,15 +297,15 @@ def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger)
         for m in tally_.members:
             expected[(name, m.model if m.kind == "site" else f"cloud:{m.location}")] += m.units
     for i, row in enumerate(rec.rows("compute")):
-        tally_ = ledger.runs.get(str(row.run))
+        stated = ledger.runs.get(str(row.run))
         key = (str(row.run), str(row.source))
-        if tally_ is None or key not in expected:
+        if stated is None or key not in expected:
             rec.fail(f"tables.compute[{i}].source", row.source, "a source that is not in the run's cluster")
             continue
         units = expected[key]
         rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
         rec.number(f"tables.compute[{i}].flop", _value(row, "flop"),
-                   units * tally_.pace_tflops * 1e12 * tally_.days * 86400.0, f"compute of {row.source} [FLOP]")
+                   units * stated.pace_tflops * 1e12 * stated.days * 86400.0, f"compute of {row.source} [FLOP]")
 
 
 def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:

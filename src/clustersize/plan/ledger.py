@@ -394,14 +394,16 @@ def _check_window(ledger: Ledger, run: PlannedRun, start: dt.date, days: float, 
 def _tally_member(ledger: Ledger, tally_: RunTally, row: Any, c: Checker) -> None:
     problem, idx = ledger.problem, f"{tally_.run.name},{row.location},{row.accelerator}"
     units = float(row.units)
+    chip: Chip
     if row.kind == "site":
-        chip = ledger.chips.get(str(row.accelerator))
-        c.true("known_option", idx, chip is not None and row.location in problem.sites, "unknown accelerator or site")
-        if chip is None or row.location not in problem.sites:
+        bought = ledger.chips.get(str(row.accelerator))
+        c.true("known_option", idx, bought is not None and row.location in problem.sites, "unknown accelerator or site")
+        if bought is None or row.location not in problem.sites:
             return
+        chip = bought
         program = row.accelerator.split(":", 1)[1] if str(row.accelerator).startswith("custom:") else None
         model, stack = str(row.accelerator), stack_of(chip, program)
-        rate = unit_rate_tflops(problem, tally_.run, chip, getattr(chip, "mfu", None))
+        rate = unit_rate_tflops(problem, tally_.run, chip, bought.mfu)
     else:
         offer = problem.cloud.get(str(row.location))
         c.true("known_option", idx, offer is not None, "unknown cloud offer")

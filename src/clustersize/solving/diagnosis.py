@@ -64,41 +64,59 @@ def _flop(ef_days: float) -> str:
     return f"{ef_days * FLOP_PER_EFLOPS_DAY:.3g} FLOP"
 
 
-def _supply_bound(d: ModelData) -> float:
-    """Compute [EFLOP/s-day] of all supply deliverable by the run start, each (a, t) counted once."""
-    seen = np.unique(d.cell_acc * len(d.periods) + d.cell_period) if len(d.cell_acc) else np.zeros(0, dtype=int)
+def _latest_start(d: ModelData, run: int) -> int:
+    return int(d.runs.windows.start_period[d.runs.windows.run == run].max())
+
+
+def _supply_bound(d: ModelData, run: int) -> float:
+    """Compute [EFLOP/s-day] a run could get at its own members' rates over its longest window from
+    all supply installed by its latest start, each (accelerator, quarter) counted once, and every offer."""
+    r = d.runs
+    ready = d.cell_ready <= _latest_start(d, run)
+    seen = np.unique(d.cell_acc[ready] * len(d.periods) + d.cell_period[ready]) if ready.any() else np.zeros(0, int)
     a, t = seen // len(d.periods), seen % len(d.periods)
     program = d.acc_program[a] if len(a) else np.zeros(0, dtype=int)
     servers = np.where(program >= 0, d.prog_volume[np.maximum(program, 0)] if d.prog_ids else 0.0,
                        d.acc_supply[a, t]) if len(a) else np.zeros(0)
-    return float((servers * d.acc_compute[a]).sum()) + float((d.cloud_max * d.cloud_compute).sum())
+    days = float(r.windows.days[r.windows.run == run].max())
+    owned = float((servers * d.acc_units_per_server[a] * r.acc_rate[run, a]).sum())
+    rented = float((d.cloud_max * d.cloud_units_per_instance * r.offer_rate[run]).sum())
+    return (owned + rented) * days
 
 
-def _power_bound(d: ModelData) -> tuple[float, str]:
-    """Compute [EFLOP/s-day] the max_sites best locations can hold at the best usable density."""
-    best_density = float((d.acc_compute / d.acc_it_mw)[np.unique(d.cell_acc)].max())
+def _power_bound(d: ModelData, run: int) -> tuple[float, str]:
+    """Compute [EFLOP/s-day] the run's max_sites best locations can hold at the best usable density."""
+    r = d.runs
+    days = float(r.windows.days[r.windows.run == run].max())
+    density = r.acc_rate[run] * d.acc_units_per_server / d.acc_it_mw
+    best_density = float(density[np.unique(d.cell_acc)].max())
     capacity = d.site_existing_mw + d.site_new_mw_max
-    per_location = np.sort(np.concatenate([capacity * best_density, d.cloud_max * d.cloud_compute]))[::-1]
-    where = (f"the {d.max_sites} best of {len(per_location)} locations (max_sites)"
-             if len(per_location) > d.max_sites else f"all {len(per_location)} locations")
-    return float(per_location[:d.max_sites].sum()), where
+    rented = d.cloud_max * d.cloud_units_per_instance * r.offer_rate[run]
+    per_location = np.sort(np.concatenate([capacity * best_density, rented]) * days)[::-1]
+    n = int(r.max_sites[run])
+    where = (f"the {n} best of {len(per_location)} locations (max_sites)" if len(per_location) > n
+             else f"all {len(per_location)} locations")
+    return float(per_location[:n].sum()), where
 
 
 def precheck(d: ModelData) -> list[str]:
-    """Shortfalls visible without solving: supply and power bounds on deliverable compute."""
+    """Shortfalls visible without solving: supply and power bounds on each run's compute."""
     if len(d.cell_acc) == 0 and len(d.cloud_ids) == 0:
-        return ["no accelerator can be bought, delivered and installed by the run start, and no cloud offer "
+        return ["no accelerator can be bought, delivered and installed by the last run start, and no cloud offer "
                 "is available (see the exclusions)"]
-    findings, target = [], d.target
-    supply = _supply_bound(d)
-    if supply < target * (1 - 1e-9):
-        findings.append(f"short {_flop(target - supply)}: all supply deliverable by {d.run_start} "
-                        f"(purchases and cloud) gives {_flop(supply)}, the target is {_flop(target)}")
-    if len(d.cell_acc):
-        power, where = _power_bound(d)
-        if power < target * (1 - 1e-9):
-            findings.append(f"short {_flop(target - power)}: power that can be built by {d.run_start} at "
-                            f"{where} holds at most {_flop(power)}; the target is {_flop(target)}")
+    findings = []
+    for run, name in enumerate(d.runs.ids):
+        target = float(d.runs.target[run])
+        by = d.periods[_latest_start(d, run)]
+        supply = _supply_bound(d, run)
+        if supply < target * (1 - 1e-9):
+            findings.append(f"run {name} short {_flop(target - supply)}: all supply installed by {by} "
+                            f"(purchases and cloud) gives {_flop(supply)}, the target is {_flop(target)}")
+        if len(d.cell_acc):
+            power, where = _power_bound(d, run)
+            if power < target * (1 - 1e-9):
+                findings.append(f"run {name} short {_flop(target - power)}: power that can be built by {by} at "
+                                f"{where} holds at most {_flop(power)}; the target is {_flop(target)}")
     return findings
 
 

@@ -50,7 +50,7 @@ def _run_of(lp: LinearProgram, cols: np.ndarray) -> np.ndarray:
     """Run code of each location-use column."""
     first = lp.columns_of(LOCATIONS)[0] if cols.size else 0
     runs = lp.col_keys.take(np.arange(lp.shape[1])[lp.col_slices[LOCATIONS]]).codes[0]
-    return runs[cols - first]
+    return np.asarray(runs[cols - first])
 
 
 CUT_ROUNDS = 4
