@@ -12,7 +12,6 @@ import pytest
 
 import clustersize
 from clustersize.data.modeldata import build_model_data
-from clustersize.plan.extract import epoch_amortised_hardware_usd
 from conftest import base_problem, site
 
 ENERGY_USD = 120_000.0
@@ -63,7 +62,8 @@ def test_epoch_value_is_kept_from_a_later_price_date():
     loaded = clustersize.load_problem(problem)
     plan = clustersize.solve(loaded)
     assert plan.objective_usd == pytest.approx(814_466.60 + ENERGY_USD, rel=1e-6)
-    assert epoch_amortised_hardware_usd(loaded, plan.table("purchases")) == pytest.approx(814_466.60, rel=1e-6)
+    hardware = plan.table("costs").set_index("component").loc["hardware", "amortised_usd"]
+    assert hardware == pytest.approx(814_466.60, rel=1e-6)
     assert clustersize.verify(plan, loaded).ok
 
 
@@ -91,7 +91,7 @@ def test_epoch_multiplier_only_on_the_amortised_basis():
     problem = epoch_problem()
     problem["costs"]["basis"] = "full"
     data = build_model_data(clustersize.load_problem(problem))
-    assert (data.acc_hardware_share == 1.0).all()
+    assert not data.amortised
     assert clustersize.solve(clustersize.load_problem(problem)).objective_usd == pytest.approx(
         HARDWARE_USD + ENERGY_USD, rel=1e-6)
 

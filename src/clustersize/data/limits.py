@@ -82,6 +82,11 @@ def check_model_size(problem: Problem) -> ModelSize:
     return size
 
 
+def _unbounded(path: str) -> bool:
+    """FLOP targets: the single-run form's and each run's under runs:."""
+    return path in UNBOUNDED_PATHS or (path.startswith("runs.") and path.endswith(".flop"))
+
+
 def _check_magnitudes(node: object, path: str) -> None:
     """InputError naming the first number beyond MAX_MAGNITUDE (FLOP targets excepted)."""
     if isinstance(node, dict):
@@ -91,5 +96,5 @@ def _check_magnitudes(node: object, path: str) -> None:
         for i, value in enumerate(node):
             _check_magnitudes(value, f"{path}[{i}]")
     elif isinstance(node, (int, float)) and not isinstance(node, bool) and abs(node) > MAX_MAGNITUDE \
-            and path not in UNBOUNDED_PATHS:
+            and not _unbounded(path):
         raise InputError(f"{node:.3g} is beyond {MAX_MAGNITUDE:.0e}", path=path, fix="check the exponent and the unit")

@@ -69,8 +69,9 @@ def headline(plan: Plan) -> Panel:
         other_value = costs.amortised_usd.sum() if plan.cost_basis == "full" else costs.full_capex_usd.sum()
         lines.append(f"cost [bold]{usd(plan.objective_usd)}[/bold] ({plan.cost_basis} basis; {other}: {usd(other_value)});"
                      f" lower bound {usd(plan.bound_usd)}")
-        lines.append(f"compute {plan.delivered_flop:.4g} FLOP delivered vs target {plan.target_flop:.4g} FLOP;"
-                     f" run starts {plan.run_start}; {plan.locations_used} location(s)")
+        runs = plan.table("runs")
+        lines.append(f"compute {plan.delivered_flop:.4g} FLOP delivered vs target {plan.target_flop:.4g} FLOP "
+                     f"over {len(runs)} run(s); first run starts {plan.run_start}")
         v = plan.verification or {}
         lines.append("[green]verified[/green]: " + f"{v.get('checks', 0)} independent checks passed" if v.get("ok")
                      else f"[red]verification failed[/red]: {len(v.get('violations', []))} violations")
@@ -88,9 +89,34 @@ def mix_table(plan: Plan) -> Table | None:
     if len(purchases):
         rows += [(acc, site, units) for (acc, site), units in purchases.groupby(["accelerator", "site"]).units.sum().items()]
     rows += [(r.accelerator, f"cloud:{r.offer}", r.units) for r in rentals.itertuples()]
+    if rows:
+        frame = pd.DataFrame(rows, columns=["accelerator", "location", "units"])
+        return frame_table(frame.groupby(["accelerator", "location"], as_index=False, sort=False).units.sum(),
+                           "Mix by accelerator and location")
     if not rows:
         return None
     return frame_table(pd.DataFrame(rows, columns=["accelerator", "location", "units"]), "Mix by accelerator and location")
+
+
+def runs_table(plan: Plan) -> Table | None:
+    """Each run: window, stack and pace, locations, size, goodput and compute."""
+    runs = plan.table("runs")
+    if runs.empty:
+        return None
+    shown = runs.assign(window=[f"{s} + {d:g} d" for s, d in zip(runs.start, runs.days)],
+                        pace=runs.pace_tflops.map(lambda v: f"{v:,.0f} TFLOP/s"),
+                        kept=runs.goodput * runs.span_efficiency)
+    return frame_table(shown[["run", "window", "stacks", "pace", "locations", "span", "units", "kept", "flop",
+                              "target_flop"]], "Runs (pace: the slowest member's peak x MFU; kept: goodput x span)")
+
+
+def fleet_timeline(plan: Plan) -> Table | None:
+    """Accelerators installed and working in runs per quarter, summed over sites and kinds."""
+    fleet = plan.table("fleet")
+    if fleet.empty:
+        return None
+    per_quarter = fleet.groupby("quarter", as_index=False)[["installed", "in_run", "idle"]].sum()
+    return frame_table(per_quarter, "Fleet by quarter [accelerators]")
 
 
 def binding_summary(plan: Plan) -> Table | None:
@@ -115,7 +141,7 @@ def render(plan: Plan, console: Console | None = None) -> None:
             cost=lambda f: f.cost_usd.map(usd))[["component", "cost"]], "Cost breakdown"))
         compute = plan.table("compute")
         parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
-        for item in (mix_table(plan),):
+        for item in (runs_table(plan), fleet_timeline(plan), mix_table(plan)):
             if item is not None:
                 parts.append(item)
         sites = plan.table("sites")
