@@ -304,6 +304,12 @@ FAMILIES: tuple[Family, ...] = (
         "each run's compute at its pace, after goodput, span and stack losses, reaches its target",
         relaxation=Relaxation(1e11, "{level} short {amount:.3g} x 1e24 FLOP even with every other limit relaxed")),
     Family(
+        "compute_bound", ("run",),
+        "sum_{members} rho[r,a] n d[w] (units, rent) - loss[r] >= T[r]   (implied by compute_target) [EFLOP/s-day]",
+        "1e24 FLOP", "1e24flop_per_efday", None,
+        "each run's compute at its members' own rates, after its losses, reaches its target (a valid "
+        "inequality that keeps the relaxation's bound strong)", definitional=True),
+    Family(
         "export_cap", ("country",),
         "sum_{(a,s,t): s in g, a capped in g} TPP[a] buy[a,s,t] <= cap[g] [MTPP]",
         "H100e", "h100e_per_mtpp", f"one more H100-equivalent ({H100_TPP:,.0f} TPP) of export cap in {{country}}",

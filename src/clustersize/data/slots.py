@@ -89,8 +89,24 @@ def _window_bounds(runs: RunData, units: np.ndarray, rents: np.ndarray, supply_t
     for window in range(n_w):
         accs = np.unique(units[units[:, 2] == window, 0]).astype(int)
         offers = rents[rents[:, 1] == window, 0].astype(int)
-        bound[window] = per_acc[accs].sum() + quota[offers].sum()
+        bound[window] = min(per_acc[accs].sum() + quota[offers].sum(), _most_needed(runs, window, ups))
     return bound
+
+
+def _most_needed(runs: RunData, window: int, ups: np.ndarray) -> float:
+    """Most accelerators a window's run can need: its target at the smallest factor kept, at its
+    slowest member's rate, plus one server of slack for whole units [accelerators]. A plan with
+    more works no faster and costs at least as much, so no optimum is cut off."""
+    r = int(runs.windows.run[window])
+    rates = np.concatenate([runs.acc_rate[r], runs.offer_rate[r]])
+    slowest = rates[rates > 0].min(initial=np.inf)
+    if not np.isfinite(slowest):
+        return 0.0
+    spans = runs.span_efficiency[r].min() if runs.max_sites[r] > 1 else 1.0
+    stacks = runs.stack_efficiency[r] ** (len(set(runs.acc_stack) | set(runs.offer_stack)) - 1) \
+        if runs.mixes[r] == "any" else 1.0
+    kept = runs.band_goodput[runs.band_run == r].min() * spans * stacks
+    return float(runs.target[r] / kept / (slowest * runs.windows.days[window])) + float(ups.max(initial=1.0))
 
 
 def window_end(start: dt.date, days: float) -> dt.date:

@@ -591,6 +591,19 @@ def add_export_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                    -INF, d.cap_mtpp[g])
 
 
+def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run: its compute with every member at its own rate, less its losses, reaches the
+    target. Implied by compute_target (the pace is no faster than any member), it keeps the LP
+    relaxation's bound strong where fractional pace levels would otherwise relax every target row."""
+    r, sl, w = d.runs, d.slots, d.runs.windows
+    run_u, run_v = w.run[sl.unit_window], w.run[sl.rent_window]
+    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * w.days[sl.unit_window]
+    own_v = r.offer_rate[run_v, sl.rent_offer] * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
+    b.add_rows("compute_bound", b.all_of("run"),
+               [Term(x["units"], run_u, own_u), Term(x["rent"], run_v, own_v),
+                Term(x["loss"], _arange(len(r.ids)), -1.0)], r.target, INF)
+
+
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
@@ -604,6 +617,6 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "window_choice": add_window_choice, "window_units": add_window_units, "pace_choice": add_pace_choice,
     "pace_member": add_pace_member, "stack_member": add_stack_member, "stack_count": add_stack_count,
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
-    "compute_target": add_compute_target, "export_cap": add_export_cap,
+    "compute_target": add_compute_target, "compute_bound": add_compute_bound, "export_cap": add_export_cap,
 }
 """The package's implementation of each family declared in families.py, by name."""

@@ -283,6 +283,6 @@ CHECKS: dict[str, Check] = {
     "span_continents": check_span_continents, "span_order": _defined, "window_choice": _defined,
     "window_units": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
     "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined,
-    "compute_target": check_compute_target, "export_cap": check_export_cap,
+    "compute_target": check_compute_target, "compute_bound": _defined, "export_cap": check_export_cap,
 }
 """The verifier's implementation of each family declared in families.py, by name."""
