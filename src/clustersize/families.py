@@ -143,6 +143,12 @@ FAMILIES: tuple[Family, ...] = (
         "servers working in runs at each site and quarter within those installed there by then",
         definitional=True),
     Family(
+        "run_fleet", ("run", "accelerator", "site"),
+        "sum_{w of r} units[a,s,w] - sum_t buy[a,s,t] <= 0   (implied by fleet) [servers]",
+        "accelerator", "units_per_server", None,
+        "a run's servers at a site, over all its candidate windows, within every purchase there (a valid "
+        "inequality: the relaxation cannot count one server in several windows of a run)", definitional=True),
+    Family(
         "energy_balance", ("site", "window"),
         "sum_a W[a] D[a] PUE[s] h[w] / 1000 units[a,s,w] - sum_{k at s} energy[k,w] <= 0 [GWh], "
         "D[a] = average draw fraction, h[w] = window hours",
@@ -295,6 +301,12 @@ FAMILIES: tuple[Family, ...] = (
         "[EFLOP/s-day]",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "the compute a run loses to goodput, span and stack mixing for the band, span and stacks it takes",
+        definitional=True),
+    Family(
+        "goodput_loss", ("run",),
+        "loss[r] - T[r] sum_b (1/g[b] - 1) band[b] >= 0   (implied by efficiency_loss) [EFLOP/s-day]",
+        "1e24 FLOP", "1e24flop_per_efday", None,
+        "a run loses at least the goodput of its band (a valid inequality that holds for fractional bands)",
         definitional=True),
     Family(
         "compute_target", ("level",),

@@ -127,6 +127,26 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                -INF, 0.0)
 
 
+def add_run_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, accelerator, site): over all the run's windows, servers within every purchase
+    there. Implied by fleet (a run takes one window), it stops a relaxation from counting the same
+    servers once in each of a run's windows."""
+    sl, w = d.slots, d.runs.windows
+    n_a, n_s = len(d.acc_ids), len(d.site_ids)
+    code = (w.run[sl.unit_window] * n_a + sl.unit_acc) * n_s + sl.unit_site
+    rows, row_of_slot = _group(code)
+    pair = rows % (n_a * n_s)
+    cell_pair = d.cell_acc * n_s + d.cell_site
+    order = np.argsort(cell_pair, kind="stable")
+    lo, hi = np.searchsorted(cell_pair[order], pair, "left"), np.searchsorted(cell_pair[order], pair, "right")
+    counts = hi - lo
+    cell_rows = np.repeat(_arange(rows.size), counts)
+    cells = order[np.concatenate([np.arange(a, z) for a, z in zip(lo, hi)])] if rows.size else np.zeros(0, int)
+    run, rest = rows // (n_a * n_s), pair
+    b.add_rows("run_fleet", b.keys(("run", "accelerator", "site"), run, rest // n_s, rest % n_s),
+               [Term(x["units"], row_of_slot, 1.0), Term(x["buy"][cells], cell_rows, -1.0)], -INF, 0.0)
+
+
 def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (site, window) with hardware: facility energy of the run against its contracted energy."""
     sl, w = d.slots, d.runs.windows
@@ -553,6 +573,19 @@ def add_efficiency_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     b.add_rows("efficiency_loss", b.keys(("run", "band", "span", "extras"), *keys), terms, lower, INF)
 
 
+def add_goodput_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run with several bands: loss[r] >= T sum_b (1/g[b] - 1) band[b]. Implied by
+    efficiency_loss (one band is chosen), it holds in the relaxation for fractional bands too."""
+    r = d.runs
+    several = np.flatnonzero(np.bincount(r.band_run, minlength=len(r.ids)) > 1)
+    bands = np.flatnonzero(np.isin(r.band_run, several))
+    row_of = np.searchsorted(several, r.band_run[bands])
+    b.add_rows("goodput_loss", b.keys(("run",), several),
+               [Term(x["loss"][several], _arange(several.size), 1.0),
+                Term(x["band"][bands], row_of, -r.target[r.band_run[bands]] * (1.0 / r.band_goodput[bands] - 1.0))],
+               0.0, INF)
+
+
 def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per pace level: at the level's rate, the run's compute less its losses reaches the
     target when the level is chosen; otherwise the row is slack (big-M = T x largest factor)
@@ -607,7 +640,7 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
-    "fleet": add_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
+    "fleet": add_fleet, "run_fleet": add_run_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
     "contract_size": add_contract_size, "contract_output": add_contract_output,
     "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,
     "cloud_quota": add_cloud_quota, "run_location": add_run_location, "location_open": add_location_open,
@@ -617,6 +650,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "window_choice": add_window_choice, "window_units": add_window_units, "pace_choice": add_pace_choice,
     "pace_member": add_pace_member, "stack_member": add_stack_member, "stack_count": add_stack_count,
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
+    "goodput_loss": add_goodput_loss,
     "compute_target": add_compute_target, "compute_bound": add_compute_bound, "export_cap": add_export_cap,
 }
 """The package's implementation of each family declared in families.py, by name."""

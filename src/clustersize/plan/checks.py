@@ -274,7 +274,7 @@ def _defined(ledger: Ledger, c: Checker) -> None:
 CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
-    "fleet": check_fleet, "energy_balance": check_energy_balance, "firm_power": check_firm_power,
+    "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance, "firm_power": check_firm_power,
     "contract_size": check_contract_size, "contract_output": check_contract_output,
     "contract_min_take": check_contract_min_take, "site_active": _defined, "contract_site": check_contract_site,
     "cloud_quota": check_cloud_quota, "run_location": check_run_location, "location_open": check_location_open,
@@ -282,7 +282,7 @@ CHECKS: dict[str, Check] = {
     "location_region": _defined, "location_continent": _defined, "span_regions": _defined,
     "span_continents": check_span_continents, "span_order": _defined, "window_choice": _defined,
     "window_units": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
-    "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined,
+    "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined, "goodput_loss": _defined,
     "compute_target": check_compute_target, "compute_bound": _defined, "export_cap": check_export_cap,
 }
 """The verifier's implementation of each family declared in families.py, by name."""
