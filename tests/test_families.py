@@ -78,7 +78,7 @@ def with_cloud(doc: dict) -> dict:
     """The base case plus a $5/h cloud offer: renting costs 5 x 2,400 h = $12,000 per accelerator,
     more than owning ($10,000 + 2.4 MWh x $50 = $10,120), so the base plan owns all 1,000."""
     doc["run"].update(max_sites=2, multi_site_efficiency=1.0)
-    doc["cloud_chips"] = {"alpha-cloud": {"name": "A", "vendor": "T", "bf16_tflops": 1000.0}}
+    doc["cloud_chips"] = {"alpha-cloud": {"name": "A", "vendor": "Test", "bf16_tflops": 1000.0}}  # alpha's stack
     doc["cloud"] = {"c1": {"provider": "T", "accelerator": "alpha-cloud", "country": "US",
                            "price_usd_per_hour": 5.0, "max_units": 800.0, "units_per_instance": 1}}
     return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pytest
 
 import clustersize
@@ -48,7 +49,7 @@ def test_supply_exceeded(solved):
 def test_target_missed(solved):
     _, problem, plan = solved
     bad = tampered(plan)
-    bad.tables["purchases"].loc[0, "units"] -= 100
+    bad.tables["cluster"].loc[0, "units"] -= 100
     assert "compute_target" in checks_failed(bad, problem)
 
 
@@ -72,7 +73,7 @@ def test_unopened_site(solved):
 def test_energy_short(solved):
     _, problem, plan = solved
     bad = tampered(plan)
-    bad.tables["contracts"]["energy_mwh"] *= 0.5
+    bad.tables["energy"]["energy_mwh"] *= 0.5
     assert "energy_balance" in checks_failed(bad, problem)
 
 
@@ -103,7 +104,8 @@ def test_late_delivery(solved):
     doc, _, plan = solved
     doc = copy.deepcopy(doc)
     doc["accelerators"]["alpha"]["lead_time_quarters"] = 3
-    assert "delivery_by_run_start" in checks_failed(plan, clustersize.load_problem(doc))
+    # Ordered 2027Q1 with a 3-quarter lead, installed 2027Q4: after the run starts in 2027Q3.
+    assert "fleet" in checks_failed(plan, clustersize.load_problem(doc))
 
 
 def test_export_cap_exceeded(solved):
@@ -118,11 +120,13 @@ def test_export_cap_exceeded(solved):
 def test_too_many_locations(solved):
     doc, _, plan = solved
     bad = tampered(plan)
-    rentals = bad.tables["rentals"]
-    bad.tables["rentals"] = rentals.reindex([0]).assign(offer="c1", accelerator="alpha-cloud", country="US",
+    rentals, cluster = bad.tables["rentals"], bad.tables["cluster"]
+    bad.tables["rentals"] = rentals.reindex([0]).assign(run="main", offer="c1", accelerator="alpha-cloud", country="US",
                                                        instances=1.0, units=1.0, hours=2400.0, cost_usd=0.0)
+    bad.tables["cluster"] = pd.concat([cluster, cluster.iloc[:1].assign(location="c1", kind="cloud",
+                                                                        accelerator="alpha-cloud", units=1.0)])
     doc = copy.deepcopy(doc)
-    doc["cloud_chips"] = {"alpha-cloud": {"name": "A", "vendor": "T", "bf16_tflops": 1000.0}}
+    doc["cloud_chips"] = {"alpha-cloud": {"name": "A", "vendor": "Test", "bf16_tflops": 1000.0}}
     doc["cloud"] = {"c1": {"provider": "T", "accelerator": "alpha-cloud", "country": "US", "price_usd_per_hour": 1.0,
                            "max_units": 10.0, "units_per_instance": 1}}
     assert "max_sites" in checks_failed(bad, clustersize.load_problem(doc))
