@@ -10,11 +10,13 @@ The rules, run by run in deadline order:
    start and idle during it (the fleet persists), fastest first; then supply lots (accelerator x
    order quarter, installed by the window start) and cloud offers by cost per FLOP, energy at
    the cheapest contract included.
-4. Place a lot at the cheapest site that can power it: sites the run already uses, then sites
-   opened by earlier runs, then new sites in order of cost per MW, while the run's locations stay
-   within max_sites and on one continent (unless it may cross an ocean). A site powers what its
-   existing MW (before its build is powered), its buildable MW, its firm contracts live in each
-   quarter of the window, its contracted energy and its fabric size allow.
+4. Place a lot at the cheapest site the run already uses that can power it; else open a new
+   location: the cheapest site (one opened by an earlier run first, cost per MW next) that can
+   take the rest of the need, else the roomiest, while the run's locations stay within max_sites
+   and on one continent (unless it may cross an ocean). A cloud offer becomes the run's last
+   location only if it covers the rest. A site powers what its existing MW (before its build is
+   powered), its buildable MW, its firm contracts live in each quarter of the window, its
+   contracted energy and its fabric size allow.
 5. Take whole servers and instances until the compute at the pace of the slowest member, after
    the goodput of the run's size and the span efficiency of its locations, reaches the target.
 6. At each opened site sign the cheapest firm contracts to cover the peak facility load in every
@@ -261,13 +263,14 @@ def _power_room(c: _Context, fleet: _Fleet, run: _Run, a: int, s: int) -> float:
     return float(min(rooms))
 
 
-def _purchase_room(c: _Context, fleet: _Fleet, a: int, s: int, t: int) -> float:
+def _purchase_room(c: _Context, fleet: _Fleet, a: int, s: int, t: int, supply: bool = True) -> float:
     """Servers of lot (a, t) that site s can take: its MW (existing only before its build is powered),
-    supply, shared components and export cap."""
+    the lot's supply (unless `supply` is False), shared components and export cap."""
     d = c.d
     cell = c.cells[(a, s, t)]
     it_mw = float(d.acc_it_mw[a])
-    rooms = [(d.site_existing_mw[s] + d.site_new_mw_max[s] - fleet.load[s]) / it_mw, fleet.supply_left[(a, t)]]
+    rooms = [(d.site_existing_mw[s] + d.site_new_mw_max[s] - fleet.load[s]) / it_mw]
+    rooms += [fleet.supply_left[(a, t)]] if supply else []
     if d.cell_ready[cell] < d.site_ready[s] and d.site_new_mw_max[s] > 0:
         rooms.append((d.site_existing_mw[s] - fleet.early[s]) / it_mw)
     rooms += [fleet.component_left[i, t] / d.component_use[a, i] for i in range(len(d.components))
@@ -340,11 +343,9 @@ def _room(c: _Context, fleet: _Fleet, run: _Run, a: int, s: int, t: int) -> int:
     return math.floor(min(_purchase_room(c, fleet, a, s, t), _power_room(c, fleet, run, a, s)) + EPS)
 
 
-def _capacity(c: _Context, fleet: _Fleet, run: _Run, a: int, s: int) -> float:
-    """Servers of accelerator a a site could still hold and power for the run, whatever the supply."""
-    d = c.d
-    built = (d.site_existing_mw[s] + d.site_new_mw_max[s] - fleet.load[s]) / d.acc_it_mw[a]
-    return min(float(built), _power_room(c, fleet, run, a, s))
+def _capacity(c: _Context, fleet: _Fleet, run: _Run, a: int, s: int, t: int) -> float:
+    """Servers of lot (a, t) a site could still hold and power for the run, whatever the supply."""
+    return min(_purchase_room(c, fleet, a, s, t, supply=False), _power_room(c, fleet, run, a, s))
 
 
 def _last_slot(c: _Context, run: _Run, loc: int) -> bool:
@@ -352,32 +353,32 @@ def _last_slot(c: _Context, run: _Run, loc: int) -> bool:
     return loc not in run.locations and len(run.locations) == c.d.runs.max_sites[run.r] - 1
 
 
-def _sites_for(c: _Context, fleet: _Fleet, run: _Run, a: int, t: int) -> list[int]:
-    """Sites where lot (a, t) is installed by the window start: the run's, opened ones, then by cost per
-    MW; when one location is left, only the new site with the most room."""
+def _next_site(c: _Context, fleet: _Fleet, run: _Run, a: int, t: int) -> int | None:
+    """Where the next servers of lot (a, t) go: the cheapest site the run uses that has room, else a new
+    location: the cheapest (sites opened by earlier runs first) that can take the rest of the need,
+    else the roomiest; None when no site has room."""
     d = c.d
     start = int(d.runs.windows.start_period[run.w])
-    sites = [s for s in range(len(d.site_ids)) if (a, s, t) in c.cells and (a, s, run.w) in c.unit_slot
-             and d.cell_ready[c.cells[(a, s, t)]] <= start]
-    new = [s for s in sites if _last_slot(c, run, s)]
-    if new:
-        roomiest = max(new, key=lambda s: (_capacity(c, fleet, run, a, s), -c.site_cost[s], -s))
-        sites = [s for s in sites if s not in new or s == roomiest]
-    return sorted(sites, key=lambda s: (s not in run.locations, s not in fleet.opened, c.site_cost[s], s))
+    room = {s: _room(c, fleet, run, a, s, t) for s in range(len(d.site_ids)) if (a, s, t) in c.cells
+            and (a, s, run.w) in c.unit_slot and d.cell_ready[c.cells[(a, s, t)]] <= start}
+    here = [s for s, n in room.items() if n >= 1 and s in run.locations]
+    if here:
+        return min(here, key=lambda s: (c.site_cost[s], s))
+    new = [s for s, n in room.items() if n >= 1 and _may_use(c, run, s)]
+    per_server = float(d.acc_units_per_server[a])
+    whole = [s for s in new if _capacity(c, fleet, run, a, s, t) >= _wanted(c, run, per_server, s)]
+    if whole:
+        return min(whole, key=lambda s: (s not in fleet.opened, c.site_cost[s], s))
+    return max(new, key=lambda s: (_capacity(c, fleet, run, a, s, t), -c.site_cost[s], -s), default=None)
 
 
 def _take_buy(c: _Context, fleet: _Fleet, run: _Run, a: int, t: int) -> None:
     """Buy lot (a, t) for the run, site by site, as far as power, supply and need allow."""
     per_server = float(c.d.acc_units_per_server[a])
-    for s in _sites_for(c, fleet, run, a, t):
-        while _short(c, run) and _may_use(c, run, s):
-            servers = min(_room(c, fleet, run, a, s, t), _wanted(c, run, per_server, s))
-            if servers < 1:
-                break
-            _buy(c, fleet, a, s, t, servers)
-            _work(c, fleet, run, a, s, servers)
-        if not _short(c, run):
-            return
+    while _short(c, run) and (s := _next_site(c, fleet, run, a, t)) is not None:
+        servers = min(_room(c, fleet, run, a, s, t), _wanted(c, run, per_server, s))
+        _buy(c, fleet, a, s, t, servers)
+        _work(c, fleet, run, a, s, servers)
 
 
 def _take_rent(c: _Context, fleet: _Fleet, run: _Run, o: int, _: int) -> None:
