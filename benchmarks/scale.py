@@ -1,9 +1,11 @@
 """Speed at every scale; writes benchmarks/scale.json and the tables in BENCHMARKS.md.
 
-    python benchmarks/scale.py [--sizes small medium large x1m] [--time-limit 60]
+    python benchmarks/scale.py [--sizes small medium large x1m] [--time-limit 60] [--seeds 10]
+                               [--skip startup problems greedy] [--out benchmarks/scale.json]
 
-For each size (generated, seed 0) and installed backend: build time (load + model data +
-arrays), solve time, status, objective, bound, gap and peak memory of the solver process.
+For each size (generated, seeds 0..N-1 with --seeds N, default seed 0 only) and installed
+backend: the model's rows, columns and nonzeros, build time (load + model data + arrays), solve
+time, status, objective, bound, gap and peak memory of the solver process; one record per seed.
 References measured in the same run:
   raw    the same arrays exported as MPS and solved by CBC alone (no rounding, no verifier),
          and their LP relaxation (GLOP);
@@ -46,19 +48,19 @@ def child_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def build_case(size: str):
+def build_case(size: str, seed: int = 0):
     started = time.perf_counter()
-    problem = clustersize.load_problem(generate_problem(size, 0))
+    problem = clustersize.load_problem(generate_problem(size, seed))
     data = build_model_data(problem)
     lp = build(data)
     return problem, data, lp, time.perf_counter() - started
 
 
-def solve_case(name: str, size: str, solver: str, limit: float) -> dict:
-    problem, data, lp, build_s = build_case(size)
+def solve_case(name: str, size: str, solver: str, limit: float, seed: int = 0) -> dict:
+    problem, data, lp, build_s = build_case(size, seed)
     started = time.perf_counter()
     plan = clustersize.solve(problem, solver=solver, time_limit=limit, check=False)
-    return {"size": name, "shape": size, "backend": solver, "rows": lp.shape[0], "columns": lp.shape[1],
+    return {"size": name, "shape": size, "seed": seed, "backend": solver, "rows": lp.shape[0], "columns": lp.shape[1],
             "nonzeros": int(lp.matrix.nnz), "build_s": round(build_s, 3), "solve_s": round(time.perf_counter() - started, 2),
             "status": plan.status.value, "objective_usd": plan.objective_usd, "bound_usd": plan.bound_usd,
             "gap": plan.gap, "verified": plan.verified, "peak_solver_mb": round(child_peak_mb())}
@@ -92,20 +94,23 @@ def _relaxed(lp):
     return dataclasses.replace(lp, integer=np.zeros_like(lp.integer))
 
 
-def greedy_savings(size: str, seeds: range) -> list[dict]:
+def greedy_savings(size: str, seeds: range, limit: float = 60.0) -> list[dict]:
     out = []
     for seed in seeds:
         problem = clustersize.load_problem(generate_problem(size, seed))
-        best = clustersize.solve(problem, check=False)
+        best = clustersize.solve(problem, time_limit=limit, check=False)
         data = build_model_data(problem)
         lp = build(data)
+        started = time.perf_counter()
         x = greedy_solution(data, lp)
+        greedy_s = time.perf_counter() - started
         greedy = None
         if x is not None:
             greedy = make_plan(problem, data, lp, SolverResult(Status.FEASIBLE, "greedy", "", "greedy", float(lp.cost @ x),
                                                                 None, x), SolveOptions())
-        out.append({"seed": seed, "optimizer": best.status.value, "optimizer_usd": best.objective_usd,
-                    "greedy_usd": greedy.objective_usd if greedy else None,
+        out.append({"seed": seed, "rows": lp.shape[0], "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz),
+                    "optimizer": best.status.value, "optimizer_usd": best.objective_usd,
+                    "greedy_s": round(greedy_s, 2), "greedy_usd": greedy.objective_usd if greedy else None,
                     "greedy_verified": greedy.verified if greedy else None,
                     "saving": (1 - best.objective_usd / greedy.objective_usd) if greedy and best.has_plan else None})
     return out
@@ -188,10 +193,16 @@ def first_plan(size: str, budget: float = 10.0) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=["small", "medium", "large", "x1m"])
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--backends", nargs="*", default=None)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="Solve seeds 0..N-1 of each size (one record per seed); the greedy runs on these seeds "
+                             "of the medium size, at least 10.")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["startup", "problems", "greedy"],
+                        help="Leave out these measurements.")
+    parser.add_argument("--out", type=Path, default=HERE / "scale.json")
     args = parser.parse_args()
     backends = args.backends or available_backends()
     record = {"date": dt.date.today().isoformat(), "machine": platform.machine(), "cores": os.cpu_count(),
@@ -206,20 +217,24 @@ def main() -> None:
                                      "peak_process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
             print(json.dumps(record["solves"][-1]), flush=True)
             continue
-        for backend in backends:
-            record["solves"].append(solve_case(name, size, backend, args.time_limit))
-            print(json.dumps(record["solves"][-1]), flush=True)
+        for seed in range(args.seeds):
+            for backend in backends:
+                record["solves"].append(solve_case(name, size, backend, args.time_limit, seed))
+                print(json.dumps(record["solves"][-1]), flush=True)
         record["references"] += raw_reference(name, size, args.time_limit)
         print(json.dumps(record["references"][-2:]), flush=True)
-    record["startup"] = startup()
-    record["problems"] = problem_timings()
+    if "startup" not in args.skip:
+        record["startup"] = startup()
+    if "problems" not in args.skip:
+        record["problems"] = problem_timings()
     if "x1m" in args.sizes:
         record["fresh_build"] = fresh_build(SIZES["x1m"])
     if "large" in args.sizes:
         record["first_plan"] = first_plan(SIZES["large"])
-    record["greedy"] = greedy_savings(SIZES["medium"], range(10))
-    (HERE / "scale.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
-    print("wrote", HERE / "scale.json")
+    if "greedy" not in args.skip:
+        record["greedy"] = greedy_savings(SIZES["medium"], range(max(10, args.seeds)), args.time_limit)
+    args.out.write_text(json.dumps(record, indent=2, default=float) + "\n")
+    print("wrote", args.out)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Properties that must hold on every generated problem (hypothesis, derandomized for CI).
 
 Each comparison solves two problems, each within the gap G of its own optimum, so a
-"never raises" claim is checked with a tolerance of 2 G. CI runs a fixed sample; set
+"never raises" claim is checked with a tolerance of 2 G. The problems' one run draws its mix (one
+stack, one model, any) and a fixed or ranged length; the greedy's plans are checked against the
+optimizer on the same problems. CI runs a fixed sample; set
 CLUSTERSIZE_PROPERTY_EXAMPLES=200 to explore (a counterexample becomes a regression test).
 """
 
@@ -16,7 +18,12 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import clustersize
 from clustersize import Status
+from clustersize.baselines.greedy import greedy_solution
 from clustersize.baselines.testing import problems
+from clustersize.data.modeldata import build_model_data
+from clustersize.formulation import build
+from clustersize.solvers import SolveOptions, SolverResult
+from clustersize.solving.pipeline import make_plan
 
 GAP = 1e-6
 TOL = 2 * GAP
@@ -58,7 +65,15 @@ LOOSENINGS = {
                                            multi_site_efficiency=d["run"].get("multi_site_efficiency", 0.9)),
     "no_export_rules": lambda d: d["export"].update(ruleset="none"),
     "window": lambda d: d["run"].update(deadline=d["run"]["deadline"] + dt.timedelta(days=92)),
+    "shorter_runs": lambda d: shorter_runs(d["run"]),
+    "mix_any": lambda d: d["run"].update(mix="any", stack_efficiency=1.0),
 }
+
+
+def shorter_runs(run: dict) -> None:
+    """Let the run be as short as 80 % of its shortest length (every window it had remains)."""
+    shortest = run.pop("length_days", None) or run["min_length_days"]
+    run.update(min_length_days=0.8 * shortest, max_length_days=run.get("max_length_days", shortest))
 
 
 @pytest.mark.parametrize("loosening", sorted(LOOSENINGS))
@@ -155,3 +170,24 @@ def test_an_unreachable_target_never_yields_a_plan(doc):
     impossible["target"]["flop"] *= 1e4
     status, objective = cost(impossible)
     assert status is Status.INFEASIBLE and objective is None
+
+
+@PROPERTY
+@given(problems())
+def test_greedy_plans_verify_and_never_beat_the_optimizer(doc):
+    """A greedy plan, when the greedy finds one, passes the verifier and costs at least the optimum;
+    when the problem is infeasible the greedy finds none."""
+    problem = clustersize.load_problem(doc)
+    best = clustersize.solve(problem, gap=GAP, check=False)
+    data = build_model_data(problem)
+    lp = build(data)
+    x = greedy_solution(data, lp)
+    if best.status is Status.INFEASIBLE:
+        assert x is None
+        return
+    assume(x is not None)
+    greedy = make_plan(problem, data, lp, SolverResult(Status.FEASIBLE, "greedy", "", "greedy", float(lp.cost @ x),
+                                                       None, x), SolveOptions())
+    assert greedy.verified, greedy.verification["violations"][:3]
+    assert best.status is Status.OPTIMAL
+    assert greedy.objective_usd >= best.objective_usd * (1 - TOL)

@@ -4,8 +4,11 @@ Sizes are written ``CxSxTxK``: accelerator types, sites, quarters, energy contra
 shape of ../shared/reference/solver-bench.md). Specs and prices are drawn around catalog
 entries (specs kept, price x U(0.8, 1.2)); site economics from the catalog's sourced ranges
 (build $9.3-11.7M/MW widened to 8-14, tariffs $48-120/MWh widened to 40-120, PUE 1.1-1.5,
-carbon 20-710 g/kWh). The target is 40 % of the smaller of the supply-limited and
-power-limited compute, so most instances are feasible and both limits matter.
+carbon 20-710 g/kWh). Each chip first draws its software stack (cuda half the time, rocm and
+gaudi a quarter each), then a catalog chip of that stack, so a run that keeps to one stack (the
+default mix) cannot add every chip's supply. The target is 40 % of the compute one stack can
+reach: for the best stack and pace (the slowest member's rate), the smaller of its
+supply-limited and power-limited compute, so most instances are feasible and both limits matter.
 Chip specs and price levels come from the catalog, so a catalog correction changes the generated
 problems too; tests/golden/models.json pins a few, and a change there is a visible decision.
 """
@@ -21,13 +24,16 @@ import numpy as np
 
 from ..periods import quarter_start
 from ..schema.catalog import load_catalog
+from ..schema.runs import VENDOR_STACKS
 
 COUNTRIES = ["US", "US", "US", "US", "NO", "SE", "DE", "JP", "TW", "AE", "SA", "IN", "MY", "CN"]
 HEADQUARTERS = ["US", "US", "US", "AE", "NO"]
 RULESETS = ["none", "us-2023-10", "us-2025-01-diffusion", "us-2026-01"]
 CHIP_FIELDS = ("name", "vendor", "bf16_tflops", "fp8_tflops", "fp4_tflops", "int8_tops", "memory_gb", "mem_bw_tbps",
                "tdp_w", "it_power_kw", "die_area_mm2", "tpp", "price_type", "units_per_server", "price_includes",
-               "excluded_items_usd", "price_date", "average_draw_fraction")
+               "excluded_items_usd", "price_date", "average_draw_fraction", "stack", "mfu_by_precision")
+STACK_WEIGHTS = {"cuda": 0.5, "rocm": 0.25, "gaudi": 0.25}
+"""Share of generated chips of each software stack (a stack without a chip for sale is skipped)."""
 PLANNING_START = dt.date(2027, 1, 1)
 RUN_DAYS = 90.0
 
@@ -52,9 +58,15 @@ def _round(value: float, digits: int = 4) -> float:
 
 def _accelerators(rng: np.random.Generator, n_chips: int, n_quarters: int,
                   for_sale: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    by_stack: dict[str, list[dict[str, Any]]] = {}
+    for _, entry in for_sale:
+        by_stack.setdefault(str(entry.get("stack") or VENDOR_STACKS.get(str(entry["vendor"]).lower(), "")), []).append(entry)
+    stacks = [k for k in STACK_WEIGHTS if by_stack.get(k)]
+    weights = np.array([STACK_WEIGHTS[k] for k in stacks]) / sum(STACK_WEIGHTS[k] for k in stacks)
     accelerators = {}
     for i in range(n_chips):
-        base_id, base = for_sale[int(rng.integers(len(for_sale)))]
+        choices = by_stack[stacks[int(rng.choice(len(stacks), p=weights))]]
+        base = choices[int(rng.integers(len(choices)))]
         # Copies, not the catalog's objects: shared values would be written as YAML aliases.
         chip = copy.deepcopy({k: base[k] for k in CHIP_FIELDS if base.get(k) is not None})
         chip["name"] = f"{base['name']} (variant {i})"
@@ -185,17 +197,25 @@ def generate_problem(size: str | tuple[int, int, int, int] = "3x3x4x4", seed: in
     return problem
 
 
+def _stack_of(chip: dict[str, Any]) -> str:
+    return str(chip.get("stack") or VENDOR_STACKS.get(str(chip["vendor"]).lower(), str(chip["vendor"]).lower()))
+
+
 def _reachable_flop(problem: dict[str, Any]) -> float:
-    """min(supply-limited, power-limited) compute over the max_sites largest sites, ignoring
-    export rules and lead times [FLOP]."""
+    """Compute one stack can reach: per stack and pace (each member's rate; faster members join at
+    it), min(supply-limited, power-limited over the max_sites largest sites); the best of these,
+    ignoring export rules, lead times, cloud offers and custom chips [FLOP]."""
     seconds = problem["run"]["length_days"] * 86400.0
     mfu = problem["run"]["mfu"]
     n_quarters = (problem["run"]["deadline"] - problem["planning_start"]).days // 91 + 1
-    chips = list(problem["accelerators"].values())
-    flop_per_unit = np.array([c["bf16_tflops"] * 1e12 * mfu * seconds for c in chips])
-    units_supply = np.array([c["supply_per_quarter"] * n_quarters for c in chips])
-    supply = float((flop_per_unit * units_supply).sum())
-    best_per_mw = max(f / (c["it_power_kw"] / 1000.0) for f, c in zip(flop_per_unit, chips))
     largest = sorted((s["max_mw"] for s in problem["sites"].values()), reverse=True)[:problem["run"]["max_sites"]]
-    power = sum(largest) * best_per_mw
-    return float(max(min(supply, power), 1e20))
+    chips = list(problem["accelerators"].values())
+    best = 0.0
+    for stack in sorted({_stack_of(c) for c in chips}):
+        members = [c for c in chips if _stack_of(c) == stack]
+        for pace in sorted({c["bf16_tflops"] * 1e12 * mfu * seconds for c in members}):
+            joining = [c for c in members if c["bf16_tflops"] * 1e12 * mfu * seconds >= pace]
+            supply = pace * sum(c["supply_per_quarter"] * n_quarters for c in joining)
+            power = sum(largest) * max(pace / (c["it_power_kw"] / 1000.0) for c in joining)
+            best = max(best, min(supply, power))
+    return float(max(best, 1e20))

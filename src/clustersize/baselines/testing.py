@@ -1,5 +1,8 @@
 """Test helpers for clustersize and for tools built on it: a hypothesis strategy of problems.
 
+The problems are generated ones (see `generate`) whose run also draws how it may mix accelerators
+(one stack, one model, or any with a stack efficiency) and whether its length is fixed or a range.
+
 Requires the `test` extra (hypothesis).
 """
 
@@ -25,7 +28,15 @@ def problems(max_chips: int = 3, max_sites: int = 4, max_quarters: int = 5,
         quarters = draw(st.integers(2, max_quarters))
         contracts = sites + draw(st.integers(0, max_extra_contracts))
         seed = draw(st.integers(0, 2**31 - 1))
-        return generate_problem((chips, sites, quarters, contracts), seed,
-                                cloud_offers=draw(st.integers(0, 2)), custom_programs=draw(st.integers(0, 1)))
+        doc = generate_problem((chips, sites, quarters, contracts), seed,
+                               cloud_offers=draw(st.integers(0, 2)), custom_programs=draw(st.integers(0, 1)))
+        run = doc["run"]
+        run["mix"] = draw(st.sampled_from(["stack", "model", "any"]))
+        if run["mix"] == "any":
+            run["stack_efficiency"] = draw(st.sampled_from([0.8, 0.9, 1.0]))
+        if draw(st.booleans()):
+            days = run.pop("length_days")
+            run.update(min_length_days=round(days * 2 / 3), max_length_days=days)
+        return doc
 
     return strategy()
