@@ -14,25 +14,27 @@ from conftest import ROOT, base_problem
 
 
 def test_estimate_counts_purchase_cells_by_hand():
-    # Base case: 1 accelerator x 1 site x quarters 2027Q1..2027Q3 (run starts 2027-07-01) = 3 cells;
-    # plus 3 x (1 site + 1 contract + 0 offers + 0 programs) + 1 = 7 other columns.
+    # Base case: 1 accelerator x 1 site x quarters 2027Q1..2027Q4 (the deadline 2027-10-09) = 4 cells;
+    # 1 window (fixed start and length) x (1 chip x 1 site + 0 offers + 1 contract + 1) = 3 slots;
+    # 1 run x (1 chip + 0 offers + 1 band + 3 x 1 location + 8) = 13 run columns;
+    # 3 x (1 site + 1 contract + 0 offers + 0 programs) + 1 = 7 other columns.
     size = estimate(clustersize.load_problem(base_problem()))
-    assert (size.quarters, size.purchase_cells, size.columns) == (3, 3, 10)
+    assert (size.quarters, size.purchase_cells, size.columns) == (4, 4, 27)
 
 
 def test_estimate_bounds_the_built_model():
     from clustersize.data.modeldata import build_model_data
     from clustersize.formulation import build
 
-    for name in ("gpt5", "tier2-sovereign", "rent-vs-buy"):
+    for name in ("gpt5", "tier2-sovereign", "rent-vs-buy", "lab-roadmap"):
         problem = clustersize.load_problem(ROOT / "problems" / f"{name}.yaml")
         assert build(build_model_data(problem)).shape[1] <= estimate(problem).columns
 
 
 def test_model_past_the_limit_is_refused_with_its_numbers(monkeypatch):
-    monkeypatch.setenv(MAX_COLUMNS_ENV, "9")
+    monkeypatch.setenv(MAX_COLUMNS_ENV, "26")
     problem = clustersize.load_problem(base_problem())
-    with pytest.raises(InputError, match=r"about 10 columns .* over the limit of 9"):
+    with pytest.raises(InputError, match=r"about 27 columns .* over the limit of 26"):
         clustersize.solve(problem)
     monkeypatch.setenv(MAX_COLUMNS_ENV, "ten")
     with pytest.raises(InputError, match=MAX_COLUMNS_ENV):

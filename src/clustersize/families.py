@@ -265,6 +265,12 @@ FAMILIES: tuple[Family, ...] = (
         "accelerator", "one", None,
         "hardware works for a run only in the window it takes", definitional=True),
     Family(
+        "slot_window", ("member", "window"),
+        "units[a,s,w] - Us[a,s,w] window[w] <= 0 [servers];  rent[o,w] - Q[o] window[w] <= 0 [instances]",
+        "server", "one", None,
+        "each slot of a run works only in the window the run takes (disaggregated window_units)",
+        definitional=True),
+    Family(
         "pace_choice", ("run",),
         "sum_{l of r} pace[l] = 1",
         "level", "one", None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..periods import quarter_index
 from ..schema.problem import Problem
-from ..schema.runs import planned_runs
+from ..schema.runs import PlannedRun, planned_runs
 
 DEFAULT_MAX_COLUMNS = 1_000_000
 MAX_COLUMNS_ENV = "CLUSTERSIZE_MAX_COLUMNS"
@@ -35,17 +35,28 @@ class ModelSize:
 
 
 def estimate(problem: Problem) -> ModelSize:
-    """Columns: one per (chip, site, quarter) purchase cell, one per (chip, site, window) run slot
-    (a window per quarter a run may start in), plus at most 3 per site, contract, offer and program."""
-    runs = planned_runs(problem).values()
+    """An upper estimate of the columns [count]: one per (chip, site, quarter) purchase cell; per
+    candidate window of a run, one per (chip, site), offer and contract (its run slots and energy);
+    per run, one per pace level, band and location (x 3: use, region, continent) plus a few; and at
+    most 3 per site, contract, offer and program."""
+    runs = list(planned_runs(problem).values())
     last = max(run.deadline for run in runs)
     quarters = max(1, quarter_index(last, problem.planning_start) + 1)
     chips = len(problem.accelerators) + len(problem.custom_programs)
     cells = chips * len(problem.sites) * quarters
-    starts = sum(1 if run.start else max(1, quarter_index(run.deadline, run.earliest_start) + 1) for run in runs)
-    slots = chips * len(problem.sites) * starts
+    windows = sum(_windows(run) for run in runs)
+    per_window = chips * len(problem.sites) + len(problem.cloud) + len(problem.contracts) + 1
+    locations = len(problem.sites) + len(problem.cloud)
+    per_run = chips + len(problem.cloud) + len(runs[0].goodput_bands) + 3 * locations + 8
     others = 3 * (len(problem.sites) + len(problem.contracts) + len(problem.cloud) + len(problem.custom_programs)) + 1
-    return ModelSize(quarters, cells, cells + slots + others)
+    return ModelSize(quarters, cells, cells + windows * per_window + len(runs) * per_run + others)
+
+
+def _windows(run: PlannedRun) -> int:
+    """Most windows a run can have: its starts x its lengths (min, max, quarter ends, deadline)."""
+    starts = 1 if run.start else max(1, quarter_index(run.deadline, run.earliest_start) + 1)
+    lengths = 1 if run.min_days == run.max_days else 3 + int((run.max_days - run.min_days) // 90)
+    return starts * lengths
 
 
 def max_columns() -> int:
@@ -64,9 +75,11 @@ def check_model_size(problem: Problem) -> ModelSize:
     if size.columns > limit:
         raise InputError(
             f"the model would have about {size.columns:,} columns ({len(problem.accelerators)} accelerators x "
-            f"{len(problem.sites)} sites x {size.quarters} quarters = {size.purchase_cells:,} purchase cells), "
-            f"over the limit of {limit:,}", path="run.deadline",
-            fix=f"plan fewer quarters ahead, fewer sites or accelerators, or raise {MAX_COLUMNS_ENV}")
+            f"{len(problem.sites)} sites x {size.quarters} quarters = {size.purchase_cells:,} purchase cells, plus "
+            f"the run slots of every candidate window), over the limit of {limit:,}",
+            path="run.deadline" if problem.run is not None else "runs",
+            fix=f"plan fewer quarters ahead, narrow the runs' windows, use fewer sites or accelerators, or raise "
+                f"{MAX_COLUMNS_ENV}")
     for run in planned_runs(problem).values():
         if run.flop > MAX_FLOP:
             raise InputError(f"{run.flop:.3g} FLOP is beyond {MAX_FLOP:.0e}",

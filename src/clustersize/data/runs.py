@@ -99,12 +99,33 @@ def _starts(run: PlannedRun, origin: dt.date) -> list[dt.date]:
     return starts
 
 
+def _may_overlap(runs: list[PlannedRun], r: int) -> bool:
+    """Whether another run's span (earliest start to deadline) meets run r's."""
+    mine = runs[r]
+    first = mine.start or mine.earliest_start
+    return any((other.start or other.earliest_start) < mine.deadline and first < other.deadline
+               for i, other in enumerate(runs) if i != r)
+
+
+def _longest_per_start(found: list[tuple[int, dt.date, float]]) -> list[tuple[int, dt.date, float]]:
+    """The longest window from each start. For a run no other run can overlap, a longer window from
+    the same start needs fewer accelerators for the same unit-days (same energy, rentals per FLOP,
+    installed hardware and power), so it is never dearer: the shorter ones are dropped."""
+    longest: dict[dt.date, tuple[int, dt.date, float]] = {}
+    for row in found:
+        if row[1] not in longest or row[2] > longest[row[1]][2]:
+            longest[row[1]] = row
+    return list(longest.values())
+
+
 def build_windows(problem: Problem, runs: list[PlannedRun]) -> Windows:
     """Every (start, length) window of every run and the quarters it overlaps."""
     origin = problem.planning_start
     rows: list[tuple[int, dt.date, float]] = []
     for r, run in enumerate(runs):
         found = [(r, start, days) for start in _starts(run, origin) for days in _window_days(run, start, origin)]
+        if not _may_overlap(runs, r):
+            found = _longest_per_start(found)
         if not found:
             raise InputError(f"run {run.name!r} cannot fit a {run.min_days:g}-day window between "
                              f"{run.start or run.earliest_start} and its deadline {run.deadline}",

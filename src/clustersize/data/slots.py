@@ -32,6 +32,7 @@ class Slots:
     location_region: list[str]
     location_continent: list[str]
     unit_bound: np.ndarray        # [w] most accelerators a window could hold
+    unit_slot_bound: np.ndarray   # [u] most servers a (a, s, w) slot could hold
 
 
 def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray) -> dict[tuple[int, int], int]:
@@ -68,13 +69,16 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
     rents = np.concatenate(rent_parts) if rent_parts else np.zeros((0, 2), dtype=int)
     energy = np.concatenate(energy_parts) if energy_parts else np.zeros((0, 2), dtype=int)
     bound = _window_bounds(runs, units, rents, supply_total, acc_it_mw, ups, sites, cloud)
+    a, site, win = units[:, 0].astype(int), units[:, 1].astype(int), units[:, 2].astype(int)
+    slot_bound = np.minimum(np.minimum(supply_total[a], np.asarray(sites["site_max_mw"])[site] / acc_it_mw[a]),
+                            bound[win] / ups[a]) if units.size else np.zeros(0)
     return Slots(unit_acc=units[:, 0].astype(int), unit_site=units[:, 1].astype(int), unit_window=units[:, 2].astype(int),
                  rent_offer=rents[:, 0].astype(int), rent_window=rents[:, 1].astype(int),
                  energy_contract=energy[:, 0].astype(int), energy_window=energy[:, 1].astype(int),
                  location_ids=list(site_ids) + list(cloud["cloud_ids"]),
                  location_region=list(sites["site_region"]) + list(cloud["cloud_region"]),
                  location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
-                 unit_bound=bound)
+                 unit_bound=bound, unit_slot_bound=slot_bound)
 
 
 def _window_bounds(runs: RunData, units: np.ndarray, rents: np.ndarray, supply_total: np.ndarray,

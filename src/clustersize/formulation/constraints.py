@@ -426,6 +426,23 @@ def add_window_units(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 Term(x["window"][win], _arange(win.size), -d.slots.unit_bound[win])], -INF, 0.0)
 
 
+def add_slot_window(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per slot of a run with several windows: servers or instances in a slot only if its
+    window is chosen, within the most the slot could hold. The disaggregated form of window_units,
+    it keeps the relaxation from spreading a run thinly over many windows [servers; instances]."""
+    sl, w = d.slots, d.runs.windows
+    several = np.bincount(w.run)[w.run] > 1
+    u = np.flatnonzero(several[sl.unit_window])
+    v = np.flatnonzero(several[sl.rent_window])
+    rows_u, rows_v = _arange(u.size), u.size + _arange(v.size)
+    members = np.concatenate([sl.unit_acc[u], len(d.acc_ids) + sl.rent_offer[v]])
+    b.add_rows("slot_window", b.keys(("member", "window"), members,
+                                     np.concatenate([sl.unit_window[u], sl.rent_window[v]])),
+               [Term(x["units"][u], rows_u, 1.0), Term(x["window"][sl.unit_window[u]], rows_u, -sl.unit_slot_bound[u]),
+                Term(x["rent"][v], rows_v, 1.0),
+                Term(x["window"][sl.rent_window[v]], rows_v, -d.cloud_max[sl.rent_offer[v]])], -INF, 0.0)
+
+
 def _member_terms(d: ModelData, x: Columns, run: int, keep_acc: np.ndarray, keep_offer: np.ndarray,
                   per_accelerator: np.ndarray | float, per_offer: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """Columns and coefficients of a run's units and rentals whose accelerator or offer is kept."""
@@ -647,7 +664,8 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "cluster_size": add_cluster_size, "max_sites": add_max_sites, "span_locations": add_span_locations,
     "location_region": add_location_region, "location_continent": add_location_continent,
     "span_regions": add_span_regions, "span_continents": add_span_continents, "span_order": add_span_order,
-    "window_choice": add_window_choice, "window_units": add_window_units, "pace_choice": add_pace_choice,
+    "window_choice": add_window_choice, "window_units": add_window_units,
+    "slot_window": add_slot_window, "pace_choice": add_pace_choice,
     "pace_member": add_pace_member, "stack_member": add_stack_member, "stack_count": add_stack_count,
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
     "goodput_loss": add_goodput_loss,

@@ -79,6 +79,14 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
             for family, keys, lower, upper, cost, integer in table}
 
 
+def _least_loss(data: ModelData) -> np.ndarray:
+    """The loss no run avoids: its target x (1 / its best goodput - 1) [EFLOP/s-day]."""
+    r = data.runs
+    best = np.zeros(len(r.ids))
+    np.maximum.at(best, r.band_run, r.band_goodput)
+    return np.asarray(r.target * (1.0 / best - 1.0))
+
+
 def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) -> dict[str, np.ndarray]:
     """Run assignments and the choices of each run: window, pace, band, locations, span, stacks."""
     sl, w = data.slots, data.runs.windows
@@ -101,7 +109,7 @@ def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) ->
          0.0, 1.0, 0.0, False),
         ("stack_used", builder.keys(("run", "stack"), shape.stack_run, shape.stack), 0.0, 1.0, 0.0, True),
         ("extra",      builder.keys(("run", "extra"), shape.extra_run, shape.extra), 0.0, 1.0, 0.0, True),
-        ("loss",       builder.all_of("run"), 0.0, INF, 0.0, False),
+        ("loss",       builder.all_of("run"), _least_loss(data), INF, 0.0, False),
         ("active",     builder.keys(("site", "window"), shape.active_site, shape.active_window), 0.0, 1.0, 0.0, False),
     ]
     return {family: builder.add_columns(family, keys, lower, upper, cost, integer)

@@ -281,7 +281,7 @@ CHECKS: dict[str, Check] = {
     "cluster_size": check_cluster_size, "max_sites": check_max_sites, "span_locations": _defined,
     "location_region": _defined, "location_continent": _defined, "span_regions": _defined,
     "span_continents": check_span_continents, "span_order": _defined, "window_choice": _defined,
-    "window_units": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
+    "window_units": _defined, "slot_window": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
     "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined, "goodput_loss": _defined,
     "compute_target": check_compute_target, "compute_bound": _defined, "export_cap": check_export_cap,
 }
