@@ -85,14 +85,14 @@ def test_contract_choice(backend, fixed, expected, signs):
 
 def test_export_cap_binds(backend):
     """Diffusion rule, site in AE (Tier 2) with 4.5M TPP of cap left = 900 units of 5,000 TPP;
-    the other 100 go to s2 in the US ($1M to open, energy at $60/MWh):
-    10M + 1M + 0.9 MW x 2,400 h x $50 + 0.1 MW x 2,400 h x $60 = 11,122,400."""
+    the other 100 go to s2 in the US ($1M to open, energy at $60/MWh), the run crossing an ocean
+    at no loss: 10M + 1M + 0.9 MW x 2,400 h x $50 + 0.1 MW x 2,400 h x $60 = 11,122,400."""
     doc = base_problem()
     doc["accelerators"]["alpha"]["tpp"] = 5000.0
     doc["sites"]["s1"] = site(country="AE")
     doc["sites"]["s2"] = site(fixed=1_000_000.0, grid_price=60.0)
     doc["contracts"]["s2-grid"] = grid("s2")
-    doc["run"].update(max_sites=2, multi_site_efficiency=1.0)
+    doc["run"].update(max_sites=2, multi_site_efficiency=1.0, allow_cross_ocean=True)
     doc["export"] = {"ruleset": "us-2025-01-diffusion", "headquarters": "US", "cap_used_tpp": {"AE": 785.5e6}}
     plan = solve(doc, backend)
     assert plan.objective_usd == pytest.approx(11_122_400, rel=REL)

@@ -52,12 +52,13 @@ def test_edited_price_moves_the_derived_share_by_hand():
 
 
 def test_edit_then_solve_equals_a_fresh_load_of_the_same_numbers():
-    """The reported bug: an edited MI300X price kept the share derived from the old price.
+    """The reported bug: an edited price kept the server share derived from the old price.
 
-    Before the fix, assigning 15,000 on a loaded gpt5 solved to $1,917.1M while a fresh load with
-    the same price gave $1,816.7M.
+    Before the fix, assigning the MI300X 15,000 on a loaded gpt5 solved to $1,917.1M while a fresh
+    load with the same price gave $1,816.7M. One stack per run now leaves the MI300X out of gpt5, so
+    the edit is to the B200 the plan buys.
     """
-    edit = {"accelerators.mi300x.price_usd": 15000.0}
+    edit = {"accelerators.b200.price_usd": 25000.0}
     edited = clustersize.load_problem(GPT5).with_(edit)
     fresh = clustersize.load_problem(GPT5, overrides=edit)
     assert edited.model_dump(exclude={"origin"}) == fresh.model_dump(exclude={"origin"})

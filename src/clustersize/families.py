@@ -53,6 +53,8 @@ class Family:
         keyed by the row's first index: a limit on an option not chosen has no marginal value.
     linked : the row is `capacity x choice`; the diagnosis splits it so that slack can enlarge the
         capacity but never bypass the choice.
+    loose : the row is `x - M y <= 0` with M a bound derived from other limits (site power, supply,
+        the target); the diagnosis replaces M by a huge bound so relaxing those limits is not blocked.
     check : what the verifier recomputes for the family, in plain language.
     build, verify : optional implementations for a family added from outside the package (a
         plug-in or a test); the package's own families are implemented by name in
@@ -70,6 +72,7 @@ class Family:
     relaxation: Relaxation | None = None
     hangs_on: str | None = None
     linked: bool = False
+    loose: bool = False
     build: Callable[..., Any] | None = None
     verify: Callable[..., Any] | None = None
 
@@ -193,9 +196,9 @@ FAMILIES: tuple[Family, ...] = (
         "contracts signed only at opened sites", definitional=True),
     Family(
         "cloud_quota", ("offer", "quarter"),
-        "sum_{w covers t} rent[o,w] <= Q[o] [instances]   where windows of several runs cover t",
+        "sum_{w covers t} rent[o,w] <= Q[o] [instances]",
         "accelerator", "units_per_instance", "one more rented accelerator of {offer} in {quarter}",
-        "rentals of overlapping runs within what each offer rents",
+        "rentals of the runs in each quarter within what each offer rents",
         relaxation=Relaxation(1e7, "offer {offer} would need {amount:,.0f} more accelerators than it rents in "
                                    "{quarter}")),
     Family(
@@ -204,7 +207,7 @@ FAMILIES: tuple[Family, ...] = (
         "[instances]",
         "location", "one", None,
         "hardware at a site or rentals from an offer serve a run only where the run uses that location",
-        definitional=True),
+        definitional=True, loose=True),
     Family(
         "location_open", ("run", "location"),
         "use[r,s] - open[s] <= 0",
@@ -263,13 +266,13 @@ FAMILIES: tuple[Family, ...] = (
         "window_units", ("window",),
         "sum_{a,s} n[a] units[a,s,w] + sum_o n[o] rent[o,w] - U[w] window[w] <= 0 [accelerators]",
         "accelerator", "one", None,
-        "hardware works for a run only in the window it takes", definitional=True),
+        "hardware works for a run only in the window it takes", definitional=True, loose=True),
     Family(
         "slot_window", ("member", "window"),
         "units[a,s,w] - Us[a,s,w] window[w] <= 0 [servers];  rent[o,w] - Q[o] window[w] <= 0 [instances]",
         "server", "one", None,
         "each slot of a run works only in the window the run takes (disaggregated window_units)",
-        definitional=True),
+        definitional=True, loose=True),
     Family(
         "pace_choice", ("run",),
         "sum_{l of r} pace[l] = 1",
@@ -280,12 +283,12 @@ FAMILIES: tuple[Family, ...] = (
         "pace_member", ("run", "member"),
         "sum_{s,w} n[a] units[a,s,w] - U[a] sum_{l of r: g(l) = g(a), rho[l] <= rho[a]} pace[l] <= 0 [accelerators]",
         "accelerator", "one", None,
-        "an accelerator or offer joins a run only at a pace of its group no faster than itself", definitional=True),
+        "an accelerator or offer joins a run only at a pace of its group no faster than itself", definitional=True, loose=True),
     Family(
         "stack_member", ("run", "stack"),
         "sum_{members of stack k} n units - U[k] stack_used[r,k] <= 0 [accelerators]   (mix: any)",
         "accelerator", "one", None,
-        "members of a stack join a run that mixes stacks only if the stack counts as used", definitional=True),
+        "members of a stack join a run that mixes stacks only if the stack counts as used", definitional=True, loose=True),
     Family(
         "stack_count", ("run",),
         "sum_k stack_used[r,k] - sum_j extra[r,j] <= 1   (mix: any)",

@@ -24,7 +24,9 @@ LOCAL_NOTE = ("Marginal values are local to this plan: each prices one more unit
 
 
 def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.ndarray:
-    """The plan's decisions as the model's column vector (for a plan read from JSON)."""
+    """The plan's decisions as the model's column vector (for a plan read from JSON): purchases,
+    sites, contracts and programs, each run's window, pace, band, locations and span, its cluster,
+    rentals and energy. Continuous bookkeeping (losses, region use) is left to the LP."""
     x = np.zeros(lp.shape[1])
     position = lp.col_keys.positions()
 
@@ -34,6 +36,7 @@ def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.n
             x[j] = value
 
     ups = dict(zip(data.acc_ids, data.acc_units_per_server))
+    upi = dict(zip(data.cloud_ids, data.cloud_units_per_instance))
     for r in plan.table("purchases").itertuples():
         put("buy", (r.accelerator, r.site, r.quarter), r.units / ups[r.accelerator])
     for r in plan.table("sites").itertuples():
@@ -42,14 +45,40 @@ def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.n
     for r in plan.table("contracts").itertuples():
         put("sign", (r.contract,), float(r.signed))
         put("contract_mw", (r.contract,), r.contracted_mw)
-        put("energy", (r.contract,), r.energy_mwh / 1000.0)
-    for r in plan.table("rentals").itertuples():
-        put("rent", (r.offer,), r.instances)
-        put("use_cloud", (r.offer,), 1.0)
     for r in plan.table("custom_programs").itertuples():
         put("fund", (r.program,), float(r.funded))
-    put("multi_site", ("run",), float(plan.locations_used > 1))
+    windows = {str(row.run): f"{row.run}@{row.start}+{row.days:g}d" for row in plan.table("runs").itertuples()}
+    for r in plan.table("energy").itertuples():
+        put("energy", (r.contract, windows.get(str(r.run), "")), r.energy_mwh / 1000.0)
+    for r in plan.table("cluster").itertuples():
+        window = windows.get(str(r.run), "")
+        if r.kind == "site":
+            put("units", (r.accelerator, r.location, window), r.units / ups[r.accelerator])
+        else:
+            put("rent", (r.location, window), r.units / upi[r.location])
+    for row in plan.table("runs").itertuples():
+        _put_run_choices(put, data, row, windows[str(row.run)])
     return x
+
+
+def _put_run_choices(put: Any, data: ModelData, row: Any, window: str) -> None:
+    """One run's window, pace level, goodput band, locations and span levels."""
+    run = str(row.run)
+    put("window", (window,), 1.0)
+    put("pace", (f"{run}:{row.group}@{row.pace_tflops:.4g}",), 1.0)
+    r = data.runs
+    bands = np.flatnonzero(r.band_run == r.ids.index(run))
+    band = bands[min(int(np.searchsorted(r.band_units[bands], row.units - 1e-6)), bands.size - 1)]
+    put("band", (f"{run}:<={r.band_units[band]:g}",), 1.0)
+    for location in str(row.locations).split(";") if row.locations else []:
+        put("use", (run, location), 1.0)
+    for stack in str(row.stacks).split(";") if row.stacks else []:
+        put("stack_used", (run, stack), 1.0)
+    for extra in range(1, int(row.extra_stacks) + 1):
+        put("extra", (run, str(extra)), 1.0)
+    reached = {"one": 0, "region": 1, "continent": 2, "world": 3}[str(row.span)]
+    for level, name in enumerate(("region", "continent", "world"), start=1):
+        put("spread", (run, name), float(level <= reached))
 
 
 def binding_summary(plan: Plan) -> list[dict[str, Any]]:

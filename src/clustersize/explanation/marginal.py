@@ -77,6 +77,13 @@ def marginal_values(problem: Problem, data: ModelData, lp: LinearProgram, x: np.
     return frame.sort_values("value_usd", key=abs, ascending=False).reset_index(drop=True)
 
 
+def _same_layout(a: LinearProgram, b: LinearProgram) -> bool:
+    """Same columns, rows and sparsity in the same order (labels aside: a window's carries its length)."""
+    return (a.shape == b.shape and np.array_equal(a.col_family, b.col_family)
+            and np.array_equal(a.row_family, b.row_family) and np.array_equal(a.matrix.indptr, b.matrix.indptr)
+            and np.array_equal(a.matrix.indices, b.matrix.indices))
+
+
 def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np.ndarray) -> dict[str, Any] | None:
     """Cost change of one more day of run length (start fixed, deadline a day later), same discrete choices.
 
@@ -95,7 +102,7 @@ def run_length_value(problem: Problem, data: ModelData, lp: LinearProgram, x: np
     })
     longer_data = build_model_data(longer)
     longer_lp = build(longer_data)
-    if base.status is not Status.OPTIMAL or longer_lp.structure_key() != lp.structure_key():
+    if base.status is not Status.OPTIMAL or not _same_layout(lp, longer_lp):
         return None
     extended = lp_solve(longer_lp, x)
     if extended.status is not Status.OPTIMAL or base.objective is None or extended.objective is None:

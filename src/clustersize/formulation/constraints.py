@@ -266,23 +266,20 @@ def add_contract_site(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 
 def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per (offer, quarter) that windows of more than one run overlap: rentals within the quota."""
+    """One row per (offer, quarter) a rental window covers: rentals of the runs then within the quota."""
     sl, w = d.slots, d.runs.windows
     cover: dict[int, list[int]] = {}
     for cw, ct in zip(w.cover_window.tolist(), w.cover_period.tolist()):
         cover.setdefault(cw, []).append(ct)
     cols, codes = [], []
-    runs_at: dict[int, set[int]] = {}
     n_t = len(d.periods)
     for v, (o, win) in enumerate(zip(sl.rent_offer.tolist(), sl.rent_window.tolist())):
         for t in cover[win]:
             cols.append(v)
             codes.append(o * n_t + t)
-            runs_at.setdefault(o * n_t + t, set()).add(int(w.run[win]))
-    shared = np.array([len(runs_at[c]) > 1 for c in codes]).astype(bool)
-    rows, row = _group(np.array(codes, dtype=np.int64)[shared])
+    rows, row = _group(np.array(codes, dtype=np.int64))
     b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
-               [Term(x["rent"][np.array(cols, dtype=np.int64)[shared]], row, 1.0)], -INF, d.cloud_max[rows // n_t])
+               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0)], -INF, d.cloud_max[rows // n_t])
 
 
 def add_run_location(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -646,12 +643,17 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     target. Implied by compute_target (the pace is no faster than any member), it keeps the LP
     relaxation's bound strong where fractional pace levels would otherwise relax every target row."""
     r, sl, w = d.runs, d.slots, d.runs.windows
+    # With one pace level the row would repeat compute_target (and take its dual): runs with several only.
+    several = np.flatnonzero(np.bincount(r.level_run, minlength=len(r.ids)) > 1)
+    row_of = np.full(len(r.ids), -1)
+    row_of[several] = _arange(several.size)
     run_u, run_v = w.run[sl.unit_window], w.run[sl.rent_window]
+    u, v = row_of[run_u] >= 0, row_of[run_v] >= 0
     own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * w.days[sl.unit_window]
     own_v = r.offer_rate[run_v, sl.rent_offer] * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
-    b.add_rows("compute_bound", b.all_of("run"),
-               [Term(x["units"], run_u, own_u), Term(x["rent"], run_v, own_v),
-                Term(x["loss"], _arange(len(r.ids)), -1.0)], r.target, INF)
+    b.add_rows("compute_bound", b.keys(("run",), several),
+               [Term(x["units"][u], row_of[run_u[u]], own_u[u]), Term(x["rent"][v], row_of[run_v[v]], own_v[v]),
+                Term(x["loss"][several], _arange(several.size), -1.0)], r.target[several], INF)
 
 
 ROW_BUILDERS: dict[str, RowBuilder] = {

@@ -29,7 +29,7 @@ from ..records import Record
 from ..schema.problem import Problem
 from ..solvers import SolveOptions, get_backend, solve_with_watchdog
 
-BINARIES = ("open", "sign", "use_cloud", "fund", "multi_site")
+BINARIES = ("open", "sign", "fund", "use", "window", "pace", "band", "spread", "stack_used", "extra")
 BIG = 1e5   # [MW, servers, instances]: far above any real quantity in a problem
 NO_IIS = "not available: no installed backend computes an irreducible infeasible subset"
 
@@ -129,6 +129,12 @@ def _link_rows(lp: LinearProgram, families: tuple[Family, ...]) -> tuple[sp.csr_
     matrix = lp.matrix.tocsr()
     is_binary = np.isin(lp.col_family, BINARIES)
     data = matrix.data.copy()
+    # A loose family's bound `x - M y <= 0` takes M from other limits: with BIG instead, relaxing
+    # those limits is never blocked by the bound derived from them.
+    loose = np.flatnonzero(np.isin(lp.row_family, [f.name for f in families if f.loose]))
+    for i in loose:
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        data[start:end] = np.where(is_binary[matrix.indices[start:end]], -BIG, data[start:end])
     rows = np.flatnonzero(np.isin(lp.row_family, linked))
     capacity = np.zeros(rows.size)
     for n, i in enumerate(rows):
