@@ -22,7 +22,7 @@ def test_pair_cuts_keep_the_optimum_and_tighten_the_bound(seed):
     problem = clustersize.load_problem(generate_problem("4x10x5x14", seed))
     data = build_model_data(problem)
     lp = build(data)
-    locations = np.concatenate([np.arange(lp.shape[1])[lp.col_slices[f]] for f in ("open", "use_cloud")])
+    locations = lp.columns_of("use")
     options = SolveOptions(time_limit_s=30, gap=1e-6)
     plain = solve_with_watchdog(get_backend("scip"), lp, options)
     cut = solve_with_watchdog(get_backend("scip"), pair_cuts(lp, locations), options)
@@ -39,7 +39,7 @@ def test_relax_and_fix_plan_is_feasible_and_its_bound_valid(seed):
     data = build_model_data(problem)
     lp = build(data)
     exact = clustersize.solve(problem, gap=1e-6, check=False)
-    quick, _ = relax_and_fix(get_backend("scip"), lp, SolveOptions(time_limit_s=30), data.max_sites)
+    quick, _ = relax_and_fix(get_backend("scip"), lp, SolveOptions(time_limit_s=30), int(data.runs.max_sites.max()))
     if not exact.has_plan:
         assert not quick.status.has_plan
         return

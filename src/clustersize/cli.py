@@ -105,6 +105,9 @@ def solve(
     out: str | None = typer.Option(None, help="Write plan.json and tables/ here (replaced as a whole)."),
     table_format: str = typer.Option("csv", "--format", help="Table files: csv or parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout instead of the summary."),
+    objective: str | None = typer.Option(None, help="cost (default), finish (earliest end) or compute (most FLOP)."),
+    budget: float | None = typer.Option(None, help="Most the plan may cost on its cost basis [USD]."),
+    run: str | None = typer.Option(None, "--run", help="The run a finish or compute objective is about."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it."""
     from . import load_problem
@@ -117,7 +120,7 @@ def solve(
     check_table_format(table_format)
     out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
     _check_solve_options(solver, time_limit, gap)
-    problem = load_problem(problem_file, parse_sets(set_))
+    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run)})
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
                      integer_units=integer_units or None, check=False)
     if as_json:
@@ -217,6 +220,84 @@ def whatif(
     _print_whatif(frame, parameters, points[0].mode if points else "")
     written = _write_whatif(frame, parameters, out_dir, plot)
     err.print(f"wrote {', '.join(plain(p) for p in written)}")
+
+
+def _objective_sets(objective: str | None, budget: float | None, run: str | None) -> dict[str, Any]:
+    """--objective, --budget and --run as overrides of the objective section (validated with the problem)."""
+    given = {"objective.kind": objective, "objective.budget_usd": budget, "objective.run": run}
+    return {path: value for path, value in given.items() if value is not None}
+
+
+FRONTIER_ENTRIES = frozenset({"frontier.csv", "frontier.png"})
+
+
+@app.command()
+def frontier(
+    problem_file: Path = typer.Argument(..., help="Problem YAML file."),
+    axis: str = typer.Option("finish", help="finish (the run's end date) or emissions [tCO2]."),
+    points: int = typer.Option(5, help="Points from the least value of the axis to the cost optimum's (>= 2)."),
+    out: str = typer.Option("frontier-out", help="Write frontier.csv and frontier.png here (replaced as a whole)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field: PATH=VALUE (repeatable)."),
+    budget: float | None = typer.Option(None, help="Most any plan may cost on its cost basis [USD]."),
+    run: str | None = typer.Option(None, "--run", help="The run whose finish is traced (default: the last)."),
+    solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
+    time_limit: float | None = typer.Option(None, help="Time budget for each point [s]."),
+    gap: float | None = typer.Option(None, help="Relative optimality gap."),
+) -> None:
+    """Trace cost against the finish date (or emissions): every point solved and verified."""
+    from . import load_problem
+    from .plan.writers import check_out_dir
+    from .solving.objectives import AXES
+    from .solving.objectives import frontier as trace
+    from .solving.pipeline import _settings
+
+    if axis not in AXES:
+        raise InputError(f"unknown axis {axis!r}", path="--axis", fix=f"use one of {', '.join(AXES)}")
+    if not 2 <= points <= 200:
+        raise InputError(f"{points} points", path="--points", fix="give 2 to 200 points")
+    out_dir = check_out_dir(out, FRONTIER_ENTRIES)
+    _check_solve_options(solver, time_limit, gap)
+    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(None, budget, run)})
+    problem, settings, backend = _settings(problem, solver=solver, time_limit=time_limit, gap=gap)
+    found, _ = trace(problem, axis, points, settings, backend)
+    frame = _frontier_frame(found, axis, problem.planning_start)
+    _show(frame, f"Cost against {axis}")
+    written = _write_frontier(frame, axis, out_dir)
+    err.print(f"wrote {len(written)} files under {plain(out_dir)}")
+    if not frame.verified.all():
+        raise typer.Exit(EXIT_BY_STATUS.get(Status(frame.status.iloc[0]), 4) if len(frame) == 1 else 5)
+
+
+def _frontier_frame(found: list[Any], axis: str, origin: Any) -> pd.DataFrame:
+    """frontier.csv: the axis value (a date for finish, tCO2 for emissions), cost, status, verified."""
+    import datetime as dt
+
+    import pandas as pd
+
+    def shown(value: float | None) -> Any:
+        if value is None or value != value:
+            return None
+        return (origin + dt.timedelta(days=round(value))).isoformat() if axis == "finish" else round(value, 3)
+
+    column = "finish" if axis == "finish" else "emissions_t"
+    return pd.DataFrame({column: [shown(p.value) for p in found], "cost_usd": [p.cost_usd for p in found],
+                         "status": [p.status for p in found], "verified": [p.verified for p in found]})
+
+
+def _write_frontier(frame: pd.DataFrame, axis: str, out: Path) -> list[Path]:
+    """frontier.csv and, where matplotlib is installed, frontier.png, published together."""
+    from .plan.writers import publish_dir, write_table
+
+    def fill(tmp: Path) -> list[Path]:
+        written = [write_table(frame, tmp / "frontier.csv")]
+        try:
+            from .whatif.plots import frontier_plot
+            written.append(frontier_plot(frame, axis, tmp / "frontier.png"))
+        except InputError:
+            pass  # no matplotlib: the table alone
+        return written
+
+    return publish_dir(out, fill, FRONTIER_ENTRIES)
 
 
 def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> list[Path]:

@@ -337,7 +337,12 @@ FAMILIES: tuple[Family, ...] = (
         "TPP bought into each capped country within its export cap",
         relaxation=Relaxation(1e3 * H100_TPP, "export cap in {country} exceeded by {amount:,.1f} "
                                               "H100-equivalents{over}")),
-)
+    Family(
+        "budget", ("objective",),
+        "sum_j cost[j] x[j] <= budget_usd / 1e6   (when objective.budget_usd is given) [$M]",
+        "USD", "usd_per_musd", "one more USD of budget",
+        "the plan's cost on its basis within the budget",
+        relaxation=Relaxation(1e3, "the plan needs {amount:,.0f} USD more than the budget{over}")))
 
 
 def family_named(name: str, families: tuple[Family, ...] = FAMILIES) -> Family:

@@ -21,6 +21,7 @@ and listed in `exclusions` with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ class ModelData:
     acc_draw: np.ndarray                           # [a] average draw / full-load IT power [fraction]
     integer_units: bool
     slots: Slots
+    budget_musd: float | None                      # most the plan may cost on its basis [$M]
     exclusions: list[Exclusion] = field(default_factory=list)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -433,13 +435,21 @@ def _horizon(problem: Problem, planned: list[PlannedRun], w: Windows) -> _Contex
     return ctx
 
 
-def build_model_data(problem: Problem) -> ModelData:
-    """Translate a validated problem into arrays in internal units."""
-    planned = list(planned_runs(problem).values())
-    windows = build_windows(problem, planned)
+def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prune: bool = True,
+                     targets: dict[str, float] | None = None) -> ModelData:
+    """Translate a validated problem into arrays in internal units.
+
+    finish_by : a latest end for the objective's run (the finish objective's second stage).
+    prune : drop windows that are never cheaper (off when minimising the finish).
+    targets : compute targets by run name [FLOP] replacing the problem's (the compute objective).
+    """
+    stated = planned_runs(problem)
+    planned = [dataclasses.replace(run, flop=(targets or {}).get(name, run.flop)) for name, run in stated.items()]
+    windows = build_windows(problem, planned, finish_by, prune)
     ctx = _horizon(problem, planned, windows)
     accs = _accelerators(ctx)
     runs = build_run_data(problem, planned, windows, [(aid, acc, p) for aid, acc, p in accs.rows])
+    runs.stated_flop = np.array([run.flop for run in stated.values()])
     amortised = problem.costs.basis == "amortised"
     site_share = _site_share(ctx)
     sites = _sites(ctx, site_share if amortised else 1.0)
@@ -455,6 +465,7 @@ def build_model_data(problem: Problem) -> ModelData:
     return ModelData(
         periods=ctx.periods, period_hours=hours, horizon_end=ctx.horizon_end, runs=runs, **accs.fields, **sites,
         **contracts, **cloud, **cells, integer_units=problem.solver.integer_units, slots=slots, site_share=site_share,
+        budget_musd=problem.objective.budget_usd / USD_PER_MUSD if problem.objective.budget_usd else None,
         amortised=amortised, exclusions=ctx.exclusions, licences=licences)
 
 

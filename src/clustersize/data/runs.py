@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..periods import quarter_index, quarter_start
 from ..schema.problem import Chip, Problem
-from ..schema.runs import SPAN_LEVELS, PlannedRun, stack_of
+from ..schema.runs import SPAN_LEVELS, PlannedRun, accelerator_mfu, stack_of
 
 EFLOPS_PER_TFLOPS = 1e-6
 HOURS_PER_DAY = 24.0
@@ -68,6 +68,7 @@ class RunData:
     span_efficiency: np.ndarray     # [r, len(SPAN_LEVELS)] compute kept when spanning each level
     stack_efficiency: np.ndarray    # [r] compute kept per extra stack (mix any)
     mixes: list[str] = field(default_factory=list)
+    stated_flop: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [r] the problem's targets [FLOP]
 
 
 def _window_days(run: PlannedRun, start: dt.date, origin: dt.date) -> list[float]:
@@ -118,13 +119,49 @@ def _longest_per_start(found: list[tuple[int, dt.date, float]]) -> list[tuple[in
     return list(longest.values())
 
 
-def build_windows(problem: Problem, runs: list[PlannedRun]) -> Windows:
-    """Every (start, length) window of every run and the quarters it overlaps."""
+def finish_limits(problem: Problem, runs: list[PlannedRun], finish_by: dt.date | None) -> dict[int, dt.date]:
+    """Latest end of each run with one: the problem's objective.finish_by (for its run, or every run)
+    and an extra bound of the solve (the finish objective's second stage) for the objective's run."""
+    objective = problem.objective
+    named = [r for r, run in enumerate(runs) if run.name == objective.run]
+    limits: dict[int, dt.date] = {}
+    if objective.finish_by is not None:
+        limits = dict.fromkeys(named or range(len(runs)), objective.finish_by)
+    if finish_by is not None:
+        r = named[0] if named else objective_run(runs, "finish")
+        limits[r] = min(limits.get(r, finish_by), finish_by)
+    return limits
+
+
+def objective_run(runs: list[PlannedRun], kind: str) -> int:
+    """The run a finish objective is about when none is named: the one with the latest deadline;
+    a compute objective's: the first."""
+    if kind == "compute":
+        return 0
+    return max(range(len(runs)), key=lambda r: runs[r].deadline)
+
+
+def build_windows(problem: Problem, runs: list[PlannedRun], finish_by: dt.date | None = None,
+                  prune: bool = True) -> Windows:
+    """Every (start, length) window of every run and the quarters it overlaps.
+
+    finish_by : a latest end for the objective's run, on top of the problem's own.
+    prune : keep only the longest window from each start of a run no other run can overlap (never
+        dearer); off when the plan minimises the finish.
+    """
     origin = problem.planning_start
+    limits = finish_limits(problem, runs, finish_by)
     rows: list[tuple[int, dt.date, float]] = []
     for r, run in enumerate(runs):
         found = [(r, start, days) for start in _starts(run, origin) for days in _window_days(run, start, origin)]
-        if not _may_overlap(runs, r):
+        if r in limits:
+            found = [row for row in found if row[1] + dt.timedelta(days=row[2]) <= limits[r]]
+            if not found:
+                raise InputError(f"run {run.name!r} cannot end by {limits[r]}: no window of "
+                                 f"{run.min_days:g} days or more from {run.start or run.earliest_start} ends by then",
+                                 file=problem.source, path="objective.finish_by",
+                                 fix="give a later finish, an earlier start or a shorter minimum length")
+        if prune and not _may_overlap(runs, r):
             found = _longest_per_start(found)
         if not found:
             raise InputError(f"run {run.name!r} cannot fit a {run.min_days:g}-day window between "
@@ -164,13 +201,7 @@ def unit_mfu(problem: Problem, run: PlannedRun, chip: Chip, override: float | No
         return run.mfu
     if override is not None:
         return override
-    from ..schema import runs as run_schema
-
-    by_catalog = getattr(run_schema, "accelerator_mfu", None)
-    if by_catalog is not None:
-        return float(by_catalog(problem, chip, run.precision))
-    assert problem.run is not None and problem.run.mfu is not None
-    return problem.run.mfu
+    return accelerator_mfu(problem, chip, run.precision)
 
 
 def _fits(run: PlannedRun, chip: Chip) -> bool:

@@ -23,6 +23,7 @@ SCALES: dict[str, Callable[[tuple[str, ...], ModelData], float]] = {
     "units_per_server": _units_per_server,                                   # servers -> accelerators
     "units_per_instance": _units_per_instance,                               # instances -> accelerators
     "mwh_per_gwh": lambda key, d: 1000.0,                                    # GWh -> MWh
+    "usd_per_musd": lambda key, d: 1e6,                                      # $M -> USD
     "h100e_per_mtpp": lambda key, d: TPP_PER_MTPP / H100_TPP,                # MTPP -> H100-equivalents
     "1e24flop_per_efday": lambda key, d: FLOP_PER_EFLOPS_DAY / 1e24,         # EFLOP/s-day -> 1e24 FLOP
 }

@@ -656,6 +656,15 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 Term(x["loss"][several], _arange(several.size), -1.0)], r.target[several], INF)
 
 
+def add_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row when the problem states a budget: the plan's cost on its basis within it [$M]."""
+    if d.budget_musd is None:
+        return
+    cost = b.column_costs()
+    used = np.flatnonzero(cost)
+    b.add_rows("budget", b.keys(("objective",), [0]), [Term(used, 0, cost[used])], -INF, d.budget_musd)
+
+
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
@@ -672,5 +681,6 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
     "goodput_loss": add_goodput_loss,
     "compute_target": add_compute_target, "compute_bound": add_compute_bound, "export_cap": add_export_cap,
+    "budget": add_budget,
 }
 """The package's implementation of each family declared in families.py, by name."""

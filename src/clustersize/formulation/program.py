@@ -230,6 +230,10 @@ class ProgramBuilder:
         """One key per member of an index set, in its order."""
         return self.keys((dim,), np.arange(len(self.sets[dim])))
 
+    def column_costs(self) -> np.ndarray:
+        """The objective coefficient of every column added so far, in column order."""
+        return np.concatenate([c[4] for c in self._cols]) if self._cols else np.zeros(0)
+
     def column_keys(self, family: str) -> Keys:
         """The keys of a column family added so far (empty keys if it has none)."""
         for name, keys, *_ in self._cols:

@@ -44,7 +44,8 @@ def index_sets(data: ModelData) -> dict[str, list[str]]:
             "band": [f"{r.ids[i]}:<={u:g}" for i, u in zip(r.band_run, r.band_units)], "span": list(SPANS),
             "region": sorted(set(data.slots.location_region)), "continent": sorted(set(data.slots.location_continent)),
             "stack": sorted(set(r.acc_stack) | set(r.offer_stack)), "extra": [str(j) for j in range(1, max(2, n_stacks))],
-            "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids}
+            "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids,
+            "objective": ["budget"]}
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..periods import quarter_start
+from .costing import recomputed_cost
 from .ledger import Checker, Ledger, delivered_flop, span_of
 
 Check = Callable[[Ledger, Checker], None]
@@ -266,6 +267,13 @@ def check_export_cap(ledger: Ledger, c: Checker) -> None:
         c.at_most("export_cap", country, used, ledger.caps[country], "TPP", "export cap exceeded")
 
 
+def check_budget(ledger: Ledger, c: Checker) -> None:
+    """The plan's cost on its basis within the problem's budget [USD]."""
+    budget = ledger.problem.objective.budget_usd
+    if budget is not None:
+        c.at_most("budget", "budget", recomputed_cost(ledger), budget, "USD", "the plan costs more than the budget")
+
+
 def _defined(ledger: Ledger, c: Checker) -> None:
     """A family that defines a model quantity: what it defines is recomputed from the cluster by
     the checks above (run windows by the tally, pace and losses by compute_target)."""
@@ -274,15 +282,16 @@ def _defined(ledger: Ledger, c: Checker) -> None:
 CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
-    "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance, "firm_power": check_firm_power,
-    "contract_size": check_contract_size, "contract_output": check_contract_output,
+    "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
+    "firm_power": check_firm_power, "contract_size": check_contract_size, "contract_output": check_contract_output,
     "contract_min_take": check_contract_min_take, "site_active": _defined, "contract_site": check_contract_site,
     "cloud_quota": check_cloud_quota, "run_location": check_run_location, "location_open": check_location_open,
     "cluster_size": check_cluster_size, "max_sites": check_max_sites, "span_locations": _defined,
     "location_region": _defined, "location_continent": _defined, "span_regions": _defined,
     "span_continents": check_span_continents, "span_order": _defined, "window_choice": _defined,
-    "window_units": _defined, "slot_window": _defined, "pace_choice": _defined, "pace_member": check_pace_member, "stack_member": _defined,
-    "stack_count": _defined, "band_choice": _defined, "band_size": _defined, "efficiency_loss": _defined, "goodput_loss": _defined,
-    "compute_target": check_compute_target, "compute_bound": _defined, "export_cap": check_export_cap,
+    "window_units": _defined, "slot_window": _defined, "pace_choice": _defined, "pace_member": check_pace_member,
+    "stack_member": _defined, "stack_count": _defined, "band_choice": _defined, "band_size": _defined,
+    "efficiency_loss": _defined, "goodput_loss": _defined, "compute_target": check_compute_target,
+    "compute_bound": _defined, "export_cap": check_export_cap, "budget": check_budget,
 }
 """The verifier's implementation of each family declared in families.py, by name."""

@@ -165,7 +165,7 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
             "group": r.level_group[level], "stacks": ";".join(stacks), "pace_tflops": rate * 1e6,
             "locations": ";".join(locations), "span": span, "span_efficiency": span_eff, "units": units,
             "goodput": float(r.band_goodput[band]), "extra_stacks": extra,
-            "flop": raw * kept * FLOP_PER_EFLOPS_DAY, "target_flop": float(r.target[i]) * FLOP_PER_EFLOPS_DAY,
+            "flop": raw * kept * FLOP_PER_EFLOPS_DAY, "target_flop": float(r.stated_flop[i]),
         })
     return pd.DataFrame(rows, columns=["run", "start", "days", "group", "stacks", "pace_tflops", "locations", "span",
                                        "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop"])

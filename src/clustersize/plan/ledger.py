@@ -20,7 +20,7 @@ from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
-from ..schema.runs import PlannedRun, planned_runs, region_of, stack_of
+from ..schema.runs import PlannedRun, accelerator_mfu, planned_runs, region_of, stack_of
 from .plan import Plan
 
 REL_TOL = 1e-6
@@ -172,17 +172,12 @@ def peak_tflops(chip: Chip, precision: str) -> float:
 def unit_rate_tflops(problem: Problem, run: PlannedRun, chip: Chip, override: float | None) -> float:
     """Effective rate of one accelerator in a run: peak x MFU [TFLOP/s]. MFU: the run's wall-clock
     figure, else the accelerator's or offer's override, else the catalog's for the precision."""
-    from ..schema import runs as run_schema
-
     if run.mfu is not None:
         mfu = run.mfu
     elif override is not None:
         mfu = override
-    elif hasattr(run_schema, "accelerator_mfu"):
-        mfu = float(run_schema.accelerator_mfu(problem, chip, run.precision))
     else:
-        assert problem.run is not None and problem.run.mfu is not None
-        mfu = problem.run.mfu
+        mfu = accelerator_mfu(problem, chip, run.precision)
     return peak_tflops(chip, run.precision) * mfu
 
 

@@ -479,6 +479,22 @@ class ExportOptions(Strict):
         return self
 
 
+class ObjectiveOptions(Strict):
+    """What the plan optimises first; cost is always minimised at that value.
+
+    cost: the cheapest plan. finish: the earliest end of one run (`run`, default the run with the
+    latest deadline), then the cheapest plan that ends then. compute: the most FLOP for one run
+    (`run`, default the first) by its deadline, then the cheapest plan that delivers it. `budget_usd`
+    bounds the plan's cost on its basis; `finish_by` bounds the end of `run` (every run when no run
+    is named).
+    """
+
+    kind: Literal["cost", "finish", "compute"] = Field("cost", description="Primary objective.")
+    run: Identifier | None = Field(None, description="The run the finish or compute objective is about.")
+    budget_usd: Positive | None = Field(None, description="Most the plan may cost on its cost basis [USD].")
+    finish_by: Day | None = Field(None, description="Latest end of the run (every run if none named) [date].")
+
+
 class SolverOptions(Strict):
     """Defaults for the solve; CLI flags override them."""
 
@@ -532,6 +548,7 @@ class Problem(Strict):
     # `rules` is filled by ExportOptions' before-validator, which the constructor's type cannot see.
     export: ExportOptions = Field(default_factory=lambda: ExportOptions.model_validate({}))
     solver: SolverOptions = Field(default_factory=SolverOptions)
+    objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
     sites: FrozenMap[Identifier, Site]
     contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
@@ -563,6 +580,10 @@ class Problem(Strict):
                 if getattr(self, name) is None:
                     raise ValidationError.from_exception_data("Problem", [InitErrorDetails(
                         type="missing", loc=(name,), input=None)])
+        names = list(self.runs) if self.runs is not None else ["main"]
+        if self.objective.run is not None and self.objective.run not in names:
+            raise field_error(("objective", "run"), f"unknown run {self.objective.run!r}; the runs are "
+                                                    f"{', '.join(names)}", self.objective.run)
         for loc, shape in self.run_shapes().items():
             if shape.earliest_start is not None and shape.earliest_start < self.planning_start:
                 raise field_error((*loc, "earliest_start"), f"{shape.earliest_start} is before planning_start "

@@ -68,7 +68,7 @@ def _latest_start(d: ModelData, run: int) -> int:
     return int(d.runs.windows.start_period[d.runs.windows.run == run].max())
 
 
-def _supply_bound(d: ModelData, run: int) -> float:
+def supply_bound(d: ModelData, run: int) -> float:
     """Compute [EFLOP/s-day] a run could get at its own members' rates over its longest window from
     all supply installed by its latest start, each (accelerator, quarter) counted once, and every offer."""
     r = d.runs
@@ -84,7 +84,7 @@ def _supply_bound(d: ModelData, run: int) -> float:
     return (owned + rented) * days
 
 
-def _power_bound(d: ModelData, run: int) -> tuple[float, str]:
+def power_bound(d: ModelData, run: int) -> tuple[float, str]:
     """Compute [EFLOP/s-day] the run's max_sites best locations can hold at the best usable density."""
     r = d.runs
     days = float(r.windows.days[r.windows.run == run].max())
@@ -108,12 +108,12 @@ def precheck(d: ModelData) -> list[str]:
     for run, name in enumerate(d.runs.ids):
         target = float(d.runs.target[run])
         by = d.periods[_latest_start(d, run)]
-        supply = _supply_bound(d, run)
+        supply = supply_bound(d, run)
         if supply < target * (1 - 1e-9):
             findings.append(f"run {name} short {_flop(target - supply)}: all supply installed by {by} "
                             f"(purchases and cloud) gives {_flop(supply)}, the target is {_flop(target)}")
         if len(d.cell_acc):
-            power, where = _power_bound(d, run)
+            power, where = power_bound(d, run)
             if power < target * (1 - 1e-9):
                 findings.append(f"run {name} short {_flop(target - power)}: power that can be built by {by} at "
                                 f"{where} holds at most {_flop(power)}; the target is {_flop(target)}")

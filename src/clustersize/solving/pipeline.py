@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..data.limits import check_model_size
-from ..data.modeldata import FLOP_PER_EFLOPS_DAY, USD_PER_MUSD, ModelData, build_model_data
+from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
 from ..errors import InputError
 from ..families import FAMILIES, Family
 from ..formulation import LinearProgram, build
@@ -46,7 +46,8 @@ MIN_SOLVE_SECONDS = 1.0   # [s] left to the solver however long building took
 def solve(problem: Problem, *, solver: str | None = None, time_limit: float | None = None,
           gap: float | None = None, threads: int | None = None, seed: int | None = None,
           integer_units: bool | None = None, check: bool = True, warm_start: Plan | None = None,
-          families: tuple[Family, ...] = FAMILIES) -> Plan:
+          families: tuple[Family, ...] = FAMILIES, objective: str | None = None, budget: float | None = None,
+          run: str | None = None) -> Plan:
     """Solve `problem` and verify the plan.
 
     Parameters
@@ -61,20 +62,46 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         model has the same structure (only coefficients changed), and ignored otherwise.
     families : the constraint families to build and verify (default: the package's own, see
         families.py); a plug-in or a test adds its own declared with `build` and `verify`.
+    objective, budget [USD], run : override the problem's `objective:` section (cost, finish or
+        compute; the budget; the run the objective is about).
     """
+    problem = with_objective(problem, objective, budget, run)
     problem, settings, backend = _settings(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
                                            seed=seed, integer_units=integer_units)
+    if problem.objective.kind != "cost":
+        from .objectives import solve_objective
+
+        plan = solve_objective(problem, settings, backend, families)
+    else:
+        building = time.perf_counter()
+        check_model_size(problem)  # refuse a model too large before allocating it
+        data = build_model_data(problem)
+        lp = build(data, families)
+        # The budget covers model building too: the solver calls get what is left.
+        left = settings.time_limit_s - (time.perf_counter() - building)
+        plan = plan_for(problem, data, lp, settings, backend, families, warm_start, left)
+    if check:
+        plan.raise_for_status()
+    return plan
+
+
+def with_objective(problem: Problem, objective: str | None, budget: float | None, run: str | None) -> Problem:
+    """The problem with its objective section overridden by the given values (None keeps the file's)."""
+    edits = {f"objective.{k}": v for k, v in (("kind", objective), ("budget_usd", budget), ("run", run)) if v is not None}
+    return problem.with_(edits) if edits else problem
+
+
+def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: SolverOptions, backend: Backend,
+             families: tuple[Family, ...] = FAMILIES, warm_start: Plan | None = None,
+             time_limit: float | None = None) -> Plan:
+    """Solve one program of the problem (whole units, within `time_limit` [s], default the
+    settings') and make its verified plan."""
     # One solve makes up to four solver calls; each may overrun its share only by PIPELINE_GRACE,
     # so the whole returns within the budget plus a few seconds.
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
                            seed=settings.seed, grace_s=PIPELINE_GRACE)
-    building = time.perf_counter()
-    check_model_size(problem)  # refuse a model too large before allocating it
-    data = build_model_data(problem)
-    lp = build(data, families)
     structure = lp.structure_key()
-    # The budget covers model building too: the solver calls get what is left (at least 1 s).
-    budget = max(options.time_limit_s - (time.perf_counter() - building), MIN_SOLVE_SECONDS)
+    budget = max(time_limit if time_limit is not None else settings.time_limit_s, MIN_SOLVE_SECONDS)
     if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
         options = dataclasses.replace(options, hint=warm_start.solution)
     # Options the backend cannot honour are reported in the plan, never dropped silently; a start
@@ -85,8 +112,6 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
-    if check:
-        plan.raise_for_status()
     return plan
 
 
@@ -166,7 +191,7 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
         status=result.status, problem_name=problem.name, input_hash=input_hash(problem), solver=result.solver,
         solver_version=result.version, raw_status=result.raw_status, requested_gap=options.gap,
         time_limit_s=options.time_limit_s, solve_seconds=result.seconds, cost_basis=problem.costs.basis,
-        periods=data.periods, target_flop=float(data.runs.target.sum()) * FLOP_PER_EFLOPS_DAY,
+        periods=data.periods, target_flop=float(data.runs.stated_flop.sum()),
         provenance={path: dict(note) for path, note in problem.provenance.items()},
         model={"rows": lp.shape[0], "columns": lp.shape[1], "nonzeros": int(lp.matrix.nnz),
                "integer_columns": int(lp.integer.sum()), "coefficient_range": lp.coefficient_range()},

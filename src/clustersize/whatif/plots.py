@@ -77,3 +77,22 @@ def _save(fig: Figure, path: Path, plt: ModuleType) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def frontier_plot(frame: pd.DataFrame, axis: str, path: Path) -> Path:
+    """Cost [USD] against the finish date or emissions [tCO2], one marker per verified point."""
+    plt = _pyplot()
+    column = "finish" if axis == "finish" else "emissions_t"
+    shown = frame[frame.verified & frame.cost_usd.notna()]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = pd.to_datetime(shown[column]) if axis == "finish" else shown[column]
+    ax.plot(x, shown.cost_usd / 1e9, marker="o")
+    ax.set_xlabel("finish of the run [date]" if axis == "finish" else "emissions [tCO2]")
+    ax.set_ylabel("plan cost [billion USD]")
+    ax.set_title(f"Cheapest plan by {'finish date' if axis == 'finish' else 'emissions'}")
+    fig.autofmt_xdate() if axis == "finish" else None
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
