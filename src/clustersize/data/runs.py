@@ -108,15 +108,16 @@ def _may_overlap(runs: list[PlannedRun], r: int) -> bool:
                for i, other in enumerate(runs) if i != r)
 
 
-def _longest_per_start(found: list[tuple[int, dt.date, float]]) -> list[tuple[int, dt.date, float]]:
-    """The longest window from each start. For a run no other run can overlap, a longer window from
-    the same start needs fewer accelerators for the same unit-days (same energy, rentals per FLOP,
-    installed hardware and power), so it is never dearer: the shorter ones are dropped."""
-    longest: dict[dt.date, tuple[int, dt.date, float]] = {}
-    for row in found:
-        if row[1] not in longest or row[2] > longest[row[1]][2]:
-            longest[row[1]] = row
-    return list(longest.values())
+def _undominated(found: list[tuple[int, dt.date, float]]) -> list[tuple[int, dt.date, float]]:
+    """The windows no other window starts as late and lasts as long as (one strictly more).
+
+    For a run no other run can overlap, a later start has every order, site build and contract of an
+    earlier one available and at least its supply installed, and a longer window needs fewer
+    accelerators for the same unit-days (same energy, same rentals per FLOP, a goodput no worse), so
+    a dominated window is never cheaper. A run of fixed length keeps its latest start only.
+    """
+    return [row for row in found
+            if not any(o[1] >= row[1] and o[2] >= row[2] and (o[1] > row[1] or o[2] > row[2]) for o in found)]
 
 
 def finish_limits(problem: Problem, runs: list[PlannedRun], finish_by: dt.date | None) -> dict[int, dt.date]:
@@ -146,8 +147,8 @@ def build_windows(problem: Problem, runs: list[PlannedRun], finish_by: dt.date |
     """Every (start, length) window of every run and the quarters it overlaps.
 
     finish_by : a latest end for the objective's run, on top of the problem's own.
-    prune : keep only the longest window from each start of a run no other run can overlap (never
-        dearer); off when the plan minimises the finish.
+    prune : keep only the undominated windows of a run no other run can overlap (never dearer);
+        off when the plan minimises the finish.
     """
     origin = problem.planning_start
     limits = finish_limits(problem, runs, finish_by)
@@ -162,7 +163,7 @@ def build_windows(problem: Problem, runs: list[PlannedRun], finish_by: dt.date |
                                  file=problem.source, path="objective.finish_by",
                                  fix="give a later finish, an earlier start or a shorter minimum length")
         if prune and not _may_overlap(runs, r):
-            found = _longest_per_start(found)
+            found = _undominated(found)
         if not found:
             raise InputError(f"run {run.name!r} cannot fit a {run.min_days:g}-day window between "
                              f"{run.start or run.earliest_start} and its deadline {run.deadline}",
