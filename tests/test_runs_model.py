@@ -176,3 +176,30 @@ def test_the_verifier_recomputes_the_pace_from_the_cluster():
     slower["accelerators"]["beta"]["bf16_tflops"] = 500.0
     verification = clustersize.verify(plan, clustersize.load_problem(slower))
     assert "compute_target" in {v.check for v in verification.violations}
+
+
+def declining(**alpha) -> dict:
+    """Prices fall 10 % a quarter: $10,000 in 2027Q1, $9,000 in Q2, $8,100 in Q3 (the run starts 2027-07-01)."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"].update(price_decline_per_quarter=0.1, **alpha)
+    return doc
+
+
+def test_an_optimal_plan_buys_when_it_needs_to():
+    # 1,000 units at $8,100 in 2027Q3 (lead 0): nothing could wait.
+    plan = solve(declining())
+    assert set(plan.table("purchases").quarter) == {"2027Q3"}
+    assert plan.objective_usd == pytest.approx(8_100_000 + ENERGY_USD, rel=1e-6)
+    assert plan.verification["early_purchases"] == []
+
+
+def test_the_verifier_reports_a_purchase_that_could_wait_a_quarter():
+    # No supply in 2027Q3 forces the order into Q2 ($9,000): that is fine, and not reported. Against
+    # the same problem with Q3 supply open, the 1,000 units could wait: $900 each, $900,000.
+    forced = solve(declining(supply_by_quarter={"2027Q3": 0}))
+    assert set(forced.table("purchases").quarter) == {"2027Q2"}
+    assert forced.verification["early_purchases"] == []
+    report = clustersize.verify(forced, clustersize.load_problem(declining()))
+    (early,) = report.early_purchases
+    assert (early.quarter, early.units) == ("2027Q2", 1000.0)
+    assert early.saving_usd == pytest.approx(900_000, rel=1e-9)

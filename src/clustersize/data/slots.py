@@ -8,7 +8,6 @@ use is listed with its region and continent.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,8 +110,3 @@ def _most_needed(runs: RunData, window: int, ups: np.ndarray) -> float:
         if runs.mixes[r] == "any" else 1.0
     kept = runs.band_goodput[runs.band_run == r].min() * spans * stacks
     return float(runs.target[r] / kept / (slowest * runs.windows.days[window])) + float(ups.max(initial=1.0))
-
-
-def window_end(start: dt.date, days: float) -> dt.date:
-    """Last day + 1 of a window."""
-    return start + dt.timedelta(days=days)

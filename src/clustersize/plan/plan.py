@@ -138,7 +138,7 @@ class Plan:
         return self.tables.get(name, pd.DataFrame())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schema clustersize.plan/1, see docs/plan-schema.md)."""
+        """The JSON document (schema clustersize.plan/2, see docs/plan-schema.md)."""
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
@@ -170,7 +170,7 @@ class Plan:
 
 
 class PlanFileError(InputError, ValueError):
-    """A plan document that is not a valid `clustersize.plan/1` (also a ValueError, as before)."""
+    """A plan document that is not a valid `clustersize.plan/2` (also a ValueError, as before)."""
 
 
 _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),

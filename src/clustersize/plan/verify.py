@@ -20,6 +20,7 @@ from .costing import cost_lines, recomputed_cost
 from .integrity import Mismatch, check_integrity
 from .ledger import Checker, Violation, tally
 from .plan import Plan
+from .timing import EarlyPurchase, early_purchases
 
 COST_REL_TOL = 1e-6
 
@@ -31,7 +32,9 @@ class Verification(Record):
     violations: decisions that break a constraint; mismatches: figures the plan states (table
     columns, totals, hashes, status and gap) that disagree with their recomputation (integrity.py).
     cost_usd [USD] on the problem's cost basis, delivered_flop [FLOP] by every run after goodput,
-    span and stack losses, locations [count] used, summed over the runs.
+    span and stack losses, locations [count] used, summed over the runs. early_purchases: orders
+    that could be placed a quarter later, stay feasible and cost less (reported, not violations: a
+    plan within its gap may keep a few dollars of such savings).
     """
 
     ok: bool                 # no violation and no mismatch
@@ -43,6 +46,7 @@ class Verification(Record):
     note: str = ""
     mismatches: list[Mismatch] = field(default_factory=list)
     cost_lines: dict[str, dict[str, float]] = field(default_factory=dict)   # line -> {full, amortised} [USD]
+    early_purchases: list[EarlyPurchase] = field(default_factory=list)       # orders that could wait a quarter
     frame_field = "violations"
     frame_columns = ("check", "index", "amount", "message")
 
@@ -70,4 +74,4 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
     mismatches = check_integrity(plan, problem, figures, ledger)
     return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
                         cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,
-                        mismatches=mismatches, cost_lines=lines)
+                        mismatches=mismatches, cost_lines=lines, early_purchases=early_purchases(ledger))

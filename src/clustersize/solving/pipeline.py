@@ -219,5 +219,10 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     plan.delivered_flop = float(runs.flop.sum())
     funded = plan.tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
-    plan.verification = verify(plan, problem, families).to_dict()
+    verification = verify(plan, problem, families)
+    plan.verification = verification.to_dict()
+    if verification.early_purchases:
+        saving = sum(e.saving_usd for e in verification.early_purchases)
+        plan.messages.append(f"{len(verification.early_purchases)} order(s) could be placed a quarter later for "
+                             f"${saving:,.0f} less in all (verification.early_purchases)")
     return plan
