@@ -120,9 +120,9 @@ def test_warm_started_highs_what_if_point_works():
 def test_highs_bound_is_its_proven_bound_not_its_objective():
     """Regression: on a generated instance model_builder reported HiGHS's bound as its objective
     (15x30x12x50 seed 1 under the 2026-11 catalog: 4855.644, while HiGHS's log said 4855.429), so the
-    plan claimed a 0 % gap it had not proved. Under today's catalog 8x20x8x30 seed 15 leaves such a gap
-    (3660.508 against a bound of 3660.202); most instances HiGHS closes completely."""
-    lp = build(build_model_data(clustersize.load_problem(generate_problem("8x20x8x30", 15))))
+    plan claimed a 0 % gap it had not proved. Under the run model (2026-12) 8x20x8x30 seed 6 leaves such a
+    gap (3450.401 against a bound of 3450.172); most instances HiGHS closes completely."""
+    lp = build(build_model_data(clustersize.load_problem(generate_problem("8x20x8x30", 6))))
     highs = solve_with_watchdog(get_backend("highs"), lp, SolveOptions(time_limit_s=60, gap=1e-4))
     exact = solve_with_watchdog(get_backend("scip"), lp, SolveOptions(time_limit_s=60, gap=1e-9))
     assert highs.status is Status.OPTIMAL and exact.status is Status.OPTIMAL

@@ -87,8 +87,7 @@ def _working(ledger: Ledger) -> dict[tuple[str, str, int], float]:
 def check_fleet(ledger: Ledger, c: Checker) -> None:
     """Accelerators in runs at each site and quarter within those installed there by then [units]."""
     for (acc, site, quarter), units in _working(ledger).items():
-        label = ledger.labels[quarter] if quarter < len(ledger.labels) else str(quarter)
-        c.at_most("fleet", f"{acc},{site},{label}", units, ledger.installed.get((acc, site, quarter), 0.0), "units",
+        c.at_most("fleet", f"{acc},{site},{ledger.label(quarter)}", units, ledger.installed.get((acc, site, quarter), 0.0), "units",
                   "accelerators in runs beyond those installed")
 
 
@@ -132,7 +131,7 @@ def check_firm_power(ledger: Ledger, c: Checker) -> None:
     for (sid, quarter), mw in load.items():
         firm = sum(u.terms.firm_fraction * u.mw for u in ledger.contracts
                    if u.terms.site == sid and _live(ledger, quarter, u.terms.first_available))
-        c.at_most("firm_power", f"{sid},{ledger.labels[quarter]}", mw, firm, "MW", "peak facility load exceeds firm power")
+        c.at_most("firm_power", f"{sid},{ledger.label(quarter)}", mw, firm, "MW", "peak facility load exceeds firm power")
 
 
 def check_contract_size(ledger: Ledger, c: Checker) -> None:
@@ -156,7 +155,7 @@ def check_contract_output(ledger: Ledger, c: Checker) -> None:
         use = mw.get(contract)
         hours = (quarter_start(origin, quarter + 1) - quarter_start(origin, quarter)).days * 24.0
         deliver = use.terms.capacity_factor * use.mw * hours if use and _live(ledger, quarter, use.terms.first_available) else 0.0
-        c.at_most("contract_output", f"{contract},{ledger.labels[quarter]}", mwh, deliver, "MWh", "energy beyond output")
+        c.at_most("contract_output", f"{contract},{ledger.label(quarter)}", mwh, deliver, "MWh", "energy beyond output")
 
 
 def check_contract_min_take(ledger: Ledger, c: Checker) -> None:
@@ -190,7 +189,7 @@ def check_cloud_quota(ledger: Ledger, c: Checker) -> None:
         for quarter, _ in ledger.quarters(ledger.runs[run]):
             rented[(offer, quarter)] += units
     for (offer, quarter), units in rented.items():
-        c.at_most("cloud_quota", f"{offer},{ledger.labels[quarter]}", units, ledger.problem.cloud[offer].max_units,
+        c.at_most("cloud_quota", f"{offer},{ledger.label(quarter)}", units, ledger.problem.cloud[offer].max_units,
                   "units", "rental beyond the offer")
 
 

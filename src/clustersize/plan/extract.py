@@ -67,7 +67,10 @@ def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
 
 def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Every usable contract: signed, size, energy taken over all run windows and its cost."""
-    energy_mwh = np.bincount(d.slots.energy_contract, weights=_cols(lp, x, "energy"), minlength=len(d.con_ids)) * 1000.0
+    gwh = _cols(lp, x, "energy")
+    # The same entries as the energy table: solver noise below ZERO (either sign) is no energy.
+    energy_mwh = np.bincount(d.slots.energy_contract, weights=np.where(gwh > ZERO, gwh, 0.0),
+                             minlength=len(d.con_ids)) * 1000.0
     mw = _cols(lp, x, "contract_mw")
     contracts = [problem.contracts[c] for c in d.con_ids]
     price = np.array([c.price_usd_per_mwh for c in contracts])

@@ -152,6 +152,12 @@ class Ledger:
     def horizon_end(self) -> dt.date:
         return max(run.deadline for run in planned_runs(self.problem).values())
 
+    def label(self, quarter: int) -> str:
+        """A quarter's label, also for a quarter past the horizon (a tampered window can reach one)."""
+        if 0 <= quarter < len(self.labels):
+            return self.labels[quarter]
+        return quarter_label(self.problem.planning_start, quarter)
+
     def quarters(self, tally_: RunTally) -> list[tuple[int, float]]:
         """(quarter index, days of the run's window inside it) for every quarter the window overlaps."""
         origin = self.problem.planning_start
@@ -365,7 +371,11 @@ def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
         if name not in stated:
             continue
         row = stated[name]
-        start, days = dt.date.fromisoformat(str(row.start)), float(row.days)
+        try:
+            start, days = dt.date.fromisoformat(str(row.start)), float(row.days)
+        except ValueError:
+            c.true("window", name, False, f"start {str(row.start)[:40]!r} is not a date (YYYY-MM-DD)")
+            continue
         _check_window(ledger, run, start, days, c)
         ledger.runs[name] = RunTally(run, start, days)
     for name in stated:

@@ -4,7 +4,8 @@
    uses (`pair_cuts`); its objective is a valid lower bound.
 2. Keep, for each run, the `max_sites` locations (sites and cloud offers) with the largest LP
    values and close the rest; if that restricted problem has no plan, widen to twice as many
-   candidates (the max_sites rows still hold).
+   candidates (the max_sites rows still hold), then to every location: the LP of the run model
+   can favour locations no good plan uses.
 3. Solve the restricted MILP (windows, paces, contracts, programs and span switches stay free)
    with the backend, counts continuous; the pipeline then rounds to whole servers.
 
@@ -129,13 +130,15 @@ def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
     ranked = ranked[relaxation.x[ranked] > 1e-6]
     runs = _run_of(lp, ranked)
     result = None
-    for width in (max_sites, 2 * max_sites):
+    # The LP's favourite locations first; if those leave no plan, every location (the whole MILP).
+    for width in (max_sites, 2 * max_sites, len(cols)):
         left = options.time_limit_s - (time.perf_counter() - started)
         if left <= 0.5:
             break
         # The first `width` locations of each run, in the order of their LP values.
         rank_in_run = np.array([int((runs[:k] == runs[k]).sum()) for k in range(ranked.size)], dtype=int)
-        result = solve_with_watchdog(backend, _restricted(lp, ranked[rank_in_run < width]),
+        program = lp if width >= len(cols) else _restricted(lp, ranked[rank_in_run < width])
+        result = solve_with_watchdog(backend, program,
                                      dataclasses.replace(options, time_limit_s=left))
         if result.status.has_plan:
             break
