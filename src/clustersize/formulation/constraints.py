@@ -16,6 +16,7 @@ import numpy as np
 
 from ..data.modeldata import ModelData
 from .program import ProgramBuilder, Term
+from .shape import SPAN_CODE
 
 INF = np.inf
 Columns = dict[str, np.ndarray]
@@ -328,17 +329,7 @@ def add_max_sites(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 def add_span_locations(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per run with a region span level: more than one location means spread[region] = 1."""
-    r_spread, h = b.column_keys("spread").codes
-    from .shape import SPAN_CODE
-
-    runs = np.unique(r_spread[h == SPAN_CODE["region"]])
-    r_use, _ = b.column_keys("use").codes
-    use = np.isin(r_use, runs)
-    spread = np.flatnonzero(h == SPAN_CODE["region"])
-    b.add_rows("span_locations", b.keys(("run",), runs),
-               [Term(x["use"][use], np.searchsorted(runs, r_use[use]), 1.0),
-                Term(x["spread"][spread], np.searchsorted(runs, r_spread[spread]),
-                     -(d.runs.max_sites[r_spread[spread]] - 1.0))], -INF, 1.0)
+    _level_span(b, d, x, "span_locations", "use", "region", spread_runs_only=True)
 
 
 def _membership(b: ProgramBuilder, d: ModelData, x: Columns, family: str, group: str, names: list[str]) -> None:
@@ -365,16 +356,19 @@ def add_location_continent(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     _membership(b, d, x, "location_continent", "continent_use", d.slots.location_continent)
 
 
-def _level_span(b: ProgramBuilder, d: ModelData, x: Columns, family: str, members: str, level: str) -> None:
-    """sum of a run's used groups - (N - 1) spread[level] <= 1 (without the spread column: <= 1)."""
-    from .shape import SPAN_CODE
-
+def _level_span(b: ProgramBuilder, d: ModelData, x: Columns, family: str, members: str, level: str,
+                spread_runs_only: bool = False) -> None:
+    """sum of a run's used members - (N - 1) spread[level] <= 1 (without the spread column: <= 1),
+    for every run with such members (or only those with the spread column)."""
     r_members, _ = b.column_keys(members).codes
-    runs = np.unique(r_members)
     r_spread, h = b.column_keys("spread").codes
+    runs = np.unique(r_members)
+    if spread_runs_only:
+        runs = np.intersect1d(runs, r_spread[h == SPAN_CODE[level]])
+    mine = np.isin(r_members, runs)
     spread = np.flatnonzero((h == SPAN_CODE[level]) & np.isin(r_spread, runs))
     b.add_rows(family, b.keys(("run",), runs),
-               [Term(x[members], np.searchsorted(runs, r_members), 1.0),
+               [Term(x[members][mine], np.searchsorted(runs, r_members[mine]), 1.0),
                 Term(x["spread"][spread], np.searchsorted(runs, r_spread[spread]),
                      -(d.runs.max_sites[r_spread[spread]] - 1.0))], -INF, 1.0)
 

@@ -73,21 +73,11 @@ def check_site_energised(ledger: Ledger, c: Checker) -> None:
         c.at_most("site_energised", sid, early, existing, "MW", "hardware installed before the site is energised")
 
 
-def _working(ledger: Ledger) -> dict[tuple[str, str, int], float]:
-    """Accelerators working in runs per (accelerator, site, quarter)."""
-    found: dict[tuple[str, str, int], float] = defaultdict(float)
-    for tally_ in ledger.runs.values():
-        for quarter, _ in ledger.quarters(tally_):
-            for m in tally_.members:
-                if m.kind == "site":
-                    found[(m.model, m.location, quarter)] += m.units
-    return found
-
-
 def check_fleet(ledger: Ledger, c: Checker) -> None:
     """Accelerators in runs at each site and quarter within those installed there by then [units]."""
-    for (acc, site, quarter), units in _working(ledger).items():
-        c.at_most("fleet", f"{acc},{site},{ledger.label(quarter)}", units, ledger.installed.get((acc, site, quarter), 0.0), "units",
+    for (acc, site, quarter), units in ledger.working().items():
+        installed = ledger.installed.get((acc, site, quarter), 0.0)
+        c.at_most("fleet", f"{acc},{site},{ledger.label(quarter)}", units, installed, "units",
                   "accelerators in runs beyond those installed")
 
 

@@ -230,12 +230,7 @@ def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) ->
 
 def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     """The fleet table: installed from the purchases, in runs from the clusters, idle the rest."""
-    working: dict[tuple[str, str, int], float] = defaultdict(float)
-    for tally_ in ledger.runs.values():
-        for quarter, _ in ledger.quarters(tally_):
-            for m in tally_.members:
-                if m.kind == "site":
-                    working[(m.model, m.location, quarter)] += m.units
+    working = ledger.working()
     expected = {key: units for key, units in ledger.installed.items() if units > 1e-9}
     stated = set()
     for i, row in enumerate(rec.rows("fleet")):

@@ -152,6 +152,16 @@ class Ledger:
     def horizon_end(self) -> dt.date:
         return max(run.deadline for run in planned_runs(self.problem).values())
 
+    def working(self) -> dict[tuple[str, str, int], float]:
+        """Accelerators working in runs per (accelerator, site, quarter) [units]."""
+        found: dict[tuple[str, str, int], float] = defaultdict(float)
+        for tally_ in self.runs.values():
+            for quarter, _ in self.quarters(tally_):
+                for m in tally_.members:
+                    if m.kind == "site":
+                        found[(m.model, m.location, quarter)] += m.units
+        return found
+
     def label(self, quarter: int) -> str:
         """A quarter's label, also for a quarter past the horizon (a tampered window can reach one)."""
         if 0 <= quarter < len(self.labels):

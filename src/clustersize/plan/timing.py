@@ -13,7 +13,6 @@ verifier, this reads only the plan's tables and the problem.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 
 from ..schema.derived import all_in_unit_cost_usd
@@ -32,16 +31,6 @@ class EarlyPurchase:
     quarter: str
     units: float
     saving_usd: float
-
-
-def _working(ledger: Ledger) -> dict[tuple[str, str, int], float]:
-    found: dict[tuple[str, str, int], float] = defaultdict(float)
-    for tally_ in ledger.runs.values():
-        for quarter, _ in ledger.quarters(tally_):
-            for m in tally_.members:
-                if m.kind == "site":
-                    found[(m.model, m.location, quarter)] += m.units
-    return found
 
 
 def _room(ledger: Ledger, accelerator: str, quarter: str) -> float:
@@ -67,7 +56,7 @@ def _component_room(ledger: Ledger, accelerator: str, quarter: str) -> float:
 def early_purchases(ledger: Ledger) -> list[EarlyPurchase]:
     """Every order of which some units could move a quarter later, stay feasible and cost less."""
     problem, labels = ledger.problem, ledger.labels
-    working = _working(ledger)
+    working = ledger.working()
     found = []
     for row in ledger.plan.table("purchases").itertuples():
         chip = ledger.chips.get(row.accelerator)
