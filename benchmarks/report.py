@@ -12,6 +12,10 @@ HERE = Path(__file__).parent
 OUT = HERE.parent / "BENCHMARKS.md"
 
 
+# Seed 0 of each size under the single-snapshot model, as BENCHMARKS.md of 2026-12-01 (git history) measured it.
+SIZES_BEFORE = {"small": (96, 209), "medium": (430, 3831), "large": (1931, 111909), "x1m": (11290, 931165)}
+
+
 def usd(v) -> str:
     return "-" if v is None else f"${v / 1e9:,.4f}B"
 
@@ -24,7 +28,10 @@ def targets(scale: dict, whatif: dict) -> list[str]:
     """Issue 5's targets against this run's figures."""
     solves = {(r["size"], r["backend"]): r for r in scale["solves"]}
     gpt5 = next((r for r in scale.get("problems", []) if r["problem"] == "gpt5"), None)
-    medium = solves.get(("medium", "scip"))
+    roadmap = next((r for r in scale.get("problems", []) if r["problem"] == "lab-roadmap"), None)
+    mediums = [r for r in scale["solves"] if r["size"] == "medium" and r["backend"] == "scip"]
+    proven = [r for r in mediums if r["status"] in ("optimal", "infeasible")]
+    slowest = max((r["solve_s"] for r in mediums), default=None)
     large = solves.get(("large", "scip"))
     first = scale.get("first_plan")
     x1m = solves.get(("x1m", "build only"))
@@ -35,8 +42,14 @@ def targets(scale: dict, whatif: dict) -> list[str]:
     rows = [
         ("gpt5.yaml proven optimal (gap <= 1e-4) in < 2 s end to end",
          gpt5 and f"{gpt5['status']}, {gpt5['seconds']} s in a fresh process", gpt5 and gpt5["seconds"] < 2),
-        ("15x30x12x50 proven optimal in < 5 s", medium and f"{medium['status']}, {medium['solve_s']} s",
-         medium and medium["status"] == "optimal" and medium["solve_s"] < 5),
+        ("15x30x12x50, seeds 0-9, each proven optimal or infeasible in < 5 s (SCIP)",
+         mediums and f"{len(proven)} of {len(mediums)} proven; slowest {slowest} s",
+         bool(mediums) and len(proven) == len(mediums) and slowest is not None and slowest < 5),
+        ("at least 8 of 10 medium seeds feasible",
+         mediums and f"{sum(r['status'] in ('optimal', 'feasible') for r in mediums)} of {len(mediums)}",
+         bool(mediums) and sum(r["status"] in ("optimal", "feasible") for r in mediums) >= 8),
+        ("lab-roadmap.yaml proven optimal in < 10 s end to end",
+         roadmap and f"{roadmap['status']}, {roadmap['seconds']} s in a fresh process", roadmap and roadmap["seconds"] < 10),
         ("30x200x20x200: first verified plan in < 30 s", first and f"{first['solve_s']} s ({first['budget_s']:g} s budget)",
          first and first["verified"] and first["solve_s"] < 30),
         ("30x200x20x200: certified gap <= 3 % within 60 s", large and f"{pct(large['gap'])} at {large['solve_s']} s",
@@ -91,20 +104,28 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              f"Measured {scale['date']} on a {scale['cores']}-core {scale['machine']} machine (the project's CI kind), "
              f"Python {scale['python']}; one solve at a time, time limit {scale['time_limit_s']:g} s. "
-             "Instances from `clustersize generate` (seed 0). Regenerate with `python benchmarks/scale.py`, "
+             "Instances from `clustersize generate` (seed 0; the medium size seeds 0-9). Regenerate with "
+             "`python benchmarks/scale.py --seeds 10 --seed-sizes medium`, "
              "`python benchmarks/whatif_bench.py`, then `python benchmarks/report.py`.", "",
-             "## Solves by size and backend", "",
-             "| size | shape | backend | rows | columns | build s | solve s | status | objective | bound | gap | verified "
-             "| solver peak MB |",
-             "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|"]
+             "## Solves by size, seed and backend", "",
+             "| size | shape | seed | backend | rows | columns | nonzeros | build s | solve s | status | objective | bound "
+             "| gap | verified | solver peak MB |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|"]
     for r in scale["solves"]:
         if r["backend"] == "build only":
-            lines.append(f"| {r['size']} | {r['shape']} | build only | {r['rows']:,} | {r['columns']:,} | {r['build_s']} | - | - "
-                         f"| - | - | - | - | process {r['peak_process_mb']} |")
+            lines.append(f"| {r['size']} | {r['shape']} | 0 | build only | {r['rows']:,} | {r['columns']:,} | "
+                         f"{r.get('nonzeros', 0):,} | {r['build_s']} | - | - | - | - | - | - | process {r['peak_process_mb']} |")
             continue
-        lines.append(f"| {r['size']} | {r['shape']} | {r['backend']} | {r['rows']:,} | {r['columns']:,} | {r['build_s']} | "
+        lines.append(f"| {r['size']} | {r['shape']} | {r.get('seed', 0)} | {r['backend']} | {r['rows']:,} | {r['columns']:,} | "
+                     f"{r.get('nonzeros', 0):,} | {r['build_s']} | "
                      f"{r['solve_s']} | {r['status']} | {usd(r['objective_usd'])} | {usd(r['bound_usd'])} | {pct(r['gap'])} | "
                      f"{'yes' if r['verified'] else 'no'} | {r['peak_solver_mb']} |")
+    lines += ["", "Model sizes, seed 0, before (the single-snapshot model of 2026-12-01) and now (runs, windows, stacks, "
+              "locations):", "", "| size | rows before | columns before | rows now | columns now |", "|---|---:|---:|---:|---:|"]
+    for size, (rows, cols) in SIZES_BEFORE.items():
+        now = next((r for r in scale["solves"] if r["size"] == size and r.get("seed", 0) == 0), None)
+        if now is not None:
+            lines.append(f"| {size} | {rows:,} | {cols:,} | {now['rows']:,} | {now['columns']:,} |")
     if "first_plan" in scale:
         r = scale["first_plan"]
         lines += ["", f"First verified plan on {r['shape']} with a {r['budget_s']:g} s budget: {r['status']}, "
