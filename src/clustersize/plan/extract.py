@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -164,13 +166,14 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
         rate = float(r.level_rate[level])
         raw = rate * units * float(w.days[win])
         rows.append({
-            "run": name, "start": w.starts[win].isoformat(), "days": float(w.days[win]),
+            "run": name, "start": w.starts[win].isoformat(),
+            "end": (w.starts[win] + dt.timedelta(days=float(w.days[win]))).isoformat(), "days": float(w.days[win]),
             "group": r.level_group[level], "stacks": ";".join(stacks), "pace_tflops": rate * 1e6,
             "locations": ";".join(locations), "span": span, "span_efficiency": span_eff, "units": units,
             "goodput": float(r.band_goodput[band]), "extra_stacks": extra,
             "flop": raw * kept * FLOP_PER_EFLOPS_DAY, "target_flop": float(r.stated_flop[i]),
         })
-    return pd.DataFrame(rows, columns=["run", "start", "days", "group", "stacks", "pace_tflops", "locations", "span",
+    return pd.DataFrame(rows, columns=["run", "start", "end", "days", "group", "stacks", "pace_tflops", "locations", "span",
                                        "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop"])
 
 
@@ -280,4 +283,5 @@ def costs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray
     ]
     frame = pd.DataFrame(rows, columns=["component", "full_capex_usd", "amortised_usd"])
     frame["cost_usd"] = frame.full_capex_usd if problem.costs.basis == "full" else frame.amortised_usd
-    return frame
+    total = frame[["full_capex_usd", "amortised_usd", "cost_usd"]].sum()
+    return pd.concat([frame, pd.DataFrame([{"component": "total", **total.to_dict()}])], ignore_index=True)

@@ -206,6 +206,7 @@ def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) ->
         span = span_of(ledger, tally_)
         rec.number(f"{where}.pace_tflops", _value(row, "pace_tflops"), tally_.pace_tflops,
                    "rate of the slowest member [TFLOP/s]")
+        rec.equal(f"{where}.end", row.end, tally_.end.isoformat(), "start + days")
         rec.equal(f"{where}.locations", row.locations, ";".join(tally_.locations), "locations of its cluster")
         rec.equal(f"{where}.stacks", row.stacks, ";".join(tally_.stacks), "stacks of its cluster")
         rec.equal(f"{where}.span", row.span, span, "how far apart its locations are")
@@ -268,8 +269,9 @@ def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
     """The cost table against the verifier's cost lines (full and amortised), and the objective against it."""
     frame = plan.table("costs")
-    rec.equal("tables.costs.component", list(frame.get("component", [])), list(lines), "cost components")
     basis = "amortised" if problem.costs.basis == "amortised" else "full"
+    lines = {**lines, "total": {key: sum(line[key] for line in lines.values()) for key in ("full", "amortised")}}
+    rec.equal("tables.costs.component", list(frame.get("component", [])), list(lines), "cost components and total")
     for i, row in enumerate(rec.rows("costs")):
         if row.component not in lines:
             continue
@@ -280,9 +282,10 @@ def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, 
                    f"{row.component} amortised [USD]")
         rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), line[basis],
                    f"{row.component} on the {problem.costs.basis} basis [USD]")
-    if len(frame):
-        rec.number("objective_usd", plan.objective_usd, float(pd.to_numeric(frame.cost_usd).sum()),
-                   "sum of the cost table [USD]", OBJECTIVE_REL_TOL)
+    totals = frame[frame.component == "total"] if len(frame) else frame
+    if len(totals):
+        rec.number("objective_usd", plan.objective_usd, float(pd.to_numeric(totals.cost_usd).iloc[0]),
+                   "the cost table's total [USD]", OBJECTIVE_REL_TOL)
 
 
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:

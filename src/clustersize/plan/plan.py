@@ -35,7 +35,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
                 "units": "fin", "hours": "fin", "cost_usd": "fin"},
     "cluster": {"run": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
                 "rate_tflops": "fin"},
-    "runs": {"run": "str", "start": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
+    "runs": {"run": "str", "start": "str", "end": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
              "locations": "str", "span": "str", "span_efficiency": "fin", "units": "fin", "goodput": "fin",
              "extra_stacks": "int", "flop": "fin", "target_flop": "fin"},
     "fleet": {"quarter": "str", "site": "str", "accelerator": "str", "installed": "fin", "in_run": "fin",

@@ -64,9 +64,9 @@ def headline(plan: Plan) -> Panel:
         lines.append(f"model {plan.model['rows']:,} rows x {plan.model['columns']:,} columns, "
                      f"{plan.model['nonzeros']:,} nonzeros, |coefficients| {span[0]:.2g}..{span[1]:.2g}")
     if plan.has_plan:
-        costs = plan.table("costs")
+        total = plan.table("costs").set_index("component").loc["total"]
         other = "amortised" if plan.cost_basis == "full" else "full capex"
-        other_value = costs.amortised_usd.sum() if plan.cost_basis == "full" else costs.full_capex_usd.sum()
+        other_value = total.amortised_usd if plan.cost_basis == "full" else total.full_capex_usd
         lines.append(f"cost [bold]{usd(plan.objective_usd)}[/bold] ({plan.cost_basis} basis; {other}: {usd(other_value)});"
                      f" lower bound {usd(plan.bound_usd)}")
         runs = plan.table("runs")
