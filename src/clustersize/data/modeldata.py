@@ -170,14 +170,16 @@ def _hardware_share(ctx: _Context, acc: Chip, ready: np.ndarray, order: np.ndarr
     the trend from the purchase (the order quarter's first day, or the price's date if later).
     """
     costs, origin = ctx.problem.costs, ctx.problem.planning_start
+    # Both shares depend on a quarter only: computed once per quarter, then looked up per cell.
+    quarters = range(int(max(ready.max(initial=0), order.max(initial=0))) + 1)
     if costs.amortisation == "epoch":
         window = ctx.epoch_window
-        bought = [max(quarter_start(origin, int(t)), acc.price_date or origin) for t in order]
+        bought = [max(quarter_start(origin, t), acc.price_date or origin) for t in quarters]
         held = np.array([max(0, (window[0] - day).days) / 365.25 for day in bought])
         k = costs.price_performance_ooms_per_year
-        return 10.0 ** (-k * held) * k * math.log(10.0) * window[1] / 365.25
-    held_days = np.array([max(0, (ctx.horizon_end - quarter_start(origin, int(t))).days) for t in ready])
-    return np.minimum(1.0, held_days / (costs.hardware_life_years * 365.25))
+        return np.asarray((10.0 ** (-k * held) * k * math.log(10.0) * window[1] / 365.25)[order])
+    held_days = np.array([max(0, (ctx.horizon_end - quarter_start(origin, t)).days) for t in quarters])
+    return np.asarray(np.minimum(1.0, held_days / (costs.hardware_life_years * 365.25))[ready])
 
 
 def _site_share(ctx: _Context) -> float:
@@ -471,12 +473,13 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
 
 def _supply_total(accs: _Accelerators, cells: dict[str, Any], prog_volume: np.ndarray) -> np.ndarray:
     """Servers of each accelerator that all its order quarters could supply (inf: unlimited)."""
-    total = np.zeros(len(accs.rows))
-    for a, (_, _, prog) in enumerate(accs.rows):
-        quarters = np.unique(cells["cell_period"][cells["cell_acc"] == a])
-        per_quarter = np.full(quarters.size, prog_volume[prog]) if prog >= 0 else accs.supply[a, quarters]
-        total[a] = per_quarter.sum()
-    return total
+    n_t = accs.supply.shape[1]
+    seen = np.unique(cells["cell_acc"] * n_t + cells["cell_period"])
+    a, t = seen // n_t, seen % n_t
+    program = np.array([prog for _, _, prog in accs.rows], dtype=int)
+    per_quarter = np.where(program[a] >= 0, prog_volume[np.maximum(program[a], 0)] if prog_volume.size else 0.0,
+                           accs.supply[a, t]) if a.size else np.zeros(0)
+    return np.bincount(a, weights=per_quarter, minlength=len(accs.rows)) if a.size else np.zeros(len(accs.rows))
 
 
 def _site_list(sites: list[str], country: str, shown: int = 5) -> str:

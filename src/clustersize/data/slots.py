@@ -34,13 +34,18 @@ class Slots:
     unit_slot_bound: np.ndarray   # [u] most servers a (a, s, w) slot could hold
 
 
-def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray) -> dict[tuple[int, int], int]:
-    """First quarter any order of accelerator a at site s is installed, per (a, s)."""
-    found: dict[tuple[int, int], int] = {}
-    for a, s, t in zip(cell_acc.tolist(), cell_site.tolist(), cell_ready.tolist()):
-        if found.get((a, s), t + 1) > t:
-            found[(a, s)] = t
-    return found
+def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray,
+                   n_sites: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each (accelerator, site) pair with a purchase cell, as rows of (a, s), and the first quarter
+    any order of it there is installed."""
+    if cell_acc.size == 0:
+        return np.zeros((0, 2), dtype=int), np.zeros(0, dtype=int)
+    code = cell_acc * n_sites + cell_site
+    order = np.lexsort((cell_ready, code))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = code[order][1:] != code[order][:-1]
+    pairs = code[order][first]
+    return np.column_stack([pairs // n_sites, pairs % n_sites]), cell_ready[order][first]
 
 
 def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str], sites: dict[str, Any],
@@ -48,9 +53,7 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
                 acc_it_mw: np.ndarray, ups: np.ndarray) -> Slots:
     """Every slot of every window, and a bound on the accelerators of each window."""
     w = runs.windows
-    ready = earliest_ready(cells["cell_acc"], cells["cell_site"], cells["cell_ready"])
-    pairs = np.array(sorted(ready), dtype=int).reshape(-1, 2)
-    pair_ready = np.array([ready[(a, s)] for a, s in pairs.tolist()], dtype=int)
+    pairs, pair_ready = earliest_ready(cells["cell_acc"], cells["cell_site"], cells["cell_ready"], len(site_ids))
     unit_parts, rent_parts, energy_parts = [], [], []
     offer_rate = runs.offer_rate
     con_site, con_first = contracts["con_site"], contracts["con_first_day"]

@@ -106,6 +106,14 @@ def _unit_cover(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return slot, ct[pick], cd[pick]
 
 
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each i, the positions lo[i]..hi[i]-1: (owner i of each position, position)."""
+    counts = np.maximum(hi - lo, 0)
+    owner = np.repeat(_arange(lo.size), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, np.repeat(lo, counts) + offset
+
+
 def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (accelerator, site, quarter) a run may use: servers in runs within those installed."""
     sl = d.slots
@@ -113,19 +121,15 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     n_s, n_t = len(d.site_ids), len(d.periods)
     code = (sl.unit_acc[slot] * n_s + sl.unit_site[slot]) * n_t + t
     rows, row_of_slot = _group(code)
-    pair_row = {int(c): i for i, c in enumerate(rows)}
-    cell_terms, cell_rows = [], []
-    for c, (a, s, ready) in enumerate(zip(d.cell_acc.tolist(), d.cell_site.tolist(), d.cell_ready.tolist())):
-        for tt in range(ready, n_t):
-            row = pair_row.get((a * n_s + s) * n_t + tt)
-            if row is not None:
-                cell_terms.append(c)
-                cell_rows.append(row)
+    # A purchase counts in every row of its (accelerator, site) from the quarter it is installed:
+    # rows are sorted by code, so those of one pair from a quarter on are one contiguous range.
+    pair = d.cell_acc * n_s + d.cell_site
+    lo = np.searchsorted(rows, pair * n_t + d.cell_ready)
+    hi = np.searchsorted(rows, (pair + 1) * n_t)
+    cell, cell_row = _ranges(lo, hi)
     a, rest = rows // (n_s * n_t), rows % (n_s * n_t)
     b.add_rows("fleet", b.keys(("accelerator", "site", "quarter"), a, rest // n_t, rest % n_t),
-               [Term(x["units"][slot], row_of_slot, 1.0),
-                Term(x["buy"][np.array(cell_terms, dtype=np.int64)], np.array(cell_rows, dtype=np.int64), -1.0)],
-               -INF, 0.0)
+               [Term(x["units"][slot], row_of_slot, 1.0), Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
 
 
 def add_run_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
