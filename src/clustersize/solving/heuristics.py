@@ -2,10 +2,10 @@
 
 1. Solve the LP relaxation (GLOP), with rounds of valid pair cuts among the locations it
    uses (`pair_cuts`); its objective is a valid lower bound.
-2. Keep, for each run, the `max_sites` locations (sites and cloud offers) with the largest LP
-   values and close the rest; if that restricted problem has no plan, widen to twice as many
-   candidates (the max_sites rows still hold), then to every location: the LP of the run model
-   can favour locations no good plan uses.
+2. Keep, for each run, `max_sites` candidate locations (sites and cloud offers), the largest LP
+   values and the largest locations alternately, and close the rest; if that restricted problem
+   has no plan, double the candidates (the max_sites rows still hold) until one does, at last
+   every location: the LP of the run model spreads a run over locations too small alone.
 3. Solve the restricted MILP (windows, paces, contracts, programs and span switches stay free)
    with the backend, counts continuous; the pipeline then rounds to whole servers.
 
@@ -22,6 +22,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from ..data.modeldata import ModelData
 from ..formulation import Keys, LinearProgram
 from ..solvers import (
     Backend,
@@ -114,8 +115,31 @@ def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[L
     return current, relaxation
 
 
-def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
-                  max_sites: int) -> tuple[SolverResult, LinearProgram]:
+def location_capacity(d: ModelData, lp: LinearProgram) -> np.ndarray:
+    """Per location-use column, the accelerators the location could hold alone: a site's largest IT
+    capacity at the densest accelerator, an offer's quota [accelerators]."""
+    keys = lp.col_keys.take(lp.columns_of(LOCATIONS)).codes[1]
+    n_sites = len(d.site_ids)
+    per_mw = float((d.acc_units_per_server / d.acc_it_mw).max(initial=0.0))
+    held = np.concatenate([d.site_max_mw * per_mw, d.cloud_max * d.cloud_units_per_instance])
+    return np.asarray(held[keys]) if n_sites + len(d.cloud_ids) else np.zeros(0)
+
+
+def _candidates(lp: LinearProgram, x: np.ndarray, capacity: np.ndarray | None) -> np.ndarray:
+    """Location-use columns in the order relax-and-fix tries them: the LP's favourites and the
+    largest locations, alternately (the LP can spread a run over locations too small alone)."""
+    cols = lp.columns_of(LOCATIONS)
+    by_lp = cols[np.argsort(-x[cols], kind="stable")]
+    if capacity is None:
+        return by_lp
+    by_size = cols[np.argsort(-capacity, kind="stable")]
+    merged = np.column_stack([by_lp, by_size]).ravel()
+    _, first = np.unique(merged, return_index=True)
+    return np.asarray(merged[np.sort(first)])
+
+
+def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites: int,
+                  capacity: np.ndarray | None = None) -> tuple[SolverResult, LinearProgram]:
     """A plan from the cut-strengthened LP relaxation (bound = its objective), and the cut program."""
     started = time.perf_counter()
     lp, relaxation = strengthened_relaxation(lp, dataclasses.replace(options, time_limit_s=options.time_limit_s / 3))
@@ -126,12 +150,13 @@ def relax_and_fix(backend: Backend, lp: LinearProgram, options: SolveOptions,
                             seconds=time.perf_counter() - started), lp
     assert relaxation.x is not None  # an optimal result carries its solution
     cols = lp.columns_of(LOCATIONS)
-    ranked = cols[np.argsort(-relaxation.x[cols], kind="stable")]
-    ranked = ranked[relaxation.x[ranked] > 1e-6]
+    # The candidates double until a plan appears: the run model's LP spreads a run thinly over
+    # locations no single one of which can hold it.
+    ranked = _candidates(lp, relaxation.x, capacity)
     runs = _run_of(lp, ranked)
     result = None
-    # The LP's favourite locations first; if those leave no plan, every location (the whole MILP).
-    for width in (max_sites, 2 * max_sites, len(cols)):
+    widths = [max_sites * 2 ** k for k in range(8) if max_sites * 2 ** k < len(cols)] + [len(cols)]
+    for width in widths:
         left = options.time_limit_s - (time.perf_counter() - started)
         if left <= 0.5:
             break

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -32,7 +33,7 @@ from ..solvers import (
 )
 from ..solvers.base import limit_messages
 from .diagnosis import precheck
-from .heuristics import LARGE_COLUMNS, best_of, relax_and_fix
+from .heuristics import LARGE_COLUMNS, best_of, location_capacity, relax_and_fix
 from .rounding import whole_unit_plan
 
 CONTINUOUS_SHARE = 0.85
@@ -108,7 +109,8 @@ def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: Sol
     # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
     notes = unsupported_options(backend, options)
     options = honoured(backend, options)
-    result = _solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()))
+    result = _solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()),
+                           location_capacity(data, lp))
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
@@ -137,12 +139,12 @@ def _settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOption
 
 
 def _solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, budget: float, integer_units: bool,
-                  max_sites: int) -> SolverResult:
+                  max_sites: int, capacity: np.ndarray | None = None) -> SolverResult:
     """The continuous solve in most of the budget [s], then rounding to whole servers (and any
     polish) in the rest; with integer_units, the whole budget for the exact solve."""
     first = dataclasses.replace(options, time_limit_s=budget if integer_units else budget * CONTINUOUS_SHARE)
     if lp.shape[1] >= LARGE_COLUMNS:
-        result = _large(backend, lp, first, max_sites)
+        result = _large(backend, lp, first, max_sites, capacity)
     else:
         result = solve_with_watchdog(backend, lp, first)
     if result.status.has_plan and not integer_units:
@@ -151,10 +153,12 @@ def _solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, bu
     return result
 
 
-def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites: int) -> SolverResult:
+def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites: int,
+           capacity: np.ndarray | None = None) -> SolverResult:
     """Relax-and-fix for a plan within seconds, then the full MILP, started from it, in the time left."""
     quick_budget = max(options.time_limit_s * QUICK_SHARE, min(options.time_limit_s * 0.8, QUICK_SECONDS))
-    quick, strengthened = relax_and_fix(backend, lp, dataclasses.replace(options, time_limit_s=quick_budget), max_sites)
+    quick, strengthened = relax_and_fix(backend, lp, dataclasses.replace(options, time_limit_s=quick_budget), max_sites,
+                                        capacity)
     if quick.status is Status.INFEASIBLE or quick.status is Status.OPTIMAL:
         return quick
     left = options.time_limit_s - quick.seconds
