@@ -118,11 +118,13 @@ def strengthened_relaxation(lp: LinearProgram, options: SolveOptions) -> tuple[L
 def location_capacity(d: ModelData, lp: LinearProgram) -> np.ndarray:
     """Per location-use column, the accelerators the location could hold alone: a site's largest IT
     capacity at the densest accelerator, an offer's quota [accelerators]."""
-    keys = lp.col_keys.take(lp.columns_of(LOCATIONS)).codes[1]
-    n_sites = len(d.site_ids)
+    cols = lp.columns_of(LOCATIONS)
+    if cols.size == 0:
+        return np.zeros(0)
+    keys = lp.col_keys.take(cols).codes[1]
     per_mw = float((d.acc_units_per_server / d.acc_it_mw).max(initial=0.0))
     held = np.concatenate([d.site_max_mw * per_mw, d.cloud_max * d.cloud_units_per_instance])
-    return np.asarray(held[keys]) if n_sites + len(d.cloud_ids) else np.zeros(0)
+    return np.asarray(held[keys])
 
 
 def _candidates(lp: LinearProgram, x: np.ndarray, capacity: np.ndarray | None) -> np.ndarray:

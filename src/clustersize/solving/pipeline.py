@@ -109,8 +109,9 @@ def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: Sol
     # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
     notes = unsupported_options(backend, options)
     options = honoured(backend, options)
+    capacity = location_capacity(data, lp) if lp.shape[1] >= LARGE_COLUMNS else None
     result = _solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()),
-                           location_capacity(data, lp))
+                           capacity)
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
     plan.structure = structure
