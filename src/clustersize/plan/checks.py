@@ -186,10 +186,7 @@ def check_cloud_quota(ledger: Ledger, c: Checker) -> None:
 def check_run_location(ledger: Ledger, c: Checker) -> None:
     """A run's cluster and its rentals agree: every offer in the cluster rented for that run, and back."""
     for name, tally_ in ledger.runs.items():
-        cloud: dict[str, float] = defaultdict(float)
-        for m in tally_.members:
-            if m.kind == "cloud":
-                cloud[m.location] += m.units
+        cloud = tally_.units_at("cloud")
         for offer in set(cloud) | {o for (r, o) in ledger.rentals if r == name}:
             rented = ledger.rentals.get((name, offer), 0.0)
             c.at_most("run_location", f"{name},{offer}", abs(cloud.get(offer, 0.0) - rented), 0.0, "units",
@@ -208,11 +205,7 @@ def check_location_open(ledger: Ledger, c: Checker) -> None:
 def check_cluster_size(ledger: Ledger, c: Checker) -> None:
     """A run's cluster at each site within the site's largest fabric domain [units]."""
     for name, tally_ in ledger.runs.items():
-        at: dict[str, float] = defaultdict(float)
-        for m in tally_.members:
-            if m.kind == "site":
-                at[m.location] += m.units
-        for sid, units in at.items():
+        for sid, units in tally_.units_at("site").items():
             limit = getattr(ledger.problem.sites[sid], "max_cluster_units", None)
             if limit is not None:
                 c.at_most("cluster_size", f"{name},{sid}", units, limit, "units", "cluster beyond the fabric")

@@ -111,6 +111,14 @@ class RunTally:
     def locations(self) -> list[str]:
         return list(dict.fromkeys(m.location for m in self.members))
 
+    def units_at(self, kind: str) -> dict[str, float]:
+        """The run's accelerators per location of a kind ("site" or "cloud") [units]."""
+        found: dict[str, float] = defaultdict(float)
+        for m in self.members:
+            if m.kind == kind:
+                found[m.location] += m.units
+        return found
+
 
 @dataclass
 class Ledger:

@@ -222,6 +222,14 @@ class CustomProgram(Strict):
     notes: str | None = None
 
 
+def _total_flop(flop: float | None, parameters: float | None, tokens: float | None) -> float:
+    """`flop`, or C = 6 N D from parameters and tokens [FLOP] (validation requires one form)."""
+    if flop is not None:
+        return flop
+    assert parameters is not None and tokens is not None
+    return 6.0 * parameters * tokens
+
+
 def _one_target_form(flop: float | None, parameters: float | None, tokens: float | None) -> None:
     if (flop is None) == (parameters is None or tokens is None):
         raise ValueError("give either flop, or both parameters and tokens")
@@ -242,10 +250,7 @@ class Target(Strict):
     @property
     def total_flop(self) -> float:
         """Training compute [FLOP]."""
-        if self.flop is not None:
-            return self.flop
-        assert self.parameters is not None and self.tokens is not None  # _one_form requires both
-        return 6.0 * self.parameters * self.tokens
+        return _total_flop(self.flop, self.parameters, self.tokens)
 
 
 class SpanEfficiency(Strict):
@@ -381,10 +386,7 @@ class Run(RunShape):
     @property
     def total_flop(self) -> float:
         """Training compute [FLOP]."""
-        if self.flop is not None:
-            return self.flop
-        assert self.parameters is not None and self.tokens is not None  # _one_form requires both
-        return 6.0 * self.parameters * self.tokens
+        return _total_flop(self.flop, self.parameters, self.tokens)
 
 
 class GoodputBand(Strict):
