@@ -132,10 +132,10 @@ def test_highs_bound_is_its_proven_bound_not_its_objective():
     assert (highs.objective - highs.bound) / highs.objective <= 1e-4 + 1e-9
 
 
-# No backend proves these in 3 s on this project's 2-core machines: the first (17,907 columns) gives
-# no plan at all; the second, with whole-unit counts and a 1e-9 gap, gives SCIP, CBC and CP-SAT a plan
-# with an open gap. (At the default 1e-4 gap SCIP proved the second within 3 s in one CI run, so the
-# test asked for a proof no backend can give in time.)
+# Hard for every backend in 3 s on this project's 2-core machines: the first (17,907 columns) usually
+# gives no plan, the second (whole-unit counts, a 1e-9 gap) a plan with an open gap. Machines differ
+# (one CI run saw SCIP prove the first within 3 s), so the test checks the label against the proof,
+# never against how fast the machine happens to be.
 UNPROVABLE = [("30x60x12x60", False), ("15x30x12x50", True)]
 LIMIT_S = 3.0
 PROOF_GAP = 1e-9
@@ -151,6 +151,11 @@ def test_time_limit_is_kept_and_labelled_honestly(solver, size, integer_units):
                              gap=PROOF_GAP, check=False)
     elapsed = time.perf_counter() - started
     assert elapsed <= LIMIT_S + 5.0
+    if plan.status is Status.OPTIMAL:                    # only with the proof in hand
+        assert plan.verified and plan.bound_usd is not None and plan.gap is not None
+        assert plan.gap <= plan.requested_gap + 1e-9       # the tolerance the plan check allows
+        assert plan.bound_usd <= plan.objective_usd * (1 + 1e-9)
+        return
     assert plan.status in (Status.FEASIBLE, Status.NO_SOLUTION)
     if plan.has_plan:
         assert plan.verified
