@@ -202,7 +202,7 @@ def compare(path: Path, held_out: bool = False) -> Row:
     costs = plan.table("costs").set_index("component")
     by_hand = EPOCH_INPUTS.get(problem.name)
     return Row(problem.name, held_out, PUBLISHED[problem.name], float(check.delivered_flop or 0.0),
-               float(costs.loc["hardware", "full_capex_usd"]), float(plan.objective_usd or 0.0),
+               float(costs.loc["hardware", "full_usd"]), float(plan.objective_usd or 0.0),
                float(plan.table("sites").facility_peak_mw.sum()), by_hand.amortised_usd() if by_hand else None)
 
 

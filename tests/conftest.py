@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 BACKENDS = available_backends()
 
-# Base case, derived by hand:
+# Base case, derived by hand (sunk existing MW, no operating cost line, no discounting; the money
+# lines have their own known answers in test_money.py):
 #   one unit of "alpha" delivers 1000e12 FLOP/s x MFU 0.5 x 100 days x 86,400 s = 4.32e21 FLOP,
 #   so the 4.32e24 FLOP target needs exactly 1,000 units; at $10,000 each that is $10,000,000.
 #   1,000 units x 1 kW = 1 MW IT; PUE 1, draw 1 -> 1 MW x 2,400 h = 2,400 MWh x $50 = $120,000.
@@ -33,10 +34,10 @@ def chip(price: float = 10_000.0, **extra) -> dict:
 
 
 def site(mw: float = 10.0, fixed: float = 0.0, country: str = "US", grid_price: float = 50.0) -> dict:
-    """An existing, powered site of `mw` IT capacity with PUE 1."""
+    """An existing, powered site of `mw` IT capacity with PUE 1, already paid for (sunk)."""
     return {"name": "Site", "country": country, "pue": 1.0, "build_cost_usd_per_mw": 0.0, "fixed_cost_usd": fixed,
             "max_mw": mw, "existing_mw": mw, "build_lead_quarters": 0, "grid_price_usd_per_mwh": grid_price,
-            "grid_carbon_g_per_kwh": 0.0}
+            "grid_carbon_g_per_kwh": 0.0, "existing_basis": "sunk"}
 
 
 def grid(site_id: str, mw: float = 10.0) -> dict:
@@ -52,7 +53,8 @@ def base_problem() -> dict:
         "target": {"flop": 4.32e24},
         "run": {"deadline": dt.date(2027, 10, 9), "start": dt.date(2027, 7, 1), "length_days": 100.0,
                 "mfu": 0.5, "average_draw_fraction": 1.0, "max_sites": 1},
-        "costs": {"basis": "full", "hardware_life_years": 5.0, "server_overhead": 1.64, "interconnect_share": 0.19},
+        "costs": {"basis": "full", "hardware_life_years": 5.0, "server_overhead": 1.64, "interconnect_share": 0.19,
+                  "discount_rate": 0.0, "opex_fraction_per_year": 0.0},
         "export": {"ruleset": "none"},
         "solver": {"time_limit_s": 30.0},
         "accelerators": {"alpha": chip()},

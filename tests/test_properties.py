@@ -104,8 +104,10 @@ def test_adding_an_option_never_raises_cost(doc):
 
 MONEY = {
     "accelerators": ("price_usd", "excluded_items_usd", "server_network_usd"),
-    "sites": ("build_cost_usd_per_mw", "fixed_cost_usd", "grid_price_usd_per_mwh"),
-    "contracts": ("price_usd_per_mwh", "fixed_cost_usd", "fixed_cost_usd_per_mw"), "cloud": ("price_usd_per_hour",),
+    "sites": ("build_cost_usd_per_mw", "fixed_cost_usd", "grid_price_usd_per_mwh", "lease_usd_per_kw_month",
+              "existing_book_value_usd"),
+    "contracts": ("price_usd_per_mwh", "fixed_cost_usd", "fixed_cost_usd_per_mw", "capacity_charge_usd_per_mw_month",
+                  "capacity_charge_usd_per_mw_day"), "cloud": ("price_usd_per_hour",),
     "custom_programs": ("nre_usd",),
 }
 
@@ -120,6 +122,8 @@ def scale_prices(doc: dict, k: float) -> dict:
             if "chip" in entry:
                 entry["chip"]["price_usd"] *= k
     scaled["costs"]["carbon_price_usd_per_t"] *= k
+    # the lease of existing capacity defaults from the catalog: scale the figure in force
+    scaled["costs"]["lease_usd_per_kw_month"] = clustersize.load_problem(doc).costs.lease_usd_per_kw_month * k
     return scaled
 
 

@@ -140,6 +140,19 @@ FAMILIES: tuple[Family, ...] = (
         relaxation=Relaxation(1e9, "site {site} needs {amount:,.2f} MW before its new capacity is powered"),
         hangs_on="open"),
     Family(
+        "installed_mw", ("site", "quarter"),
+        "installed[s,t] - installed[s,t-1] - sum_{(a,t'): ready(a,s,t') = t} W[a] buy[a,s,t'] = 0 [MW]  "
+        "(leased sites)",
+        "MW", "one", None,
+        "IT load installed at a leased site by each quarter: every purchase from the quarter it is installed",
+        definitional=True),
+    Family(
+        "site_lease", ("site", "quarter"),
+        "installed[s,t] - [t >= R[s]] new_mw[s] - lease[s,t] <= 0 [MW],  lease[s,t] <= E[s]",
+        "MW", "one", None,
+        "existing capacity in use each quarter is leased for that quarter: the load the new build does not carry",
+        definitional=True),
+    Family(
         "fleet", ("accelerator", "site", "quarter"),
         "sum_{w covers t} units[a,s,w] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] <= 0 [servers]",
         "accelerator", "units_per_server", "one more {accelerator} installed at {site} in {quarter}",
@@ -201,6 +214,12 @@ FAMILIES: tuple[Family, ...] = (
         "rentals of the runs in each quarter within what each offer rents",
         relaxation=Relaxation(1e7, "offer {offer} would need {amount:,.0f} more accelerators than it rents in "
                                    "{quarter}")),
+    Family(
+        "commitment_cover", ("offer", "quarter"),
+        "sum_{w covers t} rent[o,w] - sum_{q <= t < q + L[o]} commit[o,q] <= 0 [instances],  L[o] = term quarters",
+        "accelerator", "units_per_instance", None,
+        "a committed offer's rentals in each quarter within the commitments whose term covers it",
+        definitional=True),
     Family(
         "run_location", ("run", "location"),
         "sum_{a,w of r} W[a] units[a,s,w] - M[s] use[r,s] <= 0 [MW];  sum_{w of r} rent[o,w] - Q[o] use[r,o] <= 0 "
@@ -339,10 +358,16 @@ FAMILIES: tuple[Family, ...] = (
                                               "H100-equivalents{over}")),
     Family(
         "budget", ("objective",),
-        "sum_j cost[j] x[j] <= budget_usd / 1e6   (when objective.budget_usd is given) [$M]",
+        "sum_j cost[j] x[j] <= budget_usd / 1e6   (budget.total_usd or objective.budget_usd) [$M]",
         "USD", "usd_per_musd", "one more USD of budget",
         "the plan's cost on its basis within the budget",
-        relaxation=Relaxation(1e3, "the plan needs {amount:,.0f} USD more than the budget{over}")))
+        relaxation=Relaxation(1e3, "the plan needs {amount:,.0f} USD more than the budget{over}")),
+    Family(
+        "annual_budget", ("year",),
+        "sum_{flows f paid in year y, not resale} amount[f] x[column f] <= per_year_usd / 1e6 [$M]",
+        "USD", "usd_per_musd", "one more USD of budget in {year}",
+        "nominal cash paid in each calendar year within budget.per_year_usd",
+        relaxation=Relaxation(1e3, "the plan needs {amount:,.0f} USD more than the yearly budget in {year}{over}")))
 
 
 def family_named(name: str, families: tuple[Family, ...] = FAMILIES) -> Family:

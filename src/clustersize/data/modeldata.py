@@ -35,6 +35,7 @@ from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
+from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
 from .slots import Slots, build_slots
 
@@ -78,8 +79,8 @@ class ModelData:
     site_ids: list[str]
     site_country: list[str]
     site_pue: np.ndarray
-    site_fixed: np.ndarray                         # [$M] (cost-basis multiplier applied)
-    site_build: np.ndarray                         # [$M/MW] (cost-basis multiplier applied)
+    site_fixed: np.ndarray                         # [$M] opening a site
+    site_build: np.ndarray                         # [$M/MW] new capacity
     site_existing_mw: np.ndarray
     site_new_mw_max: np.ndarray
     site_max_mw: np.ndarray
@@ -130,8 +131,10 @@ class ModelData:
     integer_units: bool
     slots: Slots
     budget_musd: float | None                      # most the plan may cost on its basis [$M]
+    budget_per_year_musd: float | None             # most the plan may pay in a calendar year [$M]
     exclusions: list[Exclusion] = field(default_factory=list)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
+    money: Money = field(default_factory=Money)     # cash flows of every column family (data/money.py)
 
 
 @dataclass
@@ -178,19 +181,20 @@ def _hardware_share(ctx: _Context, acc: Chip, ready: np.ndarray, order: np.ndarr
         held = np.array([max(0, (window[0] - day).days) / 365.25 for day in bought])
         k = costs.price_performance_ooms_per_year
         return np.asarray((10.0 ** (-k * held) * k * math.log(10.0) * window[1] / 365.25)[order])
-    held_days = np.array([max(0, (ctx.horizon_end - quarter_start(origin, t)).days) for t in quarters])
-    return np.asarray(np.minimum(1.0, held_days / (costs.hardware_life_years * 365.25))[ready])
+    held = np.array([max(0, (ctx.horizon_end - quarter_start(origin, t)).days) / 365.25 for t in quarters])
+    life = costs.hardware_life_years
+    return np.asarray((capital_recovery_factor(costs.discount_rate, life) * np.minimum(held, life))[ready])
 
 
 def _site_share(ctx: _Context) -> float:
-    """Share of site costs charged on the amortised basis: the horizon's share of the facility life
-    when facility_life_years is given, none under Epoch's scope, else all [fraction]."""
+    """Share of site capital charged on the amortised basis: capital recovery over the facility life
+    for the years from the planning start to the last deadline; none under Epoch's scope [fraction]."""
     costs = ctx.problem.costs
     if costs.amortisation == "epoch":
         return 0.0
-    if costs.facility_life_years:
-        return min(1.0, (ctx.horizon_end - ctx.problem.planning_start).days / (costs.facility_life_years * 365.25))
-    return 1.0
+    years = (ctx.horizon_end - ctx.problem.planning_start).days / 365.25
+    life = costs.facility_life_years
+    return capital_recovery_factor(costs.discount_rate, life) * min(years, life)
 
 
 def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
@@ -261,7 +265,7 @@ def _accelerators(ctx: _Context) -> _Accelerators:
     return _Accelerators(rows, first_period, supply, fields)
 
 
-def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
+def _sites(ctx: _Context) -> dict[str, Any]:
     """Usable sites: a site whose new capacity cannot be powered by the last window start keeps only existing MW."""
     rows = []
     for sid, site in ctx.problem.sites.items():
@@ -276,8 +280,8 @@ def _sites(ctx: _Context, site_share: float) -> dict[str, Any]:
     return dict(
         site_ids=[sid for sid, _, _ in rows], site_country=[s.country for _, s, _ in rows],
         site_pue=np.array([s.pue for _, s, _ in rows]),
-        site_fixed=np.array([s.fixed_cost_usd for _, s, _ in rows]) / USD_PER_MUSD * site_share,
-        site_build=np.array([s.build_cost_usd_per_mw for _, s, _ in rows]) / USD_PER_MUSD * site_share,
+        site_fixed=np.array([s.fixed_cost_usd for _, s, _ in rows]) / USD_PER_MUSD,
+        site_build=np.array([s.build_cost_usd_per_mw for _, s, _ in rows]) / USD_PER_MUSD,
         site_existing_mw=np.array([s.existing_mw for _, s, _ in rows]),
         site_new_mw_max=np.array([(s.max_mw - s.existing_mw) if ok else 0.0 for _, s, ok in rows]),
         site_max_mw=np.array([s.max_mw for _, s, _ in rows]),
@@ -453,8 +457,7 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
     runs = build_run_data(problem, planned, windows, [(aid, acc, p) for aid, acc, p in accs.rows])
     runs.stated_flop = np.array([run.flop for run in stated.values()])
     amortised = problem.costs.basis == "amortised"
-    site_share = _site_share(ctx)
-    sites = _sites(ctx, site_share if amortised else 1.0)
+    sites = _sites(ctx)
     cells, licences = _purchase_cells(ctx, accs, sites["site_ids"], sites["site_country"])
     contracts = _contracts(ctx, sites["site_ids"])
     origin = problem.planning_start
@@ -464,11 +467,15 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
     supply_total = _supply_total(accs, cells, cloud["prog_volume"])
     slots = build_slots(runs, cells, sites["site_ids"], sites, contracts, cloud, supply_total,
                         accs.fields["acc_it_mw"], accs.fields["acc_units_per_server"])
-    return ModelData(
+    budget, per_year = problem.budget_total_usd, problem.budget.per_year_usd
+    data = ModelData(
         periods=ctx.periods, period_hours=hours, horizon_end=ctx.horizon_end, runs=runs, **accs.fields, **sites,
-        **contracts, **cloud, **cells, integer_units=problem.solver.integer_units, slots=slots, site_share=site_share,
-        budget_musd=problem.objective.budget_usd / USD_PER_MUSD if problem.objective.budget_usd else None,
+        **contracts, **cloud, **cells, integer_units=problem.solver.integer_units, slots=slots,
+        site_share=_site_share(ctx), budget_musd=budget / USD_PER_MUSD if budget else None,
+        budget_per_year_musd=per_year / USD_PER_MUSD if per_year else None,
         amortised=amortised, exclusions=ctx.exclusions, licences=licences)
+    data.money = build_money(problem, data)
+    return data
 
 
 def _supply_total(accs: _Accelerators, cells: dict[str, Any], prog_volume: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..data.modeldata import ModelData
+from ..costlines import LINES
 from .program import ProgramBuilder, Term
 from .shape import SPAN_CODE
 
@@ -89,6 +90,35 @@ def add_site_energised(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     b.add_rows("site_energised", b.keys(("site",), s),
                [Term(x["buy"][early], row, d.acc_it_mw[d.cell_acc[early]]),
                 Term(x["open"][s], _arange(s.size), -d.site_existing_mw[s])], -INF, 0.0)
+
+
+def add_installed_mw(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per lease column (site, quarter): the IT load installed there by the quarter [MW]."""
+    m = d.money
+    n_t = len(d.periods)
+    code = m.lease_site * n_t + m.lease_quarter
+    rows = _arange(code.size)
+    # the row of the same site's previous quarter: lease columns run over consecutive quarters per site
+    previous = rows - 1
+    has_previous = (previous >= 0) & (m.lease_site[np.maximum(previous, 0)] == m.lease_site) if code.size \
+        else np.zeros(0, dtype=bool)
+    cell_code = d.cell_site * n_t + d.cell_ready
+    pos = np.searchsorted(code, cell_code)
+    found = (pos < code.size) & (code[np.minimum(pos, max(code.size - 1, 0))] == cell_code) if code.size \
+        else np.zeros(cell_code.size, dtype=bool)
+    b.add_rows("installed_mw", b.keys(("site", "quarter"), m.lease_site, m.lease_quarter),
+               [Term(x["installed"], rows, 1.0), Term(x["installed"][previous[has_previous]], rows[has_previous], -1.0),
+                Term(x["buy"][found], pos[found], -d.acc_it_mw[d.cell_acc[found]])], 0.0, 0.0)
+
+
+def add_site_lease(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per lease column (site, quarter): installed load less the new build powered by then, leased."""
+    m = d.money
+    rows = _arange(m.lease_site.size)
+    built = m.lease_quarter >= d.site_ready[m.lease_site]
+    b.add_rows("site_lease", b.keys(("site", "quarter"), m.lease_site, m.lease_quarter),
+               [Term(x["installed"], rows, 1.0), Term(x["new_mw"][m.lease_site[built]], rows[built], -1.0),
+                Term(x["lease"], rows, -1.0)], -INF, 0.0)
 
 
 def _unit_cover(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,6 +315,33 @@ def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     rows, row = _group(np.array(codes, dtype=np.int64))
     b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
                [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0)], -INF, d.cloud_max[rows // n_t])
+
+
+def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (committed offer, quarter) a rental window covers: rentals within the terms running then."""
+    sl, w, m = d.slots, d.runs.windows, d.money
+    committed = m.commit_cover > 0
+    cover: dict[int, list[int]] = {}
+    for cw, ct in zip(w.cover_window.tolist(), w.cover_period.tolist()):
+        cover.setdefault(cw, []).append(ct)
+    n_t = len(d.periods)
+    cols, codes = [], []
+    for v, (o, win) in enumerate(zip(sl.rent_offer.tolist(), sl.rent_window.tolist())):
+        if committed[o]:
+            for t in cover[win]:
+                cols.append(v)
+                codes.append(o * n_t + t)
+    rows, row = _group(np.array(codes, dtype=np.int64))
+    c_cols, c_rows = [], []
+    for i, (o, q) in enumerate(zip(m.commit_offer.tolist(), m.commit_quarter.tolist())):
+        for t in range(q, q + int(m.commit_cover[o])):
+            at = np.searchsorted(rows, o * n_t + t)
+            if at < rows.size and rows[at] == o * n_t + t:
+                c_cols.append(i)
+                c_rows.append(at)
+    b.add_rows("commitment_cover", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
+               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0),
+                Term(x["commit"][np.array(c_cols, dtype=np.int64)], np.array(c_rows, dtype=np.int64), -1.0)], -INF, 0.0)
 
 
 def add_run_location(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -663,9 +720,25 @@ def add_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     b.add_rows("budget", b.keys(("objective",), [0]), [Term(used, 0, cost[used])], -INF, d.budget_musd)
 
 
+def add_annual_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per calendar year with cash when the problem limits yearly spending: nominal cash paid
+    that year, the resale credit left out [$M]."""
+    if d.budget_per_year_musd is None:
+        return
+    m = d.money
+    years = np.unique(m.years)
+    row_of_quarter = np.searchsorted(years, m.years)
+    residual = LINES.index("residual")
+    terms = [Term(x[family][f.column[f.line != residual]], row_of_quarter[f.quarter[f.line != residual]],
+                  f.amount[f.line != residual])
+             for family, flows in m.flows.items() for f in flows]
+    b.add_rows("annual_budget", b.keys(("year",), _arange(years.size)), terms, -INF, d.budget_per_year_musd)
+
+
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
+    "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "fleet": add_fleet, "run_fleet": add_run_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
     "contract_size": add_contract_size, "contract_output": add_contract_output,
     "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,
@@ -679,6 +752,6 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
     "goodput_loss": add_goodput_loss,
     "compute_target": add_compute_target, "compute_bound": add_compute_bound, "export_cap": add_export_cap,
-    "budget": add_budget,
+    "budget": add_budget, "annual_budget": add_annual_budget,
 }
 """The package's implementation of each family declared in families.py, by name."""

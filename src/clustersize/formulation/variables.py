@@ -1,15 +1,19 @@
 """Decision variables, declared as a table: family, keys, bounds, cost, integrality.
 
-The objective is the sum of column costs (all in $M):
+The objective is the sum of column costs (all in $M): each column's cash flows (data/money.py)
+charged on the problem's basis, i.e. nominal (full), discounted with the resale credit (npv) or
+amortised:
 
-    min  sum_{a,s,t} P[a,t] sh[a,s,t] buy[a,s,t]              hardware (server/network share included)
-       + sum_s (F[s] open[s] + B[s] new_mw[s])                 sites
-       + sum_k (Fk[k] sign[k] + Fm[k] mw[k])                   contract fixed costs
-       + sum_{k,w} p[k] energy[k,w]                            energy and carbon, per run window
-       + sum_{o,w} R[o] h[w] rent[o,w]                         cloud rentals for a run window
-       + sum_p NRE[p] fund[p]                                  custom-chip programs
+    min  sum_{a,s,t} c[buy] buy[a,s,t]                        hardware, its opex and resale
+       + sum_s (c[open] open[s] + c[new_mw] new_mw[s])         sites (a book value on opening)
+       + sum_{s,t} c[lease] lease[s,t]                         existing MW leased in quarter t
+       + sum_k (c[sign] sign[k] + c[mw] mw[k])                 contract fixed and capacity charges
+       + sum_{k,w} c[energy] energy[k,w]                       energy and carbon, per run window
+       + sum_{o,w} c[rent] rent[o,w]                           on-demand rentals for a run window
+       + sum_{o,q} c[commit] commit[o,q]                       commitments, for their whole term
+       + sum_p c[fund] fund[p]                                 custom-chip programs
 
-`sh` is the share of a server's cost charged to the plan (1 on the full basis). Purchases and
+Purchases and
 the fleet are never split by run: only the run assignments `units[a,s,w]` and `rent[o,w]` are,
 so a window, a stack or a location chosen for a run never duplicates hardware.
 """
@@ -45,7 +49,7 @@ def index_sets(data: ModelData) -> dict[str, list[str]]:
             "region": sorted(set(data.slots.location_region)), "continent": sorted(set(data.slots.location_continent)),
             "stack": sorted(set(r.acc_stack) | set(r.offer_stack)), "extra": [str(j) for j in range(1, max(2, n_stacks))],
             "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids,
-            "objective": ["budget"]}
+            "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)]}
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
@@ -63,18 +67,20 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
     supply_ub = data.acc_supply[data.cell_acc, data.cell_period] if has_cells else np.zeros(0)
     program = data.acc_program[data.cell_acc] if has_cells else np.zeros(0, dtype=int)
     supply_ub = np.where(program >= 0, data.prog_volume[np.maximum(program, 0)] if data.prog_ids else INF, supply_ub)
-    price = data.acc_price[data.cell_acc, data.cell_period] if has_cells else np.zeros(0)
-    if data.amortised:
-        price = price * data.cell_share
     sites, contracts, programs = builder.all_of("site"), builder.all_of("contract"), builder.all_of("program")
+    m = data.money
+    leased = builder.keys(("site", "quarter"), m.lease_site, m.lease_quarter)
+    n_s, n_k, n_lease = len(data.site_ids), len(data.con_ids), m.lease_site.size
     table = [
-        # family,      keys,      lower, upper,                cost,                    integer
-        ("buy",        cells,     0.0,   supply_ub,            price,                   data.integer_units),
-        ("open",       sites,     0.0,   1.0,                  data.site_fixed,         True),
-        ("new_mw",     sites,     0.0,   data.site_new_mw_max, data.site_build,         False),
-        ("sign",       contracts, 0.0,   1.0,                  data.con_fixed,          True),
-        ("contract_mw", contracts, 0.0,  data.con_max_mw,      data.con_fixed_per_mw,   False),
-        ("fund",       programs,  0.0,   1.0,                  data.prog_nre,           True),
+        # family,      keys,      lower, upper,                          cost,                        integer
+        ("buy",        cells,     0.0,   supply_ub,                      m.charges("buy", supply_ub.size), data.integer_units),
+        ("open",       sites,     0.0,   1.0,                            m.charges("open", n_s),      True),
+        ("new_mw",     sites,     0.0,   data.site_new_mw_max,           m.charges("new_mw", n_s),    False),
+        ("lease",      leased,    0.0,   data.site_existing_mw[m.lease_site], m.charges("lease", n_lease), False),
+        ("installed",  leased,    0.0,   INF,                            0.0,                         False),
+        ("sign",       contracts, 0.0,   1.0,                            m.charges("sign", n_k),      True),
+        ("contract_mw", contracts, 0.0,  data.con_max_mw,                m.charges("contract_mw", n_k), False),
+        ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),
     ]
     return {family: builder.add_columns(family, keys, lower, upper, cost, integer)
             for family, keys, lower, upper, cost, integer in table}
@@ -90,16 +96,17 @@ def _least_loss(data: ModelData) -> np.ndarray:
 
 def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) -> dict[str, np.ndarray]:
     """Run assignments and the choices of each run: window, pace, band, locations, span, stacks."""
-    sl, w = data.slots, data.runs.windows
-    rent_cost = data.cloud_cost_per_hour[sl.rent_offer] * w.hours[sl.rent_window]
+    sl, m = data.slots, data.money
     one = shape.fixed_one
     table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
         ("units",      builder.keys(("accelerator", "site", "window"), sl.unit_acc, sl.unit_site, sl.unit_window),
          0.0, INF, 0.0, data.integer_units),
         ("rent",       builder.keys(("offer", "window"), sl.rent_offer, sl.rent_window),
-         0.0, data.cloud_max[sl.rent_offer], rent_cost, data.integer_units),
+         0.0, data.cloud_max[sl.rent_offer], m.charges("rent", sl.rent_offer.size), data.integer_units),
+        ("commit",     builder.keys(("offer", "quarter"), m.commit_offer, m.commit_quarter),
+         0.0, data.cloud_max[m.commit_offer], m.charges("commit", m.commit_offer.size), data.integer_units),
         ("energy",     builder.keys(("contract", "window"), sl.energy_contract, sl.energy_window),
-         0.0, INF, data.con_price[sl.energy_contract], False),
+         0.0, INF, m.charges("energy", sl.energy_contract.size), False),
         ("window",     builder.all_of("window"), one(data.runs.windows.run), 1.0, 0.0, True),
         ("pace",       builder.all_of("level"), one(data.runs.level_run), 1.0, 0.0, True),
         ("band",       builder.all_of("band"), one(data.runs.band_run), 1.0, 0.0, True),

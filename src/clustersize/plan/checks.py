@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..periods import quarter_start
+from .cashflows import cash_flows
 from .costing import recomputed_cost
 from .ledger import Checker, Ledger, delivered_flop, span_of
 
@@ -251,9 +252,53 @@ def check_export_cap(ledger: Ledger, c: Checker) -> None:
 
 def check_budget(ledger: Ledger, c: Checker) -> None:
     """The plan's cost on its basis within the problem's budget [USD]."""
-    budget = ledger.problem.objective.budget_usd
+    budget = ledger.problem.budget_total_usd
     if budget is not None:
         c.at_most("budget", "budget", recomputed_cost(ledger), budget, "USD", "the plan costs more than the budget")
+
+
+def check_annual_budget(ledger: Ledger, c: Checker) -> None:
+    """Nominal cash paid in each calendar year, the resale credit left out, within the yearly budget [USD]."""
+    limit = ledger.problem.budget.per_year_usd
+    if limit is None:
+        return
+    per_year: dict[int, float] = defaultdict(float)
+    origin = ledger.problem.planning_start
+    for line, quarters in cash_flows(ledger).items():
+        if line != "residual":
+            for quarter, usd in quarters.items():
+                per_year[quarter_start(origin, quarter).year] += usd
+    for year, usd in sorted(per_year.items()):
+        c.at_most("annual_budget", str(year), usd, limit, "USD", f"the plan pays more than the yearly budget in {year}")
+
+
+def check_site_lease(ledger: Ledger, c: Checker) -> None:
+    """Existing capacity in use at a leased site is leased each quarter: installed load less the new
+    build powered by then [MW]."""
+    installed: dict[tuple[str, int], float] = defaultdict(float)
+    for (acc, site, quarter), units in ledger.installed.items():
+        installed[(site, quarter)] += units * (ledger.chips[acc].it_power_kw or 0.0) / 1000.0
+    for (sid, quarter), mw in sorted(installed.items()):
+        site = ledger.problem.sites[sid]
+        if site.existing_basis != "lease" or site.existing_mw == 0 or mw <= 0:
+            continue
+        built = ledger.new_mw.get(sid, 0.0) if quarter >= site.build_lead_quarters else 0.0
+        c.at_most("site_lease", f"{sid},{ledger.label(quarter)}", mw - built, ledger.leases.get((sid, quarter), 0.0),
+                  "MW", "existing capacity in use but not leased")
+
+
+def check_commitment_cover(ledger: Ledger, c: Checker) -> None:
+    """A committed offer's rentals in each quarter within the commitments whose term covers it [units]."""
+    rented: dict[tuple[str, int], float] = defaultdict(float)
+    for (run, offer_id), units in ledger.rentals.items():
+        if ledger.problem.cloud[offer_id].committed:
+            for quarter, _ in ledger.quarters(ledger.runs[run]):
+                rented[(offer_id, quarter)] += units
+    for (offer_id, quarter), units in sorted(rented.items()):
+        cover = int(ledger.problem.cloud[offer_id].term_months // 3)
+        held = sum(u for o, start, u in ledger.commitments if o == offer_id and start <= quarter < start + cover)
+        c.at_most("commitment_cover", f"{offer_id},{ledger.label(quarter)}", units, held, "units",
+                  "rentals of a committed offer beyond the commitments running then")
 
 
 def _defined(ledger: Ledger, c: Checker) -> None:
@@ -275,5 +320,7 @@ CHECKS: dict[str, Check] = {
     "stack_member": _defined, "stack_count": _defined, "band_choice": _defined, "band_size": _defined,
     "efficiency_loss": _defined, "goodput_loss": _defined, "compute_target": check_compute_target,
     "compute_bound": _defined, "export_cap": check_export_cap, "budget": check_budget,
+    "annual_budget": check_annual_budget, "installed_mw": _defined, "site_lease": check_site_lease,
+    "commitment_cover": check_commitment_cover,
 }
 """The verifier's implementation of each family declared in families.py, by name."""

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
+from ..costlines import CATEGORY, HOURS_PER_MONTH, LINES
 from ..formulation import LinearProgram
 from ..schema.problem import Problem
 from ..schema.runs import SPAN_LEVELS
@@ -52,7 +53,7 @@ def _unit_load(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarr
     return peak.max(axis=1, initial=0.0), np.bincount(sl.unit_site, weights=energy, minlength=n_s)
 
 
-def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+def sites_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Every candidate site: opened, capacity built, IT load of the hardware bought, the runs' peak and energy."""
     servers = _cols(lp, x, "buy")
     load = np.bincount(d.cell_site, weights=servers * d.acc_it_mw[d.cell_acc], minlength=len(d.site_ids))
@@ -61,6 +62,7 @@ def sites_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     new_mw = _cols(lp, x, "new_mw")
     return pd.DataFrame({
         "site": d.site_ids, "country": d.site_country, "opened": opened,
+        "existing_basis": [problem.sites[s].existing_basis for s in d.site_ids],
         "existing_mw": np.where(opened, d.site_existing_mw, 0.0), "new_mw": new_mw,
         "it_capacity_mw": np.where(opened, d.site_existing_mw, 0.0) + new_mw, "it_load_mw": load,
         "facility_peak_mw": peak, "facility_energy_mwh": energy,
@@ -107,11 +109,14 @@ def rentals_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarr
     keep = instances > ZERO
     o, win = sl.rent_offer[keep], sl.rent_window[keep]
     offers = [problem.cloud[d.cloud_ids[i]] for i in o]
+    committed = np.array([offer.committed for offer in offers], dtype=bool)
     return pd.DataFrame({
         "run": [d.runs.ids[w.run[i]] for i in win], "offer": [d.cloud_ids[i] for i in o],
         "accelerator": [offer.accelerator for offer in offers], "country": [offer.country for offer in offers],
         "instances": instances[keep], "units": instances[keep] * d.cloud_units_per_instance[o],
-        "hours": w.hours[win], "cost_usd": instances[keep] * d.cloud_cost_per_hour[o] * w.hours[win] * USD_PER_MUSD,
+        "hours": w.hours[win], "committed": committed,
+        # a committed offer's hours are paid by its commitment (the commitments table), not here
+        "cost_usd": np.where(committed, 0.0, instances[keep] * d.cloud_cost_per_hour[o] * w.hours[win] * USD_PER_MUSD),
     })
 
 
@@ -258,30 +263,67 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def costs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray,
-                tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Cost by component on both bases; `cost_usd` is the basis the problem selected.
+def _line_sums(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nominal cash [line, cash quarter] and the amortised charge [line] of the solution [$M]."""
+    m = d.money
+    cash, amortised = np.zeros((len(LINES), len(m.labels))), np.zeros(len(LINES))
+    for family, flows in m.flows.items():
+        values = _cols(lp, x, family)
+        for f in flows:
+            np.add.at(cash, (f.line, f.quarter), f.amount * values[f.column])
+            np.add.at(amortised, f.line, f.amortised * values[f.column])
+    return cash, amortised
 
-    Amortised hardware is each purchase's capex x its share (straight-line from installation to the
-    horizon end over the hardware life, or Epoch AI's method); sites x the site share.
-    """
-    sites = tables["sites"]
-    build = np.array([problem.sites[s].build_cost_usd_per_mw for s in sites.site]) if len(sites) else np.zeros(0)
-    fixed = np.array([problem.sites[s].fixed_cost_usd for s in sites.site]) if len(sites) else np.zeros(0)
-    contracts, rentals, programs = tables["contracts"], tables["rentals"], tables["custom_programs"]
-    servers = _cols(lp, x, "buy")
-    capex = servers * (d.acc_price[d.cell_acc, d.cell_period] if servers.size else 0.0) * USD_PER_MUSD
-    rows = [
-        ("hardware", float(capex.sum()), float((capex * d.cell_share).sum())),
-        ("site_fixed", float((fixed * sites.opened).sum()), float((fixed * sites.opened).sum()) * d.site_share),
-        ("site_build", float((build * sites.new_mw).sum()), float((build * sites.new_mw).sum()) * d.site_share),
-        ("energy", float(contracts.energy_cost_usd.sum()), float(contracts.energy_cost_usd.sum())),
-        ("carbon", float(contracts.carbon_cost_usd.sum()), float(contracts.carbon_cost_usd.sum())),
-        ("contract_fixed", float(contracts.fixed_cost_usd.sum()), float(contracts.fixed_cost_usd.sum())),
-        ("cloud", float(rentals.cost_usd.sum()), float(rentals.cost_usd.sum())),
-        ("custom_nre", float(programs.nre_usd.sum()), float(programs.nre_usd.sum())),
-    ]
-    frame = pd.DataFrame(rows, columns=["component", "full_capex_usd", "amortised_usd"])
-    frame["cost_usd"] = frame.full_capex_usd if problem.costs.basis == "full" else frame.amortised_usd
-    total = frame[["full_capex_usd", "amortised_usd", "cost_usd"]].sum()
+
+def costs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Each cost line on every basis (docs/costs.md); `cost_usd` is the basis the problem selected,
+    and the last row, `total`, is the objective."""
+    cash, amortised = _line_sums(d, lp, x)
+    residual = LINES.index("residual")
+    frame = pd.DataFrame({
+        "component": list(LINES),
+        "full_usd": np.where(np.arange(len(LINES)) == residual, 0.0, cash.sum(axis=1)) * USD_PER_MUSD,
+        "npv_usd": cash @ d.money.discount * USD_PER_MUSD, "amortised_usd": amortised * USD_PER_MUSD})
+    frame["cost_usd"] = frame[f"{problem.costs.basis}_usd"]
+    total = frame[["full_usd", "npv_usd", "amortised_usd", "cost_usd"]].sum()
     return pd.concat([frame, pd.DataFrame([{"component": "total", **total.to_dict()}])], ignore_index=True)
+
+
+def cashflows_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Cash per quarter, to the last one paid: capex, opex, commitments and the resale credit [USD],
+    nominal, then discounted at the problem's rate."""
+    cash, _ = _line_sums(d, lp, x)
+    m = d.money
+    frame = pd.DataFrame({"quarter": m.labels})
+    for category in ("capex", "opex", "commitments", "residual"):
+        rows = [i for i, line in enumerate(LINES) if CATEGORY[line] == category]
+        frame[f"{category}_usd"] = cash[rows].sum(axis=0) * USD_PER_MUSD
+    frame["net_usd"] = frame[["capex_usd", "opex_usd", "commitments_usd", "residual_usd"]].sum(axis=1)
+    frame["discount_factor"] = m.discount
+    frame["discounted_usd"] = frame.net_usd * m.discount
+    return frame
+
+
+def leases_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Existing MW leased per site and quarter."""
+    mw = _cols(lp, x, "lease")
+    keep = mw > ZERO
+    m = d.money
+    return pd.DataFrame({"site": [d.site_ids[s] for s in m.lease_site[keep]],
+                         "quarter": [d.periods[t] for t in m.lease_quarter[keep]], "leased_mw": mw[keep]})
+
+
+def commitments_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Cloud commitments: offer, first quarter of the term, size, and their whole-term cost [USD]."""
+    instances = _cols(lp, x, "commit")
+    keep = instances > ZERO
+    m = d.money
+    offers = [problem.cloud[d.cloud_ids[o]] for o in m.commit_offer[keep]]
+    units = instances[keep] * d.cloud_units_per_instance[m.commit_offer[keep]]
+    months = np.array([o.term_months for o in offers])
+    price = np.array([o.price_usd_per_hour for o in offers])
+    resale = np.array([o.resale_fraction for o in offers])
+    return pd.DataFrame({
+        "offer": [d.cloud_ids[o] for o in m.commit_offer[keep]], "start": [d.periods[q] for q in m.commit_quarter[keep]],
+        "term_months": months, "instances": instances[keep], "units": units,
+        "cost_usd": units * price * months * HOURS_PER_MONTH * (1.0 - resale)})

@@ -23,13 +23,16 @@ from typing import Any
 
 import pandas as pd
 
+from ..costlines import BASES, CATEGORY, HOURS_PER_MONTH
 from ..errors import InputError
+from ..periods import quarter_label
 from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
 from ..schema.runs import planned_runs
 from ..status import Status
+from .cashflows import Cash, cash_flows, discount_at
 from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally
 from .plan import Plan
 
@@ -140,6 +143,8 @@ def _check_sites(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -
         opened, new_mw = bool(_value(row, "opened")), float(_value(row, "new_mw"))
         existing = site.existing_mw if opened else 0.0
         rec.equal(f"{where}.country", row.country, site.country, "country of the site")
+        rec.equal(f"{where}.existing_basis", row.existing_basis, site.existing_basis,
+                  "how the existing capacity is paid for")
         rec.number(f"{where}.existing_mw", _value(row, "existing_mw"), existing, "existing capacity if opened [MW]")
         rec.number(f"{where}.it_capacity_mw", _value(row, "it_capacity_mw"), existing + new_mw,
                    "existing plus new capacity [MW]")
@@ -188,8 +193,20 @@ def _check_windows(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger)
         rec.equal(f"{where}.country", row.country, offer.country, "country of the offer")
         rec.number(f"{where}.units", _value(row, "units"), units, "instances x units per instance")
         rec.number(f"{where}.hours", _value(row, "hours"), hours, "the run's window [h]")
-        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), units * offer.price_usd_per_hour * hours,
-                   "units x price x hours [USD]")
+        rec.equal(f"{where}.committed", bool(_value(row, "committed")), offer.committed, "the offer has a term")
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"),
+                   0.0 if offer.committed else units * offer.price_usd_per_hour * hours,
+                   "units x price x hours, 0 under a commitment [USD]")
+    for i, row in enumerate(rec.rows("commitments")):
+        offer = problem.cloud.get(str(row.offer))
+        if offer is None:
+            continue
+        where, units = f"tables.commitments[{i}]", float(_value(row, "instances")) * offer.units_per_instance
+        rec.number(f"{where}.units", _value(row, "units"), units, "instances x units per instance")
+        rec.number(f"{where}.term_months", _value(row, "term_months"), offer.term_months, "the offer's term [months]")
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), units * offer.price_usd_per_hour * offer.term_months
+                   * HOURS_PER_MONTH * (1.0 - offer.resale_fraction), "units x price x every hour of the term, "
+                   "less resale [USD]")
     for i, row in enumerate(rec.rows("energy")):
         run = ledger.runs.get(str(row.run))
         if run is not None:
@@ -267,25 +284,51 @@ def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
 
 
 def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
-    """The cost table against the verifier's cost lines (full and amortised), and the objective against it."""
+    """The cost table against the verifier's cost lines on every basis, and the objective against it."""
     frame = plan.table("costs")
-    basis = "amortised" if problem.costs.basis == "amortised" else "full"
-    lines = {**lines, "total": {key: sum(line[key] for line in lines.values()) for key in ("full", "amortised")}}
+    basis = problem.costs.basis
+    lines = {**lines, "total": {key: sum(line[key] for line in lines.values()) for key in BASES}}
     rec.equal("tables.costs.component", list(frame.get("component", [])), list(lines), "cost components and total")
     for i, row in enumerate(rec.rows("costs")):
         if row.component not in lines:
             continue
         where, line = f"tables.costs[{i}]", lines[row.component]
-        rec.number(f"{where}.full_capex_usd", _value(row, "full_capex_usd"), line["full"],
-                   f"{row.component} at full capex [USD]")
-        rec.number(f"{where}.amortised_usd", _value(row, "amortised_usd"), line["amortised"],
-                   f"{row.component} amortised [USD]")
+        for key in BASES:
+            rec.number(f"{where}.{key}_usd", _value(row, f"{key}_usd"), line[key],
+                       f"{row.component} on the {key} basis [USD]")
         rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), line[basis],
-                   f"{row.component} on the {problem.costs.basis} basis [USD]")
+                   f"{row.component} on the {basis} basis [USD]")
     totals = frame[frame.component == "total"] if len(frame) else frame
     if len(totals):
         rec.number("objective_usd", plan.objective_usd, float(pd.to_numeric(totals.cost_usd).iloc[0]),
                    "the cost table's total [USD]", OBJECTIVE_REL_TOL)
+
+
+def _check_cashflows(rec: _Recorder, plan: Plan, problem: Problem, cash: Cash) -> None:
+    """The cashflows table against the verifier's cash per quarter and category [USD]."""
+    per: dict[tuple[str, int], float] = defaultdict(float)
+    for line, quarters in cash.items():
+        for quarter, usd in quarters.items():
+            per[(CATEGORY[line], quarter)] += usd
+    last = max([q for _, q in per] + [0])
+    labels = [quarter_label(problem.planning_start, q) for q in range(last + 1)]
+    frame = plan.table("cashflows")
+    rec.equal("tables.cashflows.quarter", list(frame.get("quarter", []))[:len(labels)], labels,
+              "every quarter from the planning start to the last cash flow")
+    for i, row in enumerate(rec.rows("cashflows")):
+        if i >= len(labels):
+            break
+        where = f"tables.cashflows[{i}]"
+        net = 0.0
+        for category in ("capex", "opex", "commitments", "residual"):
+            net += per.get((category, i), 0.0)
+            rec.number(f"{where}.{category}_usd", _value(row, f"{category}_usd"), per.get((category, i), 0.0),
+                       f"{category} paid in {labels[i]} [USD]")
+        rec.number(f"{where}.net_usd", _value(row, "net_usd"), net, "capex + opex + commitments + residual [USD]")
+        rec.number(f"{where}.discount_factor", _value(row, "discount_factor"), discount_at(problem, i),
+                   "(1 + discount_rate) ^ -years from the planning start")
+        rec.number(f"{where}.discounted_usd", _value(row, "discounted_usd"), net * discount_at(problem, i),
+                   "net cash x discount factor [USD]")
 
 
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
@@ -427,5 +470,6 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
         for plain in (_check_contracts, _check_programs):
             plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
+        _check_cashflows(rec, plan, problem, recomputed.get("cash") or cash_flows(tallied))
         _check_stored_verification(rec, plan, recomputed)
     return rec.found

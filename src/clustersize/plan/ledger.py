@@ -143,7 +143,8 @@ class Ledger:
     contracts: list[ContractUse] = field(default_factory=list)
     energy: list[tuple[str, str, float]] = field(default_factory=list)      # (contract, run, MWh)
     rentals: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))  # (run, offer)
-    costs: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    leases: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))   # (site, quarter) [MW]
+    commitments: list[tuple[str, int, float]] = field(default_factory=list)   # (offer, first quarter, units)
     amortised_hardware: float = 0.0
 
     @property
@@ -269,6 +270,10 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
         _tally_rental(ledger, row, c)
     for row in plan.table("energy").itertuples():
         _tally_energy(ledger, row, c)
+    for row in plan.table("leases").itertuples():
+        _tally_lease(ledger, row, c)
+    for row in plan.table("commitments").itertuples():
+        _tally_commitment(ledger, row, c)
     return ledger
 
 
@@ -277,10 +282,6 @@ def _tally_sites(ledger: Ledger, sites: Any, programs: Any) -> None:
         ledger.opened[r.site], ledger.new_mw[r.site] = bool(r.opened), float(r.new_mw)
     for r in programs.itertuples():
         ledger.funded[r.program] = bool(r.funded)
-    for sid, site in ledger.problem.sites.items():
-        ledger.costs["site_fixed"] += site.fixed_cost_usd if ledger.opened.get(sid) else 0.0
-        ledger.costs["site_build"] += ledger.new_mw.get(sid, 0.0) * site.build_cost_usd_per_mw
-    ledger.costs["custom_nre"] = sum(ledger.problem.custom_programs[p].nre_usd for p, f in ledger.funded.items() if f)
 
 
 def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> tuple[int, int] | None:
@@ -339,15 +340,15 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
     for quarter in range(ready, len(ledger.labels)):
         ledger.installed[(row.accelerator, row.site, quarter)] += units
     unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
-    ledger.costs["hardware"] += units * unit_cost
     ledger.amortised_hardware += units * unit_cost * amortised_share(ledger, chip, t, ready)
 
 
 def amortised_share(ledger: Ledger, chip: Chip, order: int, ready: int) -> float:
     """Share of a purchase charged on the amortised basis [fraction].
 
-    Straight line: from the quarter it is installed to the latest deadline, over the hardware life
-    (idle quarters included). Epoch AI's method (one fixed window): the value at the run start
+    Straight line: capital recovery at the discount rate over the hardware life, for the years from
+    the quarter it is installed to the latest deadline (idle quarters included; a plain straight
+    line at a zero rate). Epoch AI's method (one fixed window): the value at the run start
     (falling by the price-performance trend from the purchase: the order quarter's first day, or
     the price's date if later) x trend x ln 10 per year of run.
     """
@@ -361,8 +362,10 @@ def amortised_share(ledger: Ledger, chip: Chip, order: int, ready: int) -> float
         held = max(0, (run.start - bought).days) / 365.25
         k = costs.price_performance_ooms_per_year
         return float(10.0 ** (-k * held) * k * math.log(10.0) * run.days / 365.25)
-    held_days = max(0, (ledger.horizon_end - quarter_start(origin, ready)).days)
-    return min(1.0, held_days / (costs.hardware_life_years * 365.25))
+    held = max(0, (ledger.horizon_end - quarter_start(origin, ready)).days) / 365.25
+    life, rate = costs.hardware_life_years, costs.discount_rate
+    recovery = 1.0 / life if abs(rate) < 1e-12 else rate / (1.0 - (1.0 + rate) ** -life)
+    return recovery * min(held, life)
 
 
 def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:
@@ -373,10 +376,6 @@ def _tally_contract(ledger: Ledger, row: Any, c: Checker) -> None:
         return
     use = ContractUse(row.contract, terms, bool(row.signed), float(row.contracted_mw), float(row.energy_mwh))
     ledger.contracts.append(use)
-    ledger.costs["energy"] += use.energy_mwh * terms.price_usd_per_mwh
-    ledger.costs["carbon"] += use.energy_mwh * terms.carbon_g_per_kwh / 1000.0 * problem.costs.carbon_price_usd_per_t
-    ledger.costs["contract_fixed"] += (terms.fixed_cost_usd if use.signed else 0.0) \
-        + use.mw * terms.fixed_cost_usd_per_mw
 
 
 def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
@@ -451,7 +450,6 @@ def _tally_rental(ledger: Ledger, row: Any, c: Checker) -> None:
     units = float(row.units)
     c.true("whole_instances", row.offer, _whole(units, offer.units_per_instance), "not whole instances")
     ledger.rentals[(str(row.run), row.offer)] += units
-    ledger.costs["cloud"] += units * offer.price_usd_per_hour * run.days * 24.0
 
 
 def _tally_energy(ledger: Ledger, row: Any, c: Checker) -> None:
@@ -465,3 +463,34 @@ def _tally_energy(ledger: Ledger, row: Any, c: Checker) -> None:
            terms.first_available is None or terms.first_available <= run.start,
            f"energy flows from {terms.first_available}, after the run starts {run.start}")
     ledger.energy.append((row.contract, str(row.run), float(row.energy_mwh)))
+
+
+def _tally_lease(ledger: Ledger, row: Any, c: Checker) -> None:
+    site = ledger.problem.sites.get(str(row.site))
+    idx = f"{row.site},{row.quarter}"
+    c.true("known_option", idx, site is not None and row.quarter in ledger.labels, "unknown site or quarter")
+    if site is None or row.quarter not in ledger.labels:
+        return
+    mw = float(row.leased_mw)
+    c.true("non_negative", idx, mw >= -REL_TOL, f"negative lease {mw}")
+    c.true("existing_basis", idx, site.existing_basis == "lease", f"site {row.site}'s existing capacity is "
+                                                                   f"{site.existing_basis}, not leased")
+    c.at_most("site_lease", idx, mw, site.existing_mw, "MW", "more leased than the site's existing capacity")
+    ledger.leases[(str(row.site), ledger.labels.index(row.quarter))] += mw
+
+
+def _tally_commitment(ledger: Ledger, row: Any, c: Checker) -> None:
+    offer = ledger.problem.cloud.get(str(row.offer))
+    idx = f"{row.offer},{row.start}"
+    c.true("known_option", idx, offer is not None and offer.committed and row.start in ledger.labels,
+           "unknown offer, an on-demand offer, or a start outside the horizon")
+    if offer is None or not offer.committed or row.start not in ledger.labels:
+        return
+    start = ledger.labels.index(row.start)
+    if offer.term_start is not None:
+        c.true("commitment_start", idx, start == quarter_index(offer.term_start, ledger.problem.planning_start),
+               f"the offer's term starts {offer.term_start}, not in {row.start}")
+    units = float(row.units)
+    c.true("whole_instances", idx, _whole(units, offer.units_per_instance), "not whole instances")
+    c.at_most("cloud_quota", idx, units, offer.max_units, "units", "commitment beyond what the offer rents")
+    ledger.commitments.append((str(row.offer), start, units))

@@ -15,24 +15,25 @@ from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationE
 from ..status import Status
 from .digests import DIGEST_KEY, field_digests
 
-SCHEMA_VERSION = "clustersize.plan/2"
-DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs")
+SCHEMA_VERSION = "clustersize.plan/3"
+DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
+                   "leases", "commitments")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "custom_programs",
-          "costs", "compute", "export_usage", "exclusions", "licences", "binding")
+          "leases", "commitments", "costs", "cashflows", "compute", "export_usage", "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
 # A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "purchases": {"accelerator": "str", "site": "str", "country": "str", "quarter": "str", "ready": "str",
                   "units": "fin", "servers": "fin", "unit_cost_usd": "fin", "capex_usd": "fin"},
-    "sites": {"site": "str", "country": "str", "opened": "bool", "existing_mw": "fin", "new_mw": "fin",
+    "sites": {"site": "str", "country": "str", "opened": "bool", "existing_basis": "str", "existing_mw": "fin", "new_mw": "fin",
               "it_capacity_mw": "fin", "it_load_mw": "fin", "facility_peak_mw": "fin", "facility_energy_mwh": "fin"},
     "contracts": {"contract": "str", "site": "str", "kind": "str", "signed": "bool", "contracted_mw": "fin",
                   "firm_mw": "fin", "energy_mwh": "fin", "price_usd_per_mwh": "fin", "energy_cost_usd": "fin",
                   "emissions_t": "fin", "carbon_cost_usd": "fin", "fixed_cost_usd": "fin"},
     "energy": {"contract": "str", "run": "str", "start": "str", "days": "fin", "energy_mwh": "fin"},
     "rentals": {"run": "str", "offer": "str", "accelerator": "str", "country": "str", "instances": "fin",
-                "units": "fin", "hours": "fin", "cost_usd": "fin"},
+                "units": "fin", "hours": "fin", "committed": "bool", "cost_usd": "fin"},
     "cluster": {"run": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
                 "rate_tflops": "fin"},
     "runs": {"run": "str", "start": "str", "end": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
@@ -42,7 +43,12 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
               "idle": "fin"},
     "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "fin", "units": "fin",
                         "success_probability": "fin"},
-    "costs": {"component": "str", "full_capex_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},
+    "leases": {"site": "str", "quarter": "str", "leased_mw": "fin"},
+    "commitments": {"offer": "str", "start": "str", "term_months": "fin", "instances": "fin", "units": "fin",
+                    "cost_usd": "fin"},
+    "costs": {"component": "str", "full_usd": "fin", "npv_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},
+    "cashflows": {"quarter": "str", "capex_usd": "fin", "opex_usd": "fin", "commitments_usd": "fin",
+                  "residual_usd": "fin", "net_usd": "fin", "discount_factor": "fin", "discounted_usd": "fin"},
     "compute": {"run": "str", "source": "str", "units": "fin", "flop": "fin"},
     "export_usage": {"country": "str", "policy": "str", "cap_tpp": "num", "used_tpp": "num", "share": "num"},
     "exclusions": {"kind": "str", "option": "str", "where": "str", "reason": "str", "rule": "str?"},
@@ -138,7 +144,7 @@ class Plan:
         return self.tables.get(name, pd.DataFrame())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schema clustersize.plan/2, see docs/plan-schema.md)."""
+        """The JSON document (schema clustersize.plan/3, see docs/plan-schema.md)."""
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
@@ -170,7 +176,7 @@ class Plan:
 
 
 class PlanFileError(InputError, ValueError):
-    """A plan document that is not a valid `clustersize.plan/2` (also a ValueError, as before)."""
+    """A plan document that is not a valid `clustersize.plan/3` (also a ValueError, as before)."""
 
 
 _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),

@@ -5,7 +5,8 @@ An order of accelerator a at site s in quarter t is installed from quarter `read
 it to t + 1 installs it a quarter later: it stays feasible when the runs working at (a, s) in quarter
 `ready` still fit without it, when quarter t + 1 has supply (and components, and custom volume)
 left, and the order can still be placed then. It costs less when the all-in unit cost of t + 1 is
-lower on the problem's cost basis (a later installation also carries a smaller amortised share).
+lower on the problem's cost basis: a lower price, a later payment at a positive discount rate, fewer
+quarters of operating cost, a smaller amortised share.
 Supply caps often force early buying; such an order is not reported. Like the rest of the
 verifier, this reads only the plan's tables and the problem.
 """
@@ -15,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..schema.derived import all_in_unit_cost_usd
+from .cashflows import unit_charge_usd
 from .checks import _supply_limit
-from .ledger import Ledger, amortised_share
+from .ledger import Ledger
 
 MIN_SAVING_USD = 1.0
 
@@ -71,11 +72,7 @@ def early_purchases(ledger: Ledger) -> list[EarlyPurchase]:
         movable = min(float(row.units), spare, _room(ledger, row.accelerator, later),
                       _component_room(ledger, row.accelerator, later))
         movable = math.floor(movable / chip.units_per_server + 1e-9) * chip.units_per_server
-        now = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
-        then = all_in_unit_cost_usd(chip, problem.costs, t + 1, problem.planning_start)
-        if problem.costs.basis == "amortised":
-            now *= amortised_share(ledger, chip, t, ready)
-            then *= amortised_share(ledger, chip, t + 1, ready + 1)
+        now, then = unit_charge_usd(ledger, chip, t, ready), unit_charge_usd(ledger, chip, t + 1, ready + 1)
         if movable > 0 and (now - then) * movable >= MIN_SAVING_USD:
             found.append(EarlyPurchase(row.accelerator, row.site, row.quarter, movable, (now - then) * movable))
     return found

@@ -16,7 +16,8 @@ from ..families import FAMILIES, Family
 from ..records import Record
 from ..schema.problem import Problem
 from .checks import CHECKS
-from .costing import cost_lines, recomputed_cost
+from .cashflows import cash_flows
+from .costing import lines_from_cash
 from .integrity import Mismatch, check_integrity
 from .ledger import Checker, Violation, tally
 from .plan import Plan
@@ -45,7 +46,7 @@ class Verification(Record):
     locations: int | None = None
     note: str = ""
     mismatches: list[Mismatch] = field(default_factory=list)
-    cost_lines: dict[str, dict[str, float]] = field(default_factory=dict)   # line -> {full, amortised} [USD]
+    cost_lines: dict[str, dict[str, float]] = field(default_factory=dict)   # line -> {full, npv, amortised} [USD]
     early_purchases: list[EarlyPurchase] = field(default_factory=list)       # orders that could wait a quarter
     frame_field = "violations"
     frame_columns = ("check", "index", "amount", "message")
@@ -64,13 +65,14 @@ def verify(plan: Plan, problem: Problem, families: tuple[Family, ...] = FAMILIES
     for family in families:
         check = family.verify or CHECKS[family.name]
         check(ledger, c)
-    total = recomputed_cost(ledger)
+    cash = cash_flows(ledger)
+    lines = lines_from_cash(ledger, cash)
+    total = sum(line[problem.costs.basis] for line in lines.values())
     if plan.objective_usd is not None:
         c.at_most("cost", "total", abs(total - plan.objective_usd), COST_REL_TOL * max(1.0, abs(total)), "USD",
                   f"recomputed cost {total:,.2f} differs from the plan's {plan.objective_usd:,.2f}")
-    lines = cost_lines(ledger)
     figures = {"cost_usd": total, "delivered_flop": ledger.delivered_flop, "locations": ledger.locations,
-               "ok": not c.violations, "cost_lines": lines}
+               "ok": not c.violations, "cost_lines": lines, "cash": cash}
     mismatches = check_integrity(plan, problem, figures, ledger)
     return Verification(ok=not c.violations and not mismatches, checks=c.checks, violations=c.violations,
                         cost_usd=total, delivered_flop=ledger.delivered_flop, locations=ledger.locations,

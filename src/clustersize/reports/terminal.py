@@ -65,9 +65,9 @@ def headline(plan: Plan) -> Panel:
                      f"{plan.model['nonzeros']:,} nonzeros, |coefficients| {span[0]:.2g}..{span[1]:.2g}")
     if plan.has_plan:
         total = plan.table("costs").set_index("component").loc["total"]
-        other = "amortised" if plan.cost_basis == "full" else "full capex"
-        other_value = total.amortised_usd if plan.cost_basis == "full" else total.full_capex_usd
-        lines.append(f"cost [bold]{usd(plan.objective_usd)}[/bold] ({plan.cost_basis} basis; {other}: {usd(other_value)});"
+        others = "; ".join(f"{basis} {usd(total[f'{basis}_usd'])}" for basis in ("full", "npv", "amortised")
+                           if basis != plan.cost_basis)
+        lines.append(f"cost [bold]{usd(plan.objective_usd)}[/bold] ({plan.cost_basis} basis; {others});"
                      f" lower bound {usd(plan.bound_usd)}")
         runs = plan.table("runs")
         lines.append(f"compute {plan.delivered_flop:.4g} FLOP delivered vs target {plan.target_flop:.4g} FLOP "
@@ -137,15 +137,18 @@ def render(plan: Plan, console: Console | None = None) -> None:
     parts: list[Panel | Table] = [headline(plan)]
     if plan.has_plan:
         costs = plan.table("costs")
-        parts.append(frame_table(costs[costs.full_capex_usd > 0].assign(
-            cost=lambda f: f.cost_usd.map(usd))[["component", "cost"]], "Cost breakdown"))
+        shown = costs[(costs[["full_usd", "npv_usd", "amortised_usd"]].abs() > 0.5).any(axis=1)]
+        parts.append(frame_table(shown.assign(
+            full=lambda f: f.full_usd.map(usd), npv=lambda f: f.npv_usd.map(usd),
+            amortised=lambda f: f.amortised_usd.map(usd))[["component", "full", "npv", "amortised"]],
+            f"Cost by line (this plan minimises the {plan.cost_basis} basis)"))
         compute = plan.table("compute")
         parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
         for item in (runs_table(plan), fleet_timeline(plan), mix_table(plan)):
             if item is not None:
                 parts.append(item)
         sites = plan.table("sites")
-        parts.append(frame_table(sites[sites.opened][["site", "country", "existing_mw", "new_mw", "it_load_mw",
+        parts.append(frame_table(sites[sites.opened][["site", "country", "existing_mw", "existing_basis", "new_mw", "it_load_mw",
                                                       "facility_peak_mw"]], "Sites [MW]"))
         contracts = plan.table("contracts")
         signed = contracts[contracts.signed].assign(cost=lambda f: f.energy_cost_usd.map(usd))

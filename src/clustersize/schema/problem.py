@@ -21,6 +21,7 @@ from .errors import did_you_mean
 from .rules import ExportRuleset
 from .types import (
     PUE,
+    AnnualRate,
     Count,
     CountryCode,
     Day,
@@ -41,12 +42,16 @@ from .types import (
     ServerOverhead,
     Share,
     Strict,
+    TermMonths,
 )
 
 PriceType = Literal["list", "street", "analyst", "system-derived", "estimate", "input"]
 PriceLevel = Literal["chip", "board", "system"]
-DAYS_PER_QUARTER = 365.25 / 4
+DAYS_PER_YEAR = 365.25
+DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
 Amortisation = Literal["straight-line", "epoch"]
+ExistingBasis = Literal["lease", "book", "sunk"]
+MONTHS_PER_QUARTER = 3.0
 ContractKind = Literal["grid", "solar_ppa", "wind_ppa", "nuclear_ppa", "onsite_gas", "other"]
 Precision = Literal["bf16", "fp8"]
 Mix = Literal["stack", "model", "any"]
@@ -162,6 +167,16 @@ class Site(Strict):
     max_mw: Positive = Field(description="Largest IT capacity the site can reach [MW].")
     existing_mw: NonNegative = Field(0.0, description="IT capacity already built and powered [MW].")
     build_lead_quarters: Count = Field(description="Quarters from decision to powered new capacity [quarters].")
+    existing_basis: ExistingBasis = Field(
+        "lease", description="How the existing capacity is paid for: lease (per kW-month of IT load leased, each "
+                             "quarter it holds hardware), book (its stated book value, when the site is opened) or "
+                             "sunk (already paid: free to this plan, and the plan says so).")
+    lease_usd_per_kw_month: NonNegative | None = Field(
+        None, description="Lease of existing capacity [USD per kW of IT load per month]; costs.lease_usd_per_kw_month "
+                          "when absent.")
+    existing_book_value_usd: NonNegative | None = Field(
+        None, description="Book value of the existing capacity, charged when the site is opened [USD]; "
+                          "required with existing_basis: book.")
     grid_price_usd_per_mwh: NonNegative | None = Field(
         None, description="Industrial grid tariff [USD/MWh]; grid contracts at the site default to it.")
     grid_carbon_g_per_kwh: NonNegative | None = Field(None, description="Grid carbon intensity [gCO2/kWh].")
@@ -171,6 +186,9 @@ class Site(Strict):
     def _existing_within_max(self) -> Site:
         if self.existing_mw > self.max_mw:
             raise ValueError(f"existing_mw ({self.existing_mw}) exceeds max_mw ({self.max_mw})")
+        if self.existing_basis == "book" and self.existing_book_value_usd is None:
+            raise ValueError("existing_book_value_usd: existing_basis book needs the book value of the existing "
+                             "capacity [USD]; or use lease, or sunk if it is already paid for")
         return self
 
 
@@ -190,7 +208,34 @@ class Contract(Strict):
     fixed_cost_usd_per_mw: NonNegative = Field(0.0, description="Cost per contracted MW, e.g. on-site turbines [USD/MW].")
     carbon_g_per_kwh: NonNegative = Field(description="Carbon intensity of the energy [gCO2/kWh].")
     first_available: Day | None = Field(None, description="First date the energy flows.")
+    capacity_charge_usd_per_mw_month: NonNegative = Field(
+        0.0, description="Capacity or demand charge on contracted MW, every month of the term [USD per MW-month].")
+    capacity_charge_usd_per_mw_day: NonNegative = Field(
+        0.0, description="The same charge quoted per MW-day (e.g. a PJM capacity price) [USD per MW-day].")
+    term_months: TermMonths | None = Field(
+        None, description="Term the contract is signed for, from its start (its first flow, and no earlier than the "
+                          "first run may start) [months]; absent: to the last deadline. The months of the term after "
+                          "the last deadline pay the minimum bill and the take-or-pay energy (min_take_fraction of "
+                          "the output).")
+    min_bill_fraction: Share = Field(
+        0.0, description="Minimum bill: share of the contracted MW billed the capacity charge in the months of "
+                         "the term after the last deadline, when no run uses it [fraction]; needs term_months.")
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _term_terms(self) -> Contract:
+        if self.capacity_charge_usd_per_mw_month and self.capacity_charge_usd_per_mw_day:
+            raise ValueError("capacity_charge_usd_per_mw_day: give the capacity charge per MW-month or per MW-day, "
+                             "not both")
+        if self.term_months is not None and 0 < self.term_months < MONTHS_PER_QUARTER:
+            raise ValueError(f"term_months: {self.term_months:g} months is shorter than a planning quarter (3 months)")
+        if self.min_bill_fraction > 0 and not self.term_months:
+            raise ValueError("min_bill_fraction: a minimum bill needs the term it runs for; give term_months")
+        return self
+
+    def capacity_usd_per_mw_month(self) -> float:
+        """The capacity charge per contracted MW and month [USD/MW-month], from either quoted form."""
+        return self.capacity_charge_usd_per_mw_month or self.capacity_charge_usd_per_mw_day * DAYS_PER_YEAR / 12.0
 
 
 class CloudOffer(Strict):
@@ -206,7 +251,27 @@ class CloudOffer(Strict):
     units_per_instance: PositiveCount = Field(8, description="Accelerators per rentable instance [units].")
     mfu: Fraction | None = Field(
         None, description="Model FLOPs utilisation on this offer [fraction]; overrides the accelerator's figure.")
+    term_months: TermMonths = Field(
+        0.0, description="Commitment term the price is quoted for [months]: 0 on demand (paid for the hours a run "
+                         "uses), 12 for one year, 36 for three. A commitment is paid for every hour of its term.")
+    term_start: Day | None = Field(
+        None, description="First day of a commitment's term; absent: the plan chooses the quarter it starts.")
+    resale_fraction: Share = Field(
+        0.0, description="Share of a commitment's cost recovered by reselling unused hours [fraction].")
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _term_is_a_period_or_more(self) -> CloudOffer:
+        if 0 < self.term_months < MONTHS_PER_QUARTER:
+            raise ValueError(f"term_months: {self.term_months:g} months is shorter than a planning quarter "
+                             "(3 months); use 0 for on demand")
+        if self.term_start is not None and not self.term_months:
+            raise ValueError("term_start: an on-demand offer (term_months 0) has no term to start")
+        return self
+
+    @property
+    def committed(self) -> bool:
+        return self.term_months > 0
 
 
 class CustomProgram(Strict):
@@ -424,23 +489,44 @@ class AcceleratorMfu(Strict):
 
 
 class CostOptions(Strict):
-    """How costs are counted."""
+    """How costs are counted; docs/costs.md gives each basis line by line."""
 
-    basis: Literal["full", "amortised"] = Field(
-        "full", description="full: all capex; amortised: hardware (and sites, given facility_life_years) for the run's share.")
+    basis: Literal["full", "npv", "amortised"] = Field(
+        "full", description="full: every obligation the plan incurs, whenever paid, undiscounted; npv: the cash "
+                            "flows discounted at discount_rate, hardware left at the last deadline credited at its "
+                            "resale value; amortised: the cost of using the capital for the periods used.")
     amortisation: Amortisation = Field(
-        "straight-line", description="How the amortised basis charges hardware: straight-line (run days / "
-                                     "hardware_life_years, sites by facility_life_years) or epoch (Epoch AI's method: "
-                                     "value at the run start x price_performance_ooms_per_year x ln 10 per year; "
-                                     "hardware, network and energy only, no site lines). See docs/costs.md.")
+        "straight-line", description="How the amortised basis charges hardware: straight-line (capital recovery at "
+                                     "discount_rate over hardware_life_years for the quarters held; a plain straight "
+                                     "line at a zero rate; sites over facility_life_years) or epoch (Epoch AI's "
+                                     "method: value at the run start x price_performance_ooms_per_year x ln 10 per "
+                                     "year; hardware, network and energy only). See docs/costs.md.")
+    discount_rate: AnnualRate = Field(
+        description="Nominal discount rate: the cost of capital [fraction per year]. Discounts the npv basis and "
+                    "sets the capital recovery of the amortised basis.")
     hardware_life_years: Positive = Field(description="Hardware depreciation life [years].")
     price_performance_ooms_per_year: Positive = Field(
-        0.14, description="Hardware price-performance trend the epoch amortisation uses: the value falls by this "
-                          "many orders of magnitude a year from purchase to the run start [OOM/year].")
-    facility_life_years: Positive | None = Field(None, description="Facility life for the amortised basis [years].")
+        0.14, description="Hardware price-performance trend: the epoch amortisation's fall in value from purchase to "
+                          "the run start, and the fall of resale value to the last deadline [OOM/year].")
+    facility_life_years: Positive = Field(description="Datacentre life the amortised basis spreads site costs over [years].")
+    lease_usd_per_kw_month: NonNegative = Field(
+        description="Lease of existing capacity where a site gives none [USD per kW of IT load per month].")
+    opex_fraction_per_year: Share = Field(
+        description="Non-energy operating cost (maintenance, staff, insurance) per year, as a share of the hardware "
+                    "and new-build capital in service [fraction per year].")
+    resale_haircut: Share = Field(
+        description="Share of hardware's trend value lost when it is sold at the last deadline [fraction].")
     carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
     server_overhead: ServerOverhead = Field(description="Server price / accelerator price, for chip-only prices.")
     interconnect_share: NetworkShare = Field(description="Cluster network share of total hardware cost.")
+
+
+class Budget(Strict):
+    """Limits on what the plan may spend."""
+
+    total_usd: Positive | None = Field(None, description="Most the plan may cost on its cost basis [USD].")
+    per_year_usd: Positive | None = Field(
+        None, description="Most the plan may pay in any calendar year: nominal cash, undiscounted, no resale credit [USD].")
 
 
 class ExportOptions(Strict):
@@ -551,6 +637,7 @@ class Problem(Strict):
     export: ExportOptions = Field(default_factory=lambda: ExportOptions.model_validate({}))
     solver: SolverOptions = Field(default_factory=SolverOptions)
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
+    budget: Budget = Field(default_factory=Budget, description="Spending limits (objective.budget_usd is total_usd).")
     accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
     sites: FrozenMap[Identifier, Site]
     contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
@@ -627,6 +714,13 @@ class Problem(Strict):
                 if comp not in self.components:
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         return self
+
+    @property
+    def budget_total_usd(self) -> float | None:
+        """Most the plan may cost on its basis [USD]: budget.total_usd or objective.budget_usd, the
+        smaller when both are given (the CLI's --budget sets the latter)."""
+        given = [b for b in (self.budget.total_usd, self.objective.budget_usd) if b is not None]
+        return min(given) if given else None
 
     @property
     def provenance(self) -> dict[str, SourceNote]:

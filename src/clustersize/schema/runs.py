@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..periods import quarter_index
 from .catalog import Catalog, load_catalog
 from .problem import Chip, Problem, RunOptions, RunShape
 
@@ -117,6 +118,13 @@ def planned_runs(problem: Problem) -> dict[str, PlannedRun]:
         return {name: _planned(problem, name, run.total_flop, run, single=False) for name, run in problem.runs.items()}
     assert problem.run is not None and problem.target is not None  # Problem requires one form
     return {MAIN_RUN: _planned(problem, MAIN_RUN, problem.target.total_flop, problem.run, single=True)}
+
+
+def first_energy_quarter(problem: Problem) -> int:
+    """The first quarter any run may start (a fixed start, else its earliest start): energy is drawn
+    only by runs, so no contract's capacity is needed, and charged, before it."""
+    return min(quarter_index(run.start or run.earliest_start, problem.planning_start)
+               for run in planned_runs(problem).values())
 
 
 def stack_of(chip: Chip, program: str | None = None) -> str:

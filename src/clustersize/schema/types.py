@@ -33,6 +33,11 @@ MAX_SECONDS = 7 * 86400.0        # [s] a week of solver time
 RunDays = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_RUN_DAYS)]
 Months = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_MONTHS)]
 Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_SECONDS)]
+# A nominal annual rate: above -100 % (a factor of zero) and at most 100 % a year (no lab's cost of
+# capital; a larger figure is a percent typed as a number, 8 for 0.08).
+AnnualRate = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=-1, le=1)]
+# A commitment or contract term: none (0), or at least one planning quarter, at most twenty years.
+TermMonths = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_MONTHS)]
 # Server price / accelerator price, and the network's share of hardware cost: the derived
 # server-and-network cost divides by (1 - share), so a share of 1 would divide by zero.
 ServerOverhead = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)]

@@ -175,14 +175,17 @@ def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites
 def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dict[str, pd.DataFrame]:
     """Every table of a plan with a solution, in user units."""
     tables = {
-        "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(data, lp, x),
+        "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(problem, data, lp, x),
         "contracts": extract.contracts_table(problem, data, lp, x), "energy": extract.energy_table(data, lp, x),
         "rentals": extract.rentals_table(problem, data, lp, x), "cluster": extract.cluster_table(data, lp, x),
     }
     tables["runs"] = extract.runs_table(data, lp, x, tables["cluster"])
     tables["fleet"] = extract.fleet_table(data, lp, x)
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
-    tables["costs"] = extract.costs_table(problem, data, lp, x, tables)
+    tables["leases"] = extract.leases_table(data, lp, x)
+    tables["commitments"] = extract.commitments_table(problem, data, lp, x)
+    tables["costs"] = extract.costs_table(problem, data, lp, x)
+    tables["cashflows"] = extract.cashflows_table(data, lp, x)
     tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"])
     tables["export_usage"] = extract.export_table(data, lp, x)
     tables["binding"] = extract.binding_table(lp, x)
@@ -224,6 +227,10 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     plan.delivered_flop = float(runs.flop.sum())
     funded = plan.tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
+    sites = plan.tables["sites"]
+    for row in sites[sites.opened & (sites.existing_basis == "sunk") & (sites.existing_mw > 0)].itertuples():
+        plan.messages.append(f"site {row.site}: its {row.existing_mw:,.0f} MW of existing capacity is sunk "
+                             f"(sites.{row.site}.existing_basis), so this plan pays nothing for it")
     verification = verify(plan, problem, families)
     plan.verification = verification.to_dict()
     if verification.early_purchases:

@@ -1,0 +1,22 @@
+"""The cost lines, declared once: their names, how the cashflows table groups them, and the
+conventions both the model (data/money.py) and the verifier (plan/cashflows.py) follow.
+
+Data only, like families.py, so the verifier reads it without touching model code.
+"""
+
+from __future__ import annotations
+
+LINES = ("hardware", "site_fixed", "site_build", "site_lease", "energy", "carbon", "contract_fixed", "capacity",
+         "cloud", "commitments", "custom_nre", "opex", "residual")
+"""Every cost line, in the order of the plan's costs table; `residual` is the resale credit (npv only)."""
+
+CATEGORY = {"hardware": "capex", "site_fixed": "capex", "site_build": "capex", "custom_nre": "capex",
+            "contract_fixed": "capex", "site_lease": "opex", "energy": "opex", "carbon": "opex", "capacity": "opex",
+            "cloud": "opex", "opex": "opex", "commitments": "commitments", "residual": "residual"}
+"""How the cashflows table groups the lines."""
+
+BASES = ("full", "npv", "amortised")
+"""The cost bases (costs.basis); the costs table gives every line on each."""
+
+HOURS_PER_MONTH = 8760.0 / 12.0
+"""Hours a commitment pays for per month [h]: a 3-year term is 26,280 hours."""
