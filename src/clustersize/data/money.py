@@ -51,7 +51,7 @@ def capital_recovery_factor(rate: float, years: float) -> float:
     1 / years at a zero rate (a straight line)."""
     if abs(rate) < 1e-12:
         return 1.0 / years
-    return rate / (1.0 - (1.0 + rate) ** -years)
+    return float(rate / (1.0 - (1.0 + rate) ** -years))
 
 
 def discount_factor(rate: float, years: np.ndarray | float) -> np.ndarray:

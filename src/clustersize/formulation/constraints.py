@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..data.modeldata import ModelData
 from ..costlines import LINES
+from ..data.modeldata import ModelData
 from .program import ProgramBuilder, Term
 from .shape import SPAN_CODE
 

@@ -71,7 +71,7 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
     m = data.money
     leased = builder.keys(("site", "quarter"), m.lease_site, m.lease_quarter)
     n_s, n_k, n_lease = len(data.site_ids), len(data.con_ids), m.lease_site.size
-    table = [
+    table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
         # family,      keys,      lower, upper,                          cost,                        integer
         ("buy",        cells,     0.0,   supply_ub,                      m.charges("buy", supply_ub.size), data.integer_units),
         ("open",       sites,     0.0,   1.0,                            m.charges("open", n_s),      True),

@@ -41,7 +41,7 @@ def resale_fraction(problem: Problem, order: int, horizon: int) -> float:
     quarter `order`, as a share of its all-in cost: the price-performance trend, less the haircut."""
     origin = problem.planning_start
     years = (quarter_start(origin, horizon) - quarter_start(origin, order)).days / DAYS_PER_YEAR
-    return 10.0 ** (-problem.costs.price_performance_ooms_per_year * years) * (1.0 - problem.costs.resale_haircut)
+    return float(10.0 ** (-problem.costs.price_performance_ooms_per_year * years) * (1.0 - problem.costs.resale_haircut))
 
 
 def _hardware(ledger: Ledger, cash: Cash) -> None:

@@ -276,8 +276,8 @@ def check_site_lease(ledger: Ledger, c: Checker) -> None:
     """Existing capacity in use at a leased site is leased each quarter: installed load less the new
     build powered by then [MW]."""
     installed: dict[tuple[str, int], float] = defaultdict(float)
-    for (acc, site, quarter), units in ledger.installed.items():
-        installed[(site, quarter)] += units * (ledger.chips[acc].it_power_kw or 0.0) / 1000.0
+    for (acc, where, quarter), units in ledger.installed.items():
+        installed[(where, quarter)] += units * (ledger.chips[acc].it_power_kw or 0.0) / 1000.0
     for (sid, quarter), mw in sorted(installed.items()):
         site = ledger.problem.sites[sid]
         if site.existing_basis != "lease" or site.existing_mw == 0 or mw <= 0:

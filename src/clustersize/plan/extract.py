@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..costlines import CATEGORY, HOURS_PER_MONTH, LINES
+from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..formulation import LinearProgram
 from ..schema.problem import Problem
 from ..schema.runs import SPAN_LEVELS

@@ -56,7 +56,7 @@ def _component_room(ledger: Ledger, accelerator: str, quarter: str) -> float:
 
 def early_purchases(ledger: Ledger) -> list[EarlyPurchase]:
     """Every order of which some units could move a quarter later, stay feasible and cost less."""
-    problem, labels = ledger.problem, ledger.labels
+    labels = ledger.labels
     working = ledger.working()
     found = []
     for row in ledger.plan.table("purchases").itertuples():

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from ..families import FAMILIES, Family
 from ..records import Record
 from ..schema.problem import Problem
-from .checks import CHECKS
 from .cashflows import cash_flows
+from .checks import CHECKS
 from .costing import lines_from_cash
 from .integrity import Mismatch, check_integrity
 from .ledger import Checker, Violation, tally
