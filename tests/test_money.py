@@ -136,12 +136,24 @@ def test_yearly_budget_is_a_limit_the_diagnosis_names():
     assert solve(doc).objective_usd == pytest.approx(BASE_COST, rel=REL)
     doc["budget"] = {"per_year_usd": 9_000_000.0}
     problem = clustersize.load_problem(doc)
-    with pytest.raises(InfeasibleError):
+    with pytest.raises(InfeasibleError) as caught:
         clustersize.solve(problem, solver="scip")
+    assert caught.value.diagnosis[0] == ("budget.per_year_usd: $9,000,000 is below what the cheapest plan without "
+                                         "it pays in 2027, $10,120,000; raise it, or allow a later deadline so the "
+                                         "spending can spread")
     diagnosis = clustersize.explain(problem).diagnosis
     assert diagnosis is not None
     (excess,) = diagnosis.violations      # $10.12M paid in 2027 against $9M
     assert excess.family == "annual_budget" and excess.amount == pytest.approx(1_120_000, rel=REL)
+
+
+def test_a_total_budget_below_the_cheapest_plan_says_by_how_much():
+    doc = base_problem()
+    doc["budget"] = {"total_usd": 10_000_000.0}
+    with pytest.raises(InfeasibleError) as caught:
+        clustersize.solve(clustersize.load_problem(doc), solver="scip")
+    assert caught.value.diagnosis[0].startswith("budget.total_usd: $10,000,000 is below the cheapest plan without it, "
+                                                "$10,120,000 on the full basis")
 
 
 @pytest.mark.parametrize("edit, field", [

@@ -304,6 +304,27 @@ def cashflows_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFr
     return frame
 
 
+FLOP_PER_PFLOP_DAY = 1e15 * SECONDS_PER_DAY
+
+
+def economics_table(purchases: pd.DataFrame, fleet: pd.DataFrame, objective_usd: float,
+                    delivered_flop: float) -> pd.DataFrame:
+    """What the plan's money buys: cost per delivered PFLOP-day, and the capital that waits idle
+    (installed accelerators in no run, quarter by quarter, at their purchase cost)."""
+    per_unit = (purchases.groupby(["accelerator", "site"]).capex_usd.sum()
+                / purchases.groupby(["accelerator", "site"]).units.sum()) if len(purchases) else pd.Series(dtype=float)
+    idle_capital = float(sum(row.idle * per_unit.get((row.accelerator, row.site), 0.0) for row in fleet.itertuples()))
+    installed = float(fleet.installed.sum()) if len(fleet) else 0.0
+    idle = float(fleet.idle.sum()) if len(fleet) else 0.0
+    return pd.DataFrame([
+        ("cost_per_pflop_day_usd", objective_usd / (delivered_flop / FLOP_PER_PFLOP_DAY) if delivered_flop else 0.0,
+         "USD per PFLOP-day delivered, on the plan's basis"),
+        ("idle_unit_quarters", idle, "accelerator-quarters installed but in no run"),
+        ("idle_share", idle / installed if installed else 0.0, "idle / installed accelerator-quarters"),
+        ("idle_capital_usd_quarters", idle_capital, "purchase cost of idle accelerators, summed over quarters [USD-quarters]"),
+    ], columns=["metric", "value", "meaning"])
+
+
 def leases_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Existing MW leased per site and quarter."""
     mw = _cols(lp, x, "lease")

@@ -331,6 +331,31 @@ def _check_cashflows(rec: _Recorder, plan: Plan, problem: Problem, cash: Cash) -
                    "net cash x discount factor [USD]")
 
 
+def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    """Cost per delivered PFLOP-day and idle capital, from the objective, the runs and the fleet."""
+    working = ledger.working()
+    per_unit: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in plan.table("purchases").itertuples():
+        chip, t = ledger.chips.get(row.accelerator), ledger.labels.index(row.quarter) if row.quarter in ledger.labels else None
+        if chip is not None and t is not None:
+            spent = per_unit[(row.accelerator, row.site)]
+            spent[0] += float(row.units) * all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+            spent[1] += float(row.units)
+    idle = {key: units - working.get(key, 0.0) for key, units in ledger.installed.items() if units > 1e-9}
+    installed = sum(units for units in ledger.installed.values() if units > 1e-9)
+    capital = sum(units * per_unit[(acc, site)][0] / per_unit[(acc, site)][1] for (acc, site, _), units in idle.items()
+                  if per_unit[(acc, site)][1] > 0)
+    delivered = ledger.delivered_flop
+    expected = {"cost_per_pflop_day_usd": (plan.objective_usd or 0.0) / (delivered / 8.64e19) if delivered else 0.0,
+                "idle_unit_quarters": sum(idle.values()), "idle_share": sum(idle.values()) / installed if installed else 0.0,
+                "idle_capital_usd_quarters": capital}
+    rec.equal("tables.economics.metric", list(plan.table("economics").get("metric", [])), list(expected),
+              "the economics metrics")
+    for i, row in enumerate(rec.rows("economics")):
+        if row.metric in expected:
+            rec.number(f"tables.economics[{i}].value", _value(row, "value"), expected[row.metric], str(row.metric))
+
+
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     """Compute per run and source at the run's pace [FLOP], before goodput and span losses."""
     expected: dict[tuple[str, str], float] = defaultdict(float)
@@ -465,7 +490,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
     _check_hashes(rec, plan)
     if plan.has_plan:
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
-                      _check_fleet):
+                      _check_fleet, _check_economics):
             check(rec, plan, problem, tallied)
         for plain in (_check_contracts, _check_programs):
             plain(rec, plan, problem)

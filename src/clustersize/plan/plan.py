@@ -19,7 +19,8 @@ SCHEMA_VERSION = "clustersize.plan/3"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
                    "leases", "commitments")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "custom_programs",
-          "leases", "commitments", "costs", "cashflows", "compute", "export_usage", "exclusions", "licences", "binding")
+          "leases", "commitments", "costs", "cashflows", "economics", "compute", "export_usage", "exclusions",
+          "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
 # A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
@@ -47,6 +48,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "commitments": {"offer": "str", "start": "str", "term_months": "fin", "instances": "fin", "units": "fin",
                     "cost_usd": "fin"},
     "costs": {"component": "str", "full_usd": "fin", "npv_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},
+    "economics": {"metric": "str", "value": "fin", "meaning": "str"},
     "cashflows": {"quarter": "str", "capex_usd": "fin", "opex_usd": "fin", "commitments_usd": "fin",
                   "residual_usd": "fin", "net_usd": "fin", "discount_factor": "fin", "discounted_usd": "fin"},
     "compute": {"run": "str", "source": "str", "units": "fin", "flop": "fin"},

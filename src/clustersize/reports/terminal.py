@@ -72,6 +72,11 @@ def headline(plan: Plan) -> Panel:
         runs = plan.table("runs")
         lines.append(f"compute {plan.delivered_flop:.4g} FLOP delivered vs target {plan.target_flop:.4g} FLOP "
                      f"over {len(runs)} run(s); first run starts {plan.run_start}")
+        economics = plan.table("economics").set_index("metric").value if len(plan.table("economics")) else {}
+        if len(economics):
+            lines.append(f"{usd(economics['cost_per_pflop_day_usd'])} per PFLOP-day delivered; "
+                         f"{economics['idle_share']:.0%} of installed accelerator-quarters idle "
+                         f"({usd(economics['idle_capital_usd_quarters'])}-quarters of capital waiting)")
         v = plan.verification or {}
         lines.append("[green]verified[/green]: " + f"{v.get('checks', 0)} independent checks passed" if v.get("ok")
                      else f"[red]verification failed[/red]: {len(v.get('violations', []))} violations")

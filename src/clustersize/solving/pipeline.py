@@ -114,8 +114,35 @@ def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: Sol
                            capacity)
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
+    if result.status is Status.INFEASIBLE and (data.budget_musd or data.budget_per_year_musd):
+        plan.messages[:0] = budget_findings(problem, data, families, backend, options)
     plan.structure = structure
     return plan
+
+
+def budget_findings(problem: Problem, data: ModelData, families: tuple[Family, ...], backend: Backend,
+                    options: SolveOptions) -> list[str]:
+    """When a budget makes the problem infeasible: what the cheapest plan without it costs, and pays
+    in its dearest year, so the message names the field and the figure it must reach."""
+    free = dataclasses.replace(data, budget_musd=None, budget_per_year_musd=None)
+    lp = build(free, families)
+    result = solve_with_watchdog(backend, lp, dataclasses.replace(options, hint=None))
+    if not result.status.has_plan or result.x is None:
+        return []
+    found = []
+    cost = float(lp.cost @ result.x) * USD_PER_MUSD
+    if problem.budget_total_usd is not None and cost > problem.budget_total_usd:
+        found.append(f"budget.total_usd: ${problem.budget_total_usd:,.0f} is below the cheapest plan without it, "
+                     f"${cost:,.0f} on the {problem.costs.basis} basis; raise it to at least that")
+    if problem.budget.per_year_usd is not None:
+        cash = extract.cashflows_table(free, lp, result.x)
+        gross = cash.net_usd - cash.residual_usd
+        per_year = gross.groupby(cash.quarter.str[:4]).sum()
+        if per_year.max() > problem.budget.per_year_usd:
+            found.append(f"budget.per_year_usd: ${problem.budget.per_year_usd:,.0f} is below what the cheapest plan "
+                         f"without it pays in {per_year.idxmax()}, ${per_year.max():,.0f}; raise it, or allow a "
+                         f"later deadline so the spending can spread")
+    return found
 
 
 def _settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOptions, Backend]:
@@ -225,6 +252,8 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
     plan.run_start = str(runs.start.min())
     plan.locations_used = int(sum(len(locs.split(";")) for locs in runs.locations if locs))
     plan.delivered_flop = float(runs.flop.sum())
+    plan.tables["economics"] = extract.economics_table(plan.tables["purchases"], plan.tables["fleet"],
+                                                       plan.objective_usd, plan.delivered_flop)
     funded = plan.tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
     sites = plan.tables["sites"]
