@@ -202,3 +202,35 @@ def test_each_leased_site_counts_only_its_own_hardware():
     plan = solve(doc)
     assert plan.objective_usd == pytest.approx(BASE_COST + 600_000, rel=REL)
     assert set(plan.table("leases").site) == {"s1"}
+
+
+def phased_site(energised: dict) -> dict:
+    doc = base_problem()
+    doc["sites"]["s1"].update(existing_mw=0.0, max_mw=2.0, build_cost_usd_per_mw=1_000_000.0,
+                              energised_mw=energised)
+    return doc
+
+
+def test_a_grid_connection_energised_in_phases():
+    """The run needs 1 MW from 2027Q3: a first phase of 1 MW then is enough (BASE + 1 MW x $1M); one of
+    0.5 MW is not, and the diagnosis names the phase."""
+    plan = solve(phased_site({"2027Q3": 1.0, "2027Q4": 2.0}))
+    assert plan.objective_usd == pytest.approx(BASE_COST + 1_000_000, rel=REL)
+    problem = clustersize.load_problem(phased_site({"2027Q3": 0.5, "2027Q4": 2.0}))
+    with pytest.raises(InfeasibleError):
+        clustersize.solve(problem, solver="scip")
+    diagnosis = clustersize.explain(problem).diagnosis
+    assert diagnosis is not None and diagnosis.violations[0].family == "site_phase"
+    assert diagnosis.violations[0].amount == pytest.approx(0.5, rel=REL)
+
+
+@pytest.mark.parametrize("energised, fragment", [
+    ({"2027Q3": 1.0, "2027Q4": 0.5}, "never decreasing"),
+    ({"2027Q3": 5.0}, "more new capacity than the site can take"),
+    ({"2026Q4": 1.0}, "before planning_start"),
+])
+def test_bad_phases_name_the_field(energised, fragment):
+    with pytest.raises(InputError) as caught:
+        clustersize.solve(clustersize.load_problem(phased_site(energised)), solver="scip")
+    message = str(caught.value)
+    assert ("sites.s1.energised_mw" in message or "sites.s1: Value error, energised_mw" in message) and fragment in message

@@ -142,13 +142,27 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "installed_mw", ("site", "quarter"),
         "installed[s,t] - installed[s,t-1] - sum_{(a,t'): ready(a,s,t') = t} W[a] buy[a,s,t'] = 0 [MW]  "
-        "(leased sites)",
+        "(leased and phased sites)",
         "MW", "one", None,
-        "IT load installed at a leased site by each quarter: every purchase from the quarter it is installed",
+        "IT load installed at a leased or phased site by each quarter: every purchase from the quarter it is installed",
         definitional=True),
     Family(
+        "site_phase", ("site", "quarter"),
+        "installed[s,t] - E[s] open[s] - powered[s,t] <= 0 [MW],  powered[s,t] <= P[s,t]  (sites energised in "
+        "phases)",
+        "MW", "one", "one more MW energised at {site} by {quarter}",
+        "IT load installed at a site energised in phases within its existing capacity and the new MW powered by then",
+        relaxation=Relaxation(1e9, "site {site} needs {amount:,.2f} MW more energised by {quarter}"),
+        hangs_on="open"),
+    Family(
+        "phase_build", ("site", "quarter"),
+        "powered[s,t] - new_mw[s] <= 0 [MW]",
+        "MW", "one", None,
+        "new MW powered at a phased site within the MW built", definitional=True),
+    Family(
         "site_lease", ("site", "quarter"),
-        "installed[s,t] - [t >= R[s]] new_mw[s] - lease[s,t] <= 0 [MW],  lease[s,t] <= E[s]",
+        "installed[s,t] - built[s,t] - lease[s,t] <= 0 [MW],  built = powered[s,t] (phased) or [t >= R[s]] "
+        "new_mw[s],  lease[s,t] <= E[s]",
         "MW", "one", None,
         "existing capacity in use each quarter is leased for that quarter: the load the new build does not carry",
         definitional=True),

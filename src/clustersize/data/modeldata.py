@@ -37,6 +37,7 @@ from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
 from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
+from .siteload import SiteLoad, build_site_load
 from .slots import Slots, build_slots
 
 FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
@@ -135,6 +136,7 @@ class ModelData:
     exclusions: list[Exclusion] = field(default_factory=list)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
     money: Money = field(default_factory=Money)     # cash flows of every column family (data/money.py)
+    site_load: SiteLoad = field(default_factory=SiteLoad)   # per-quarter load of leased and phased sites
 
 
 @dataclass
@@ -474,6 +476,9 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
         site_share=_site_share(ctx), budget_musd=budget / USD_PER_MUSD if budget else None,
         budget_per_year_musd=per_year / USD_PER_MUSD if per_year else None,
         amortised=amortised, exclusions=ctx.exclusions, licences=licences)
+    prices = [own if (own := problem.sites[sid].lease_usd_per_kw_month) is not None
+              else problem.costs.lease_usd_per_kw_month for sid in data.site_ids]
+    data.site_load = build_site_load(problem, data.site_ids, data.cell_site, data.cell_ready, len(data.periods), prices)
     data.money = build_money(problem, data)
     return data
 

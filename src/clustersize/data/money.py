@@ -276,22 +276,6 @@ def _program_flows(problem: Problem, d: ModelData) -> list[Flows]:
     return [_flows("fund", "custom_nre", col, quarter, amount)]
 
 
-def _lease_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
-    """(site, quarter) of each lease column: leased existing sites, from the first quarter hardware
-    could be installed there to the last deadline."""
-    sites, quarters = [], []
-    n_t = len(d.periods)
-    for s, sid in enumerate(d.site_ids):
-        site = problem.sites[sid]
-        ready = d.cell_ready[d.cell_site == s]
-        if site.existing_basis != "lease" or site.existing_mw == 0 or _lease_price(problem, sid) == 0 or not ready.size:
-            continue
-        first = int(ready.min())
-        sites += [s] * max(0, n_t - first)
-        quarters += list(range(first, n_t))
-    return np.array(sites, dtype=np.int64), np.array(quarters, dtype=np.int64)
-
-
 def _commit_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
     """(offer, start quarter) of each commitment column: the offer's term_start, else every quarter in
     which a window the offer can serve starts (a term starting there covers the run from its first day)."""
@@ -322,7 +306,8 @@ def _terms(problem: Problem, d: ModelData) -> _Terms:
 def build_money(problem: Problem, d: ModelData) -> Money:
     """Every column family's cash flows, the cash quarters (to the last one paid) and their discount factors."""
     money = Money(basis=problem.costs.basis)
-    money.lease_site, money.lease_quarter = _lease_columns(problem, d)
+    load = d.site_load
+    money.lease_site, money.lease_quarter = load.site[load.leased], load.quarter[load.leased]
     money.commit_offer, money.commit_quarter = _commit_columns(problem, d)
     money.commit_cover = np.array([int(problem.cloud[o].term_months // MONTHS_PER_QUARTER) for o in d.cloud_ids],
                                   dtype=np.int64)

@@ -93,32 +93,62 @@ def add_site_energised(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 
 def add_installed_mw(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per lease column (site, quarter): the IT load installed there by the quarter [MW]."""
-    m = d.money
+    """One row per per-quarter load key (site, quarter): the IT load installed there by the quarter [MW]."""
+    load = d.site_load
     n_t = len(d.periods)
-    code = m.lease_site * n_t + m.lease_quarter
+    code = load.site * n_t + load.quarter
     rows = _arange(code.size)
-    # the row of the same site's previous quarter: lease columns run over consecutive quarters per site
+    # the row of the same site's previous quarter: the keys run over consecutive quarters per site
     previous = rows - 1
-    has_previous = (previous >= 0) & (m.lease_site[np.maximum(previous, 0)] == m.lease_site) if code.size \
+    has_previous = (previous >= 0) & (load.site[np.maximum(previous, 0)] == load.site) if code.size \
         else np.zeros(0, dtype=bool)
     cell_code = d.cell_site * n_t + d.cell_ready
     pos = np.searchsorted(code, cell_code)
     found = (pos < code.size) & (code[np.minimum(pos, max(code.size - 1, 0))] == cell_code) if code.size \
         else np.zeros(cell_code.size, dtype=bool)
-    b.add_rows("installed_mw", b.keys(("site", "quarter"), m.lease_site, m.lease_quarter),
+    b.add_rows("installed_mw", b.keys(("site", "quarter"), load.site, load.quarter),
                [Term(x["installed"], rows, 1.0), Term(x["installed"][previous[has_previous]], rows[has_previous], -1.0),
                 Term(x["buy"][found], pos[found], -d.acc_it_mw[d.cell_acc[found]])], 0.0, 0.0)
 
 
+def _powered_positions(d: ModelData) -> np.ndarray:
+    """For each per-quarter load key, its position in the `powered` family (-1 at a site not phased)."""
+    phased = d.site_load.phased
+    return np.where(phased, np.cumsum(phased) - 1, -1)
+
+
 def add_site_lease(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per lease column (site, quarter): installed load less the new build powered by then, leased."""
-    m = d.money
-    rows = _arange(m.lease_site.size)
-    built = m.lease_quarter >= d.site_ready[m.lease_site]
-    b.add_rows("site_lease", b.keys(("site", "quarter"), m.lease_site, m.lease_quarter),
-               [Term(x["installed"], rows, 1.0), Term(x["new_mw"][m.lease_site[built]], rows[built], -1.0),
-                Term(x["lease"], rows, -1.0)], -INF, 0.0)
+    """One row per leased (site, quarter): installed load less the new build powered by then, leased."""
+    load = d.site_load
+    keys = np.flatnonzero(load.leased)
+    rows = _arange(keys.size)
+    powered = _powered_positions(d)[keys]
+    phased = powered >= 0
+    built = ~phased & (load.quarter[keys] >= d.site_ready[load.site[keys]])
+    b.add_rows("site_lease", b.keys(("site", "quarter"), load.site[keys], load.quarter[keys]),
+               [Term(x["installed"][keys], rows, 1.0), Term(x["new_mw"][load.site[keys][built]], rows[built], -1.0),
+                Term(x["powered"][powered[phased]], rows[phased], -1.0), Term(x["lease"], rows, -1.0)], -INF, 0.0)
+
+
+def add_site_phase(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (phased site, quarter): installed load within existing capacity plus the new MW
+    powered by then."""
+    load = d.site_load
+    keys = np.flatnonzero(load.phased)
+    rows = _arange(keys.size)
+    s = load.site[keys]
+    b.add_rows("site_phase", b.keys(("site", "quarter"), s, load.quarter[keys]),
+               [Term(x["installed"][keys], rows, 1.0), Term(x["open"][s], rows, -d.site_existing_mw[s]),
+                Term(x["powered"], rows, -1.0)], -INF, 0.0)
+
+
+def add_phase_build(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (phased site, quarter): new MW powered within the MW built."""
+    load = d.site_load
+    keys = np.flatnonzero(load.phased)
+    rows = _arange(keys.size)
+    b.add_rows("phase_build", b.keys(("site", "quarter"), load.site[keys], load.quarter[keys]),
+               [Term(x["powered"], rows, 1.0), Term(x["new_mw"][load.site[keys]], rows, -1.0)], -INF, 0.0)
 
 
 def _unit_cover(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -739,6 +769,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
+    "site_phase": add_site_phase, "phase_build": add_phase_build,
     "fleet": add_fleet, "run_fleet": add_run_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
     "contract_size": add_contract_size, "contract_output": add_contract_output,
     "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,

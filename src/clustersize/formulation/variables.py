@@ -68,8 +68,11 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
     program = data.acc_program[data.cell_acc] if has_cells else np.zeros(0, dtype=int)
     supply_ub = np.where(program >= 0, data.prog_volume[np.maximum(program, 0)] if data.prog_ids else INF, supply_ub)
     sites, contracts, programs = builder.all_of("site"), builder.all_of("contract"), builder.all_of("program")
-    m = data.money
+    m, load = data.money, data.site_load
     leased = builder.keys(("site", "quarter"), m.lease_site, m.lease_quarter)
+    loaded = builder.keys(("site", "quarter"), load.site, load.quarter)
+    phased = builder.keys(("site", "quarter"), load.site[load.phased], load.quarter[load.phased])
+    powered_ub = np.minimum(load.powered_cap[load.phased], data.site_new_mw_max[load.site[load.phased]])
     n_s, n_k, n_lease = len(data.site_ids), len(data.con_ids), m.lease_site.size
     table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
         # family,      keys,      lower, upper,                          cost,                        integer
@@ -77,7 +80,8 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
         ("open",       sites,     0.0,   1.0,                            m.charges("open", n_s),      True),
         ("new_mw",     sites,     0.0,   data.site_new_mw_max,           m.charges("new_mw", n_s),    False),
         ("lease",      leased,    0.0,   data.site_existing_mw[m.lease_site], m.charges("lease", n_lease), False),
-        ("installed",  leased,    0.0,   INF,                            0.0,                         False),
+        ("installed",  loaded,    0.0,   INF,                            0.0,                         False),
+        ("powered",    phased,    0.0,   powered_ub,                     0.0,                         False),
         ("sign",       contracts, 0.0,   1.0,                            m.charges("sign", n_k),      True),
         ("contract_mw", contracts, 0.0,  data.con_max_mw,                m.charges("contract_mw", n_k), False),
         ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),

@@ -272,19 +272,44 @@ def check_annual_budget(ledger: Ledger, c: Checker) -> None:
         c.at_most("annual_budget", str(year), usd, limit, "USD", f"the plan pays more than the yearly budget in {year}")
 
 
-def check_site_lease(ledger: Ledger, c: Checker) -> None:
-    """Existing capacity in use at a leased site is leased each quarter: installed load less the new
-    build powered by then [MW]."""
+def new_powered_mw(ledger: Ledger, sid: str, quarter: int) -> float:
+    """New MW of a site powered in a quarter: what was built, from the build lead, or within the
+    phase of energised_mw in force then [MW]."""
+    site, built = ledger.problem.sites[sid], ledger.new_mw.get(sid, 0.0)
+    if not site.energised_mw:
+        return built if quarter >= site.build_lead_quarters else 0.0
+    phases = [mw for label, mw in site.energised_mw.items() if label <= ledger.label(quarter)]
+    return min(built, max(phases, default=0.0))
+
+
+def _installed_mw(ledger: Ledger) -> dict[tuple[str, int], float]:
+    """IT load installed per (site, quarter) [MW]."""
     installed: dict[tuple[str, int], float] = defaultdict(float)
     for (acc, where, quarter), units in ledger.installed.items():
         installed[(where, quarter)] += units * (ledger.chips[acc].it_power_kw or 0.0) / 1000.0
-    for (sid, quarter), mw in sorted(installed.items()):
+    return installed
+
+
+def check_site_lease(ledger: Ledger, c: Checker) -> None:
+    """Existing capacity in use at a leased site is leased each quarter: installed load less the new
+    build powered by then [MW]."""
+    for (sid, quarter), mw in sorted(_installed_mw(ledger).items()):
         site = ledger.problem.sites[sid]
         if site.existing_basis != "lease" or site.existing_mw == 0 or mw <= 0:
             continue
-        built = ledger.new_mw.get(sid, 0.0) if quarter >= site.build_lead_quarters else 0.0
-        c.at_most("site_lease", f"{sid},{ledger.label(quarter)}", mw - built, ledger.leases.get((sid, quarter), 0.0),
-                  "MW", "existing capacity in use but not leased")
+        c.at_most("site_lease", f"{sid},{ledger.label(quarter)}", mw - new_powered_mw(ledger, sid, quarter),
+                  ledger.leases.get((sid, quarter), 0.0), "MW", "existing capacity in use but not leased")
+
+
+def check_site_phase(ledger: Ledger, c: Checker) -> None:
+    """At a site energised in phases, the IT load of each quarter within its existing capacity (if
+    opened) and the new MW powered by then [MW]."""
+    for (sid, quarter), mw in sorted(_installed_mw(ledger).items()):
+        site = ledger.problem.sites[sid]
+        if site.energised_mw:
+            existing = site.existing_mw if ledger.opened.get(sid, False) else 0.0
+            c.at_most("site_phase", f"{sid},{ledger.label(quarter)}", mw, existing + new_powered_mw(ledger, sid, quarter),
+                      "MW", "IT load beyond the capacity energised by then")
 
 
 def check_commitment_cover(ledger: Ledger, c: Checker) -> None:
@@ -321,6 +346,6 @@ CHECKS: dict[str, Check] = {
     "efficiency_loss": _defined, "goodput_loss": _defined, "compute_target": check_compute_target,
     "compute_bound": _defined, "export_cap": check_export_cap, "budget": check_budget,
     "annual_budget": check_annual_budget, "installed_mw": _defined, "site_lease": check_site_lease,
-    "commitment_cover": check_commitment_cover,
+    "commitment_cover": check_commitment_cover, "site_phase": check_site_phase, "phase_build": _defined,
 }
 """The verifier's implementation of each family declared in families.py, by name."""

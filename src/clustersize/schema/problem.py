@@ -167,6 +167,11 @@ class Site(Strict):
     max_mw: Positive = Field(description="Largest IT capacity the site can reach [MW].")
     existing_mw: NonNegative = Field(0.0, description="IT capacity already built and powered [MW].")
     build_lead_quarters: Count = Field(description="Quarters from decision to powered new capacity [quarters].")
+    energised_mw: FrozenMap[QuarterLabel, NonNegative] = Field(
+        default_factory=FrozenDict,
+        description="New IT capacity powered from each quarter on, cumulative, as the grid connection is "
+                    "energised in phases [MW], e.g. {2028Q1: 100, 2028Q3: 300}; none before the first. Absent: all "
+                    "new capacity from build_lead_quarters.")
     existing_basis: ExistingBasis = Field(
         "lease", description="How the existing capacity is paid for: lease (per kW-month of IT load leased, each "
                              "quarter it holds hardware), book (its stated book value, when the site is opened) or "
@@ -186,6 +191,13 @@ class Site(Strict):
     def _existing_within_max(self) -> Site:
         if self.existing_mw > self.max_mw:
             raise ValueError(f"existing_mw ({self.existing_mw}) exceeds max_mw ({self.max_mw})")
+        phases = [self.energised_mw[q] for q in sorted(self.energised_mw)]
+        if any(later < earlier for earlier, later in zip(phases, phases[1:])):
+            raise ValueError("energised_mw: give the cumulative MW powered from each quarter, never decreasing "
+                             f"(found {', '.join(f'{q}: {self.energised_mw[q]:g}' for q in sorted(self.energised_mw))})")
+        if phases and phases[-1] > self.max_mw - self.existing_mw + 1e-9:
+            raise ValueError(f"energised_mw: {phases[-1]:g} MW is more new capacity than the site can take "
+                             f"(max_mw - existing_mw = {self.max_mw - self.existing_mw:g} MW)")
         if self.existing_basis == "book" and self.existing_book_value_usd is None:
             raise ValueError("existing_book_value_usd: existing_basis book needs the book value of the existing "
                              "capacity [USD]; or use lease, or sunk if it is already paid for")
