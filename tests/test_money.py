@@ -234,3 +234,17 @@ def test_bad_phases_name_the_field(energised, fragment):
         clustersize.solve(clustersize.load_problem(phased_site(energised)), solver="scip")
     message = str(caught.value)
     assert ("sites.s1.energised_mw" in message or "sites.s1: Value error, energised_mw" in message) and fragment in message
+
+
+def test_a_duty_in_the_export_ruleset_raises_the_chip_price():
+    """us-2026-01: an H100-class chip (TPP 15,832, 3.35 TB/s) for a site in China goes by the
+    case-by-case licence and pays the 25 % Section 232 tariff on its price: 1,000 x $2,500 = $2.5M."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"].update(tpp=15_832.0, mem_bw_tbps=3.35, vendor="NVIDIA")
+    doc["sites"]["s1"]["country"] = "CN"
+    doc["export"] = {"ruleset": "us-2026-01", "headquarters": "US", "licence_lead_quarters": 1}
+    plan = solve(doc)
+    assert plan.objective_usd == pytest.approx(BASE_COST + 2_500_000, rel=REL)
+    assert plan.table("purchases").unit_cost_usd.iloc[0] == pytest.approx(12_500.0)
+    doc["sites"]["s1"]["country"] = "US"           # no duty for a US datacentre
+    assert solve(doc).objective_usd == pytest.approx(BASE_COST, rel=REL)

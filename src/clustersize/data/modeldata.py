@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import InputError
 from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.derived import all_in_unit_cost_usd
-from ..schema.exportcontrol import decide, total_processing_performance
+from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
 from .money import Money, build_money, capital_recovery_factor
@@ -72,6 +72,7 @@ class ModelData:
     acc_it_mw: np.ndarray                          # per server [MW]
     acc_mtpp: np.ndarray                           # per server [MTPP]
     acc_price: np.ndarray                          # [a, t] per server incl. server/network share [$M]
+    acc_chip_price: np.ndarray                     # [a, t] the accelerators' own price per server [$M]
     acc_supply: np.ndarray                         # [a, t] servers, inf = unlimited
     components: list[str]
     component_use: np.ndarray                      # [a, c] per server
@@ -121,6 +122,8 @@ class ModelData:
     cell_period: np.ndarray
     cell_ready: np.ndarray                         # first quarter the order is installed and usable
     cell_share: np.ndarray                         # amortised share of the server's cost [fraction]
+    cell_duty: np.ndarray                          # duty on the chip price at the cell's site [fraction]
+    cell_price: np.ndarray                         # what a server of the cell costs, duty included [$M]
     site_share: float                              # amortised share of site costs [fraction]
     amortised: bool                                # costs are charged on the amortised basis
     # export caps, index g
@@ -244,11 +247,14 @@ def _accelerators(ctx: _Context) -> _Accelerators:
     n_a, n_t = len(rows), len(ctx.periods)
     ups = np.array([acc.units_per_server for _, acc, _ in rows], dtype=float)
     price, supply = np.zeros((n_a, n_t)), np.full((n_a, n_t), np.inf)
+    chip_price = np.zeros((n_a, n_t))
     first_period = np.zeros(n_a, dtype=int)
     programs = list(problem.custom_programs.values())
     for a, (aid, acc, prog) in enumerate(rows):
         unit_cost = all_in_unit_cost_usd(acc, problem.costs, np.arange(n_t), problem.planning_start)
         price[a] = unit_cost * ups[a] / USD_PER_MUSD
+        age = acc.price_age_quarters(problem.planning_start, np.arange(n_t))
+        chip_price[a] = (acc.price_usd or 0.0) * (1 - acc.price_decline_per_quarter) ** age * ups[a] / USD_PER_MUSD
         if prog >= 0:
             first_period[a] = math.ceil(programs[prog].months_to_volume / 3.0 - 1e-9)
         else:
@@ -260,7 +266,7 @@ def _accelerators(ctx: _Context) -> _Accelerators:
         acc_it_mw=np.array([_it_power_kw(acc) / 1000.0 for _, acc, _ in rows]) * ups,
         acc_mtpp=np.array([total_processing_performance(acc) / TPP_PER_MTPP for _, acc, _ in rows]) * ups,
         acc_draw=np.array([acc.average_draw_fraction or ctx.default_draw for _, acc, _ in rows]),
-        acc_price=price, acc_supply=supply, components=components,
+        acc_price=price, acc_chip_price=chip_price, acc_supply=supply, components=components,
         component_use=np.array([[acc.components.get(c, 0.0) for c in components] for _, acc, _ in rows],
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
         component_supply=np.array([problem.components[c] for c in components], dtype=float))
@@ -296,7 +302,7 @@ def _sites(ctx: _Context) -> dict[str, Any]:
 class _Cells:
     """Purchase cells found so far, per (accelerator, country) block, and the caps and licences met."""
 
-    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None]] = field(default_factory=list)
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str | None, float]] = field(default_factory=list)
     caps: dict[str, tuple[float, str | None]] = field(default_factory=dict)
     licences: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -346,10 +352,11 @@ def _cells_of(ctx: _Context, accs: _Accelerators, a: int, by_country: dict[str, 
             late_reported = late_reported or not extra
             continue
         sites_arr = np.array(sites_here, dtype=int)
+        duty, _ = duty_of(acc, country, export.headquarters, export.rules)
         cells.blocks.append((np.full(sites_arr.size * usable.size, a), np.repeat(sites_arr, usable.size),
                              np.tile(usable, sites_arr.size), np.full(sites_arr.size * usable.size,
                                                                       acc.lead_time_quarters + extra),
-                             country if decision.action == "cap" else None))
+                             country if decision.action == "cap" else None, duty))
 
 
 def _purchase_cells(ctx: _Context, accs: _Accelerators, site_ids: list[str],
@@ -369,12 +376,15 @@ def _purchase_cells(ctx: _Context, accs: _Accelerators, site_ids: list[str],
     cell_capped = (np.concatenate([np.full(b[0].size, capped.index(b[4]) if b[4] else -1, dtype=int)
                                    for b in blocks]) if blocks else np.zeros(0, dtype=int))
     ready = cell[:, 2] + cell[:, 3]
+    duty = (np.concatenate([np.full(b[0].size, b[5]) for b in blocks]) if blocks else np.zeros(0))
+    price = accs.fields["acc_price"][cell[:, 0], cell[:, 2]] + duty * accs.fields["acc_chip_price"][cell[:, 0], cell[:, 2]] \
+        if blocks else np.zeros(0)
     share = np.ones(ready.size)
     for a in np.unique(cell[:, 0]):
         mine = cell[:, 0] == a
         share[mine] = _hardware_share(ctx, accs.rows[a][1], ready[mine], cell[mine, 2])
     return dict(cell_acc=cell[:, 0], cell_site=cell[:, 1], cell_period=cell[:, 2], cell_ready=ready,
-                cell_share=share, cap_countries=capped,
+                cell_share=share, cell_duty=duty, cell_price=price, cap_countries=capped,
                 cap_mtpp=np.array([cells.caps[c][0] for c in capped]), cap_policy=[cells.caps[c][1] for c in capped],
                 cell_capped=cell_capped), cells.licences
 

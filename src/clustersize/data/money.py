@@ -144,7 +144,7 @@ class _Terms:
 
 def _hardware_flows(d: ModelData, terms: _Terms) -> list[Flows]:
     cells = np.arange(d.cell_acc.size)
-    price = d.acc_price[d.cell_acc, d.cell_period] if cells.size else np.zeros(0)
+    price = d.cell_price
     flows = [_flows("buy", "hardware", cells, d.cell_period, price, price * d.cell_share)]
     col, quarter, amount = _spread(cells.size, d.cell_ready, terms.n_periods - d.cell_ready,
                                    price * terms.opex_per_quarter * (terms.n_periods - d.cell_ready))

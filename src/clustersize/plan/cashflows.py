@@ -12,10 +12,9 @@ from collections import defaultdict
 
 from ..costlines import HOURS_PER_MONTH
 from ..periods import quarter_index, quarter_start
-from ..schema.derived import all_in_unit_cost_usd
 from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Chip, Problem
 from ..schema.runs import first_energy_quarter
-from .ledger import Ledger, amortised_share
+from .ledger import Ledger, amortised_share, unit_cost_usd
 
 CAPITAL_LINES = ("hardware", "site_fixed", "site_build")
 Cash = dict[str, dict[int, float]]          # line -> quarter -> USD
@@ -52,18 +51,19 @@ def _hardware(ledger: Ledger, cash: Cash) -> None:
         if chip is None or row.quarter not in ledger.labels or row.ready not in ledger.labels:
             continue
         t, ready = ledger.labels.index(row.quarter), ledger.labels.index(row.ready)
-        capex = float(row.units) * all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+        capex = float(row.units) * unit_cost_usd(ledger, chip, row.site, t)
         _pay(cash, "hardware", t, capex)
         for q in range(ready, horizon):
             _pay(cash, "opex", q, capex * opex)
         _pay(cash, "residual", horizon, -capex * resale_fraction(problem, t, horizon))
 
 
-def unit_charge_usd(ledger: Ledger, chip: Chip, order: int, ready: int) -> float:
-    """What one unit ordered in quarter `order` and installed from `ready` is charged on the problem's
-    basis [USD]: its price, its operating cost while in service and, on the npv basis, its resale."""
+def unit_charge_usd(ledger: Ledger, chip: Chip, site: str, order: int, ready: int) -> float:
+    """What one unit ordered in quarter `order` for `site` and installed from `ready` is charged on
+    the problem's basis [USD]: its price, its operating cost while in service and, on the npv
+    basis, its resale."""
     problem, horizon = ledger.problem, n_quarters(ledger)
-    capex = all_in_unit_cost_usd(chip, problem.costs, order, problem.planning_start)
+    capex = unit_cost_usd(ledger, chip, site, order)
     opex = capex * problem.costs.opex_fraction_per_year / 4.0
     basis = problem.costs.basis
     if basis == "npv":

@@ -28,7 +28,7 @@ def purchases_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
     keep = servers > ZERO
     a, s, t = d.cell_acc[keep], d.cell_site[keep], d.cell_period[keep]
     units = servers[keep] * d.acc_units_per_server[a]
-    cost = servers[keep] * d.acc_price[a, t] * USD_PER_MUSD
+    cost = servers[keep] * d.cell_price[keep] * USD_PER_MUSD
     return pd.DataFrame({
         "accelerator": [d.acc_ids[i] for i in a], "site": [d.site_ids[i] for i in s],
         "country": [d.site_country[i] for i in s], "quarter": [d.periods[i] for i in t],

@@ -26,14 +26,13 @@ import pandas as pd
 from ..costlines import BASES, CATEGORY, HOURS_PER_MONTH
 from ..errors import InputError
 from ..periods import quarter_label
-from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
 from ..schema.runs import planned_runs
 from ..status import Status
 from .cashflows import Cash, cash_flows, discount_at
-from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally
+from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally, unit_cost_usd
 from .plan import Plan
 
 REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
@@ -100,7 +99,7 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
             continue  # the verifier reports unknown options and quarters
         units = float(_value(row, "units"))
         t = labels.index(row.quarter)
-        unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+        unit_cost = unit_cost_usd(ledger, chip, row.site, t)
         decision = decide(chip, site.country, problem.export.headquarters, problem.export.rules)
         extra = (problem.export.licence_lead_quarters or 0) if decision.action == "licence" else 0
         ready = t + chip.lead_time_quarters + extra
@@ -109,7 +108,8 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
                   "quarter installed: order + lead + licence")
         rec.number(f"{where}.servers", _value(row, "servers"), units / chip.units_per_server,
                    f"servers of {chip.units_per_server} units")
-        rec.number(f"{where}.unit_cost_usd", _value(row, "unit_cost_usd"), unit_cost, "price plus server share [USD]")
+        rec.number(f"{where}.unit_cost_usd", _value(row, "unit_cost_usd"), unit_cost,
+                   "price plus server share, plus any duty [USD]")
         rec.number(f"{where}.capex_usd", _value(row, "capex_usd"), units * unit_cost, "units x unit cost [USD]")
 
 
@@ -339,7 +339,7 @@ def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
         chip, t = ledger.chips.get(row.accelerator), ledger.labels.index(row.quarter) if row.quarter in ledger.labels else None
         if chip is not None and t is not None:
             spent = per_unit[(row.accelerator, row.site)]
-            spent[0] += float(row.units) * all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+            spent[0] += float(row.units) * unit_cost_usd(ledger, chip, row.site, t)
             spent[1] += float(row.units)
     idle = {key: units - working.get(key, 0.0) for key, units in ledger.installed.items() if units > 1e-9}
     installed = sum(units for units in ledger.installed.values() if units > 1e-9)

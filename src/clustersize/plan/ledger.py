@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..periods import quarter_index, quarter_label, quarter_start
-from ..schema.derived import all_in_unit_cost_usd
-from ..schema.exportcontrol import decide, total_processing_performance
+from ..schema.derived import purchase_unit_cost_usd
+from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
 from ..schema.runs import PlannedRun, accelerator_mfu, planned_runs, region_of, stack_of
 from .plan import Plan
@@ -339,8 +339,16 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
         ledger.early_mw[row.site] += mw
     for quarter in range(ready, len(ledger.labels)):
         ledger.installed[(row.accelerator, row.site, quarter)] += units
-    unit_cost = all_in_unit_cost_usd(chip, problem.costs, t, problem.planning_start)
+    unit_cost = unit_cost_usd(ledger, chip, row.site, t)
     ledger.amortised_hardware += units * unit_cost * amortised_share(ledger, chip, t, ready)
+
+
+def unit_cost_usd(ledger: Ledger, chip: Chip, site: str, quarter: int) -> float:
+    """What one accelerator ordered in `quarter` for `site` costs [USD]: all-in, plus any duty the
+    export ruleset puts on its price for the site's country."""
+    problem = ledger.problem
+    duty, _ = duty_of(chip, problem.sites[site].country, problem.export.headquarters, problem.export.rules)
+    return purchase_unit_cost_usd(chip, problem.costs, quarter, problem.planning_start, duty)
 
 
 def amortised_share(ledger: Ledger, chip: Chip, order: int, ready: int) -> float:

@@ -72,7 +72,8 @@ def early_purchases(ledger: Ledger) -> list[EarlyPurchase]:
         movable = min(float(row.units), spare, _room(ledger, row.accelerator, later),
                       _component_room(ledger, row.accelerator, later))
         movable = math.floor(movable / chip.units_per_server + 1e-9) * chip.units_per_server
-        now, then = unit_charge_usd(ledger, chip, t, ready), unit_charge_usd(ledger, chip, t + 1, ready + 1)
+        now = unit_charge_usd(ledger, chip, row.site, t, ready)
+        then = unit_charge_usd(ledger, chip, row.site, t + 1, ready + 1)
         if movable > 0 and (now - then) * movable >= MIN_SAVING_USD:
             found.append(EarlyPurchase(row.accelerator, row.site, row.quarter, movable, (now - then) * movable))
     return found

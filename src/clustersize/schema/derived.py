@@ -82,6 +82,17 @@ def all_in_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarters: int | n
     return float(result) if np.ndim(result) == 0 else result
 
 
+def purchase_unit_cost_usd(chip: Chip, costs: HardwareCostTerms, quarter: int, planning_start: dt.date,
+                           duty: float = 0.0) -> float:
+    """What one accelerator ordered in planning quarter `quarter` costs [USD]: its all-in cost plus a
+    duty on its price (a share of price_usd after the decline, from the export ruleset)."""
+    cost = all_in_unit_cost_usd(chip, costs, quarter, planning_start)
+    if duty and chip.price_usd is not None:
+        cost += chip.price_usd * (1 - chip.price_decline_per_quarter) ** chip.price_age_quarters(planning_start, quarter) \
+            * duty
+    return float(cost)
+
+
 @dataclass(frozen=True)
 class ChipFigures:
     """Derived figures of one accelerator under a problem's cost model and export ruleset."""

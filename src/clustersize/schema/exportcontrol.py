@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .problem import Chip
-from .rules import ALL_COUNTRIES, Condition, ExportRuleset, Policy
+from .rules import ALL_COUNTRIES, Condition, Duty, ExportRuleset, Policy
 
 
 def total_processing_performance(chip: Chip) -> float:
@@ -88,7 +88,7 @@ def _group_members(ruleset: ExportRuleset, group: str) -> tuple[str, ...] | None
     return None if group == ALL_COUNTRIES else ruleset.country_groups[group]
 
 
-def _matches(policy: Policy, ruleset: ExportRuleset, eccn: str | None, chip: Chip,
+def _matches(policy: Policy | Duty, ruleset: ExportRuleset, eccn: str | None, chip: Chip,
              country: str, headquarters: str) -> str | None:
     if "*" not in policy.classes and eccn not in policy.classes:
         return None
@@ -113,3 +113,13 @@ def decide(chip: Chip, country: str, headquarters: str, ruleset: ExportRuleset) 
             return Decision(policy.action, eccn, policy.id, policy.cap_tpp,
                             f"{policy.id}: {chip.name} ({label}) {policy.action}, {why}")
     return Decision("allowed", eccn, None, None, "no policy applies")
+
+
+def duty_of(chip: Chip, country: str, headquarters: str, ruleset: ExportRuleset) -> tuple[float, str | None]:
+    """The duty on the chip bought for a site in `country`: (share of its price, the duty's id), or
+    (0, None) when none applies."""
+    eccn = classify(chip, ruleset)
+    for duty in ruleset.duties:
+        if _matches(duty, ruleset, eccn, chip, country, headquarters) is not None:
+            return duty.fraction, duty.id
+    return 0.0, None

@@ -6,7 +6,7 @@ Immutable like the problem that holds them: sequences are tuples, mappings refus
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -60,6 +60,21 @@ class Policy(Strict):
         return self
 
 
+class Duty(Strict):
+    """A tariff or duty on chips bought for sites in a group of countries, as a share of the chip's
+    price (price_usd, after its decline); the first matching duty applies."""
+
+    id: str
+    groups: tuple[str, ...] = Field(min_length=1, description="Country group names, or ALL.")
+    classes: tuple[str, ...] = Field(min_length=1, description="ECCN classes covered, or * for any chip.")
+    when: Condition | None = None
+    fraction: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)] = Field(
+        description="Duty as a share of the chip price [fraction].")
+    applies_to_headquarters: bool = Field(False, description="Also where the buyer is headquartered in a group.")
+    source: str
+    note: str | None = None
+
+
 class ExportRuleset(Strict):
     """One export-control regime."""
 
@@ -74,11 +89,14 @@ class ExportRuleset(Strict):
     classification: tuple[ClassRule, ...] = Field(default_factory=tuple)
     country_groups: FrozenMap[str, tuple[CountryCode, ...]] = Field(default_factory=FrozenDict)
     policies: tuple[Policy, ...] = Field(default_factory=tuple)
+    duties: tuple[Duty, ...] = Field(default_factory=tuple, description="Tariffs on chips bought for some countries.")
 
     @model_validator(mode="after")
     def _groups_known(self) -> ExportRuleset:
-        for policy in self.policies:
-            for group in policy.groups:
+        named: list[tuple[str, tuple[str, ...]]] = [(f"policy {p.id}", p.groups) for p in self.policies]
+        named += [(f"duty {d.id}", d.groups) for d in self.duties]
+        for name, groups in named:
+            for group in groups:
                 if group != ALL_COUNTRIES and group not in self.country_groups:
-                    raise ValueError(f"policy {policy.id}: unknown country group {group!r}")
+                    raise ValueError(f"{name}: unknown country group {group!r}")
         return self
