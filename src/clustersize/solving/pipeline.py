@@ -132,7 +132,9 @@ def budget_findings(problem: Problem, data: ModelData, families: tuple[Family, .
     found = []
     cost = float(lp.cost @ result.x) * USD_PER_MUSD
     if problem.budget_total_usd is not None and cost > problem.budget_total_usd:
-        found.append(f"budget.total_usd: ${problem.budget_total_usd:,.0f} is below the cheapest plan without it, "
+        field = ("objective.budget_usd (--budget)" if problem.objective.budget_usd == problem.budget_total_usd
+                 else "budget.total_usd")
+        found.append(f"{field}: ${problem.budget_total_usd:,.0f} is below the cheapest plan without it, "
                      f"${cost:,.0f} on the {problem.costs.basis} basis; raise it to at least that")
     if problem.budget.per_year_usd is not None:
         cash = extract.cashflows_table(free, lp, result.x)
