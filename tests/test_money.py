@@ -248,3 +248,10 @@ def test_a_duty_in_the_export_ruleset_raises_the_chip_price():
     assert plan.table("purchases").unit_cost_usd.iloc[0] == pytest.approx(12_500.0)
     doc["sites"]["s1"]["country"] = "US"           # no duty for a US datacentre
     assert solve(doc).objective_usd == pytest.approx(BASE_COST, rel=REL)
+
+
+def test_a_commitment_term_before_the_planning_start_is_refused():
+    doc = cloud_only(base_problem(), c3=dict(price_usd_per_hour=2.0, term_months=36, term_start="2026-07-01"))
+    with pytest.raises(InputError) as caught:
+        clustersize.solve(clustersize.load_problem(doc), solver="scip")
+    assert "cloud.c3.term_start" in str(caught.value) and "before planning_start" in str(caught.value)

@@ -20,3 +20,11 @@ BASES = ("full", "npv", "amortised")
 
 HOURS_PER_MONTH = 8760.0 / 12.0
 """Hours a commitment pays for per month [h]: a 3-year term is 26,280 hours."""
+
+ECONOMICS = {
+    "cost_per_pflop_day_usd": "USD per PFLOP-day delivered, on the plan's basis",
+    "idle_unit_quarters": "accelerator-quarters installed but in no run",
+    "idle_share": "idle / installed accelerator-quarters",
+    "idle_capital_usd_quarters": "purchase cost of idle accelerators, summed over quarters [USD-quarters]",
+}
+"""The rows of the plan's economics table and what each means."""

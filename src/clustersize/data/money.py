@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..costlines import HOURS_PER_MONTH, LINES
+from ..errors import InputError
 from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Problem
 from ..schema.runs import first_energy_quarter
@@ -286,7 +287,13 @@ def _commit_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndar
         if not offer.committed:
             continue
         if offer.term_start is not None:
-            starts = [quarter_index(offer.term_start, problem.planning_start)]
+            start = quarter_index(offer.term_start, problem.planning_start)
+            if start < 0:
+                raise InputError(f"{offer.term_start} is before planning_start {problem.planning_start}",
+                                 file=problem.source, path=f"cloud.{oid}.term_start",
+                                 fix="a term already running is not a decision: leave the offer out, or give its "
+                                     "remaining capacity as an offer of its own")
+            starts = [start] if start < len(d.periods) else []      # a term after the last deadline serves no run
         else:
             starts = sorted({int(w.start_period[win]) for win in sl.rent_window[sl.rent_offer == o].tolist()})
         offers += [o] * len(starts)

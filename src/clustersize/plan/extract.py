@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..costlines import CATEGORY, HOURS_PER_MONTH, LINES
+from ..costlines import CATEGORY, ECONOMICS, HOURS_PER_MONTH, LINES
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..formulation import LinearProgram
 from ..schema.problem import Problem
@@ -316,13 +316,11 @@ def economics_table(purchases: pd.DataFrame, fleet: pd.DataFrame, objective_usd:
     idle_capital = float(sum(row.idle * per_unit.get((row.accelerator, row.site), 0.0) for row in fleet.itertuples()))
     installed = float(fleet.installed.sum()) if len(fleet) else 0.0
     idle = float(fleet.idle.sum()) if len(fleet) else 0.0
-    return pd.DataFrame([
-        ("cost_per_pflop_day_usd", objective_usd / (delivered_flop / FLOP_PER_PFLOP_DAY) if delivered_flop else 0.0,
-         "USD per PFLOP-day delivered, on the plan's basis"),
-        ("idle_unit_quarters", idle, "accelerator-quarters installed but in no run"),
-        ("idle_share", idle / installed if installed else 0.0, "idle / installed accelerator-quarters"),
-        ("idle_capital_usd_quarters", idle_capital, "purchase cost of idle accelerators, summed over quarters [USD-quarters]"),
-    ], columns=["metric", "value", "meaning"])
+    values = {"cost_per_pflop_day_usd": objective_usd / (delivered_flop / FLOP_PER_PFLOP_DAY) if delivered_flop else 0.0,
+              "idle_unit_quarters": idle, "idle_share": idle / installed if installed else 0.0,
+              "idle_capital_usd_quarters": idle_capital}
+    return pd.DataFrame([(metric, values[metric], meaning) for metric, meaning in ECONOMICS.items()],
+                        columns=["metric", "value", "meaning"])
 
 
 def leases_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:

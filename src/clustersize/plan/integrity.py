@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..costlines import BASES, CATEGORY, HOURS_PER_MONTH
+from ..costlines import BASES, CATEGORY, ECONOMICS, HOURS_PER_MONTH
 from ..errors import InputError
 from ..periods import quarter_label
 from ..schema.exportcontrol import decide
@@ -310,14 +310,13 @@ def _check_cashflows(rec: _Recorder, plan: Plan, problem: Problem, cash: Cash) -
     for line, quarters in cash.items():
         for quarter, usd in quarters.items():
             per[(CATEGORY[line], quarter)] += usd
-    last = max([q for _, q in per] + [0])
-    labels = [quarter_label(problem.planning_start, q) for q in range(last + 1)]
     frame = plan.table("cashflows")
-    rec.equal("tables.cashflows.quarter", list(frame.get("quarter", []))[:len(labels)], labels,
+    last = max([q for q, usd in ((q, usd) for (_, q), usd in per.items()) if abs(usd) > 1e-6] + [0])
+    labels = [quarter_label(problem.planning_start, q) for q in range(max(last + 1, len(frame)))]
+    stated = list(frame.get("quarter", []))
+    rec.equal("tables.cashflows.quarter", stated, labels[:max(len(stated), last + 1)],
               "every quarter from the planning start to the last cash flow")
     for i, row in enumerate(rec.rows("cashflows")):
-        if i >= len(labels):
-            break
         where = f"tables.cashflows[{i}]"
         net = 0.0
         for category in ("capex", "opex", "commitments", "residual"):
@@ -354,6 +353,7 @@ def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
     for i, row in enumerate(rec.rows("economics")):
         if row.metric in expected:
             rec.number(f"tables.economics[{i}].value", _value(row, "value"), expected[row.metric], str(row.metric))
+            rec.equal(f"tables.economics[{i}].meaning", row.meaning, ECONOMICS[row.metric], "what the metric means")
 
 
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:

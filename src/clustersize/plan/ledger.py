@@ -347,7 +347,8 @@ def unit_cost_usd(ledger: Ledger, chip: Chip, site: str, quarter: int) -> float:
     """What one accelerator ordered in `quarter` for `site` costs [USD]: all-in, plus any duty the
     export ruleset puts on its price for the site's country."""
     problem = ledger.problem
-    duty, _ = duty_of(chip, problem.sites[site].country, problem.export.headquarters, problem.export.rules)
+    where = problem.sites.get(site)   # an unknown site is reported by the checks; it carries no duty here
+    duty = duty_of(chip, where.country, problem.export.headquarters, problem.export.rules)[0] if where else 0.0
     return purchase_unit_cost_usd(chip, problem.costs, quarter, problem.planning_start, duty)
 
 
