@@ -255,3 +255,15 @@ def test_a_commitment_term_before_the_planning_start_is_refused():
     with pytest.raises(InputError) as caught:
         clustersize.solve(clustersize.load_problem(doc), solver="scip")
     assert "cloud.c3.term_start" in str(caught.value) and "before planning_start" in str(caught.value)
+
+
+def test_build_cost_by_item_adds_up():
+    """Shell and MEP $1M/MW plus liquid cooling $0.4M/MW: 1 MW built costs $1.4M."""
+    doc = phased_site({"2027Q3": 1.0})
+    doc["sites"]["s1"].pop("build_cost_usd_per_mw")
+    doc["sites"]["s1"]["build_cost_items_usd_per_mw"] = {"shell_mep": 1_000_000.0, "liquid_cooling": 400_000.0}
+    assert solve(doc).objective_usd == pytest.approx(BASE_COST + 1_400_000, rel=REL)
+    doc["sites"]["s1"]["build_cost_usd_per_mw"] = 2_000_000.0
+    with pytest.raises(InputError) as caught:
+        clustersize.load_problem(doc)
+    assert "build_cost_usd_per_mw" in str(caught.value) and "sum of build_cost_items_usd_per_mw" in str(caught.value)

@@ -162,7 +162,13 @@ class Site(Strict):
         None, description="Largest fabric domain at the site: most accelerators one run may use there [accelerators]; "
                           "absent: unlimited.")
     pue: PUE = Field(description="Power usage effectiveness: facility power / IT power.")
-    build_cost_usd_per_mw: NonNegative = Field(description="Construction cost per MW of IT capacity [USD/MW].")
+    build_cost_usd_per_mw: NonNegative = Field(
+        description="Cost of new capacity per MW of IT load [USD/MW]; the sum of build_cost_items_usd_per_mw when "
+                    "those are given.")
+    build_cost_items_usd_per_mw: FrozenMap[Identifier, NonNegative] = Field(
+        default_factory=FrozenDict,
+        description="The build cost by item [USD/MW], e.g. {shell_mep: 11.7e6, liquid_cooling: 0.4e6, land: ..., "
+                    "soft_costs: ...}: C&W's figure covers shell and MEP only, so name what else the site needs.")
     fixed_cost_usd: NonNegative = Field(description="One-off cost of opening the site (land, permits, substation) [USD].")
     max_mw: Positive = Field(description="Largest IT capacity the site can reach [MW].")
     existing_mw: NonNegative = Field(0.0, description="IT capacity already built and powered [MW].")
@@ -186,6 +192,24 @@ class Site(Strict):
         None, description="Industrial grid tariff [USD/MWh]; grid contracts at the site default to it.")
     grid_carbon_g_per_kwh: NonNegative | None = Field(None, description="Grid carbon intensity [gCO2/kWh].")
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_cost_from_items(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("build_cost_items_usd_per_mw"), Mapping):
+            return data
+        items = data["build_cost_items_usd_per_mw"]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items.values()):
+            return data                   # the field's own validation names the bad item
+        total = float(sum(items.values()))
+        given = data.get("build_cost_usd_per_mw")
+        if given is None:
+            return {**data, "build_cost_usd_per_mw": total}
+        if isinstance(given, (int, float)) and abs(given - total) > 1e-6 * max(1.0, total):
+            raise ValueError(f"build_cost_usd_per_mw ({given:g}) differs from the sum of build_cost_items_usd_per_mw "
+                             f"({total:g}); give the items alone (build_cost_usd_per_mw: null over a catalog site's figure), "
+                             "or make them add up")
+        return data
 
     @model_validator(mode="after")
     def _existing_within_max(self) -> Site:
