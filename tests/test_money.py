@@ -267,3 +267,12 @@ def test_build_cost_by_item_adds_up():
     with pytest.raises(InputError) as caught:
         clustersize.load_problem(doc)
     assert "build_cost_usd_per_mw" in str(caught.value) and "sum of build_cost_items_usd_per_mw" in str(caught.value)
+
+
+def test_a_run_that_starts_before_its_site_is_energised_is_told_so():
+    """The run starts 2027Q3, but the only site's new MW are energised from 2027Q4: the pre-check says so."""
+    problem = clustersize.load_problem(phased_site({"2027Q4": 2.0}))
+    with pytest.raises(InfeasibleError) as caught:
+        clustersize.solve(problem, solver="scip")
+    assert any("energised only after the run's latest start: s1 (2027Q4)" in m for m in caught.value.diagnosis), \
+        caught.value.diagnosis

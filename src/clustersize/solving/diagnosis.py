@@ -84,18 +84,45 @@ def supply_bound(d: ModelData, run: int) -> float:
     return (owned + rented) * days
 
 
+def powered_by(d: ModelData, run: int) -> tuple[np.ndarray, list[str]]:
+    """IT capacity each site can have powered by the run's latest start [MW], and the sites whose new
+    capacity (or part of it) is energised only later, as 'site (quarter)'."""
+    start = _latest_start(d, run)
+    new = d.site_new_mw_max.copy()
+    late = []
+    load = d.site_load
+    for s, sid in enumerate(d.site_ids):
+        if new[s] <= 0:
+            continue
+        phased = np.flatnonzero(load.phased & (load.site == s))
+        if phased.size:
+            by = load.powered_cap[phased][load.quarter[phased] <= start]
+            allowed = float(by.max()) if by.size else 0.0
+            later = load.quarter[phased][load.powered_cap[phased] > allowed]
+        else:
+            allowed = new[s] if d.site_ready[s] <= start else 0.0
+            later = np.array([d.site_ready[s]]) if d.site_ready[s] > start else np.zeros(0, dtype=int)
+        if allowed < new[s] and later.size:
+            late.append(f"{sid} ({d.periods[int(later.min())] if later.min() < len(d.periods) else 'later'})")
+        new[s] = min(new[s], allowed)
+    return d.site_existing_mw + new, late
+
+
 def power_bound(d: ModelData, run: int) -> tuple[float, str]:
-    """Compute [EFLOP/s-day] the run's max_sites best locations can hold at the best usable density."""
+    """Compute [EFLOP/s-day] the run's max_sites best locations can hold at the best usable density,
+    with the capacity powered by its latest start."""
     r = d.runs
     days = float(r.windows.days[r.windows.run == run].max())
     density = r.acc_rate[run] * d.acc_units_per_server / d.acc_it_mw
     best_density = float(density[np.unique(d.cell_acc)].max())
-    capacity = d.site_existing_mw + d.site_new_mw_max
+    capacity, late = powered_by(d, run)
     rented = d.cloud_max * d.cloud_units_per_instance * r.offer_rate[run]
     per_location = np.sort(np.concatenate([capacity * best_density, rented]) * days)[::-1]
     n = int(r.max_sites[run])
     where = (f"the {n} best of {len(per_location)} locations (max_sites)" if len(per_location) > n
              else f"all {len(per_location)} locations")
+    if late:
+        where += f"; energised only after the run's latest start: {', '.join(late)}"
     return float(per_location[:n].sum()), where
 
 
