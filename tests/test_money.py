@@ -276,3 +276,25 @@ def test_a_run_that_starts_before_its_site_is_energised_is_told_so():
         clustersize.solve(problem, solver="scip")
     assert any("energised only after the run's latest start: s1 (2027Q4)" in m for m in caught.value.diagnosis), \
         caught.value.diagnosis
+
+
+def test_money_tables_round_trip_and_verify(tmp_path):
+    """A plan with a commitment, leases and a minimum bill reads back from its file and verifies."""
+    import json
+
+    from clustersize.plan import Plan, verify
+
+    doc = cloud_only(base_problem(), c3=dict(price_usd_per_hour=0.5, term_months=12))   # $4,380 a unit-year
+    doc["accelerators"]["alpha"]["price_usd"] = 10_000.0
+    doc["cloud"]["c3"]["max_units"] = 400.0
+    doc["run"]["max_sites"] = 2                     # the site and the offer together
+    doc["sites"]["s1"].update(existing_basis="lease", lease_usd_per_kw_month=100.0)
+    doc["contracts"]["s1-grid"].update(capacity_charge_usd_per_mw_month=10_000.0, term_months=24,
+                                       min_bill_fraction=0.5)
+    problem = clustersize.load_problem(doc)
+    plan = solve(doc)
+    assert not plan.table("commitments").empty and not plan.table("leases").empty
+    clustersize.write_plan(plan, tmp_path / "out")
+    again = Plan.from_dict(json.loads((tmp_path / "out" / "plan.json").read_text()))
+    report = verify(again, problem)
+    assert report.ok, report
