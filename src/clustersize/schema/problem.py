@@ -196,7 +196,8 @@ class Site(Strict):
     @model_validator(mode="before")
     @classmethod
     def _build_cost_from_items(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or not isinstance(data.get("build_cost_items_usd_per_mw"), Mapping):
+        if not isinstance(data, Mapping) or not isinstance(data.get("build_cost_items_usd_per_mw"), Mapping) \
+                or not data["build_cost_items_usd_per_mw"]:
             return data
         items = data["build_cost_items_usd_per_mw"]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items.values()):
