@@ -108,6 +108,14 @@ def solve(
     objective: str | None = typer.Option(None, help="cost (default), finish (earliest end) or compute (most FLOP)."),
     budget: float | None = typer.Option(None, help="Most the plan may cost on its cost basis [USD]."),
     run: str | None = typer.Option(None, "--run", help="The run a finish or compute objective is about."),
+    exclude_site: list[str] | None = typer.Option(
+        None, "--exclude-site", help="A site the plan may not use (repeatable)."),
+    exclude_country: list[str] | None = typer.Option(
+        None, "--exclude-country", help="A country (ISO alpha-2) whose sites and cloud offers the plan may not use "
+                                        "(repeatable)."),
+    only_sites: list[str] | None = typer.Option(None, "--only-sites", help="The only sites the plan may use (repeatable)."),
+    only_accelerators: list[str] | None = typer.Option(
+        None, "--only-accelerators", help="The only accelerators the plan may buy or rent (repeatable)."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it."""
     from . import load_problem
@@ -120,7 +128,8 @@ def solve(
     check_table_format(table_format)
     out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
     _check_solve_options(solver, time_limit, gap)
-    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run)})
+    filters = _filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)
+    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters})
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
                      integer_units=integer_units or None, check=False)
     if as_json:
@@ -146,6 +155,14 @@ def verify(
     plan_file: Path = typer.Argument(..., help="plan.json written by `clustersize solve --out`."),
     problem_file: Path = typer.Argument(..., help="The problem YAML the plan answers."),
     set_: list[str] | None = typer.Option(None, "--set", help="The overrides the plan was solved with."),
+    exclude_site: list[str] | None = typer.Option(
+        None, "--exclude-site", help="A site the plan may not use (repeatable)."),
+    exclude_country: list[str] | None = typer.Option(
+        None, "--exclude-country", help="A country (ISO alpha-2) whose sites and cloud offers the plan may not use "
+                                        "(repeatable)."),
+    only_sites: list[str] | None = typer.Option(None, "--only-sites", help="The only sites the plan may use (repeatable)."),
+    only_accelerators: list[str] | None = typer.Option(
+        None, "--only-accelerators", help="The only accelerators the plan may buy or rent (repeatable)."),
 ) -> None:
     """Check a written plan against its problem, independently of any solver: the decisions obey
     every constraint, and every figure the file states is recomputed and compared."""
@@ -153,7 +170,8 @@ def verify(
     from .plan.verify import verify as run_verify
 
     plan = read_plan(plan_file)
-    problem = load_problem(problem_file, parse_sets(set_))
+    problem = load_problem(problem_file, {**parse_sets(set_),
+                                          **_filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)})
     report = run_verify(plan, problem)
     mismatches = report.mismatches
     if report.ok:
@@ -220,6 +238,14 @@ def whatif(
     _print_whatif(frame, parameters, points[0].mode if points else "")
     written = _write_whatif(frame, parameters, out_dir, plot)
     err.print(f"wrote {', '.join(plain(p) for p in written)}")
+
+
+def _filter_sets(exclude_site: list[str] | None, exclude_country: list[str] | None, only_sites: list[str] | None,
+                 only_accelerators: list[str] | None) -> dict[str, Any]:
+    """The filter flags as overrides of the filters section (checked against the problem's options)."""
+    given = {"filters.exclude_sites": exclude_site, "filters.exclude_countries": exclude_country,
+             "filters.only_sites": only_sites, "filters.only_accelerators": only_accelerators}
+    return {path: list(values) for path, values in given.items() if values}
 
 
 def _objective_sets(objective: str | None, budget: float | None, run: str | None) -> dict[str, Any]:

@@ -209,6 +209,10 @@ def _purchasable(ctx: _Context) -> list[tuple[str, Accelerator, int]]:
     chips += [(f"custom:{pid}", prog.chip, p) for p, (pid, prog) in enumerate(problem.custom_programs.items())]
     rows = []
     for aid, acc, prog in chips:
+        ruled_out = problem.filters.allows_accelerator(aid)
+        if ruled_out:
+            ctx.exclusions.append(Exclusion("accelerator", aid, "-", f"ruled out by {ruled_out}"))
+            continue
         if not acc.for_sale:
             ctx.exclusions.append(Exclusion("accelerator", aid, "-", "not for sale (cloud offers only)"))
             continue
@@ -277,6 +281,10 @@ def _sites(ctx: _Context) -> dict[str, Any]:
     """Usable sites: a site whose new capacity cannot be powered by the last window start keeps only existing MW."""
     rows = []
     for sid, site in ctx.problem.sites.items():
+        ruled_out = ctx.problem.filters.allows_site(sid, site.country)
+        if ruled_out:
+            ctx.exclusions.append(Exclusion("site", sid, site.country, f"ruled out by {ruled_out}"))
+            continue
         can_build = site.build_lead_quarters <= ctx.last_start
         if not can_build and site.existing_mw == 0:
             ctx.exclusions.append(Exclusion("site", sid, site.country, f"build lead {site.build_lead_quarters} "
@@ -425,11 +433,16 @@ def _cloud_and_programs(ctx: _Context) -> dict[str, Any]:
     problem = ctx.problem
     offers = list(problem.cloud.values())
     programs = list(problem.custom_programs.values())
+    # An offer ruled out keeps its index (runs and slots count every offer) and rents nothing.
+    ruled_out = [problem.filters.allows_offer(o.accelerator, o.country) for o in offers]
+    for oid, offer, why in zip(problem.cloud, offers, ruled_out):
+        if why:
+            ctx.exclusions.append(Exclusion("cloud", oid, offer.country, f"ruled out by {why}"))
     places = [region_of(o.country, getattr(o, "region", None)) for o in offers]
     return dict(
         cloud_ids=list(problem.cloud),
         cloud_cost_per_hour=np.array([o.price_usd_per_hour * o.units_per_instance / USD_PER_MUSD for o in offers]),
-        cloud_max=np.array([o.max_units / o.units_per_instance for o in offers]),
+        cloud_max=np.array([0.0 if why else o.max_units / o.units_per_instance for o, why in zip(offers, ruled_out)]),
         cloud_units_per_instance=np.array([o.units_per_instance for o in offers], dtype=float),
         cloud_region=[p[0] for p in places], cloud_continent=[p[1] for p in places],
         cloud_accelerator=[o.accelerator for o in offers],

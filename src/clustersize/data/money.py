@@ -62,15 +62,30 @@ def discount_factor(rate: float, years: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Flows:
-    """Cash flows of one column family: per unit of column `column`, `amount` [$M] in cash quarter
-    `quarter` on cost line `line` (index into LINES); `amortised` is its charge on that basis [$M]."""
+    """Cash flows of one column family: per unit of column `column`, `amount` [$M] in every cash
+    quarter from `quarter` to `until` - 1, on cost line `line` (index into LINES); `amortised` is
+    the charge on that basis per quarter paid [$M]. A recurring flow (operating cost) is one entry."""
 
     family: str
     column: np.ndarray
     line: np.ndarray
     quarter: np.ndarray
+    until: np.ndarray
     amount: np.ndarray
     amortised: np.ndarray
+
+    @property
+    def count(self) -> np.ndarray:
+        """Quarters each flow is paid in."""
+        return np.asarray(self.until - self.quarter)
+
+    def expanded(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The flows `keep` (a mask) one row per quarter paid: (position in the flows, column, quarter, amount)."""
+        index = np.flatnonzero(keep)
+        n = self.count[index]
+        owner = np.repeat(index, n)
+        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        return owner, self.column[owner], self.quarter[owner] + offset, self.amount[owner]
 
 
 @dataclass
@@ -92,22 +107,40 @@ class Money:
         """Cost per unit of each of the family's n columns on `basis` (the problem's by default) [$M]."""
         basis = basis or self.basis
         cost = np.zeros(n)
+        discounted = np.concatenate([[0.0], np.cumsum(self.discount)])     # sum of factors before quarter q
         for f in self.flows.get(family, []):
             if basis == "amortised":
-                np.add.at(cost, f.column, f.amortised)
+                np.add.at(cost, f.column, f.amortised * f.count)
             elif basis == "npv":
-                np.add.at(cost, f.column, f.amount * self.discount[f.quarter])
+                np.add.at(cost, f.column, f.amount * (discounted[f.until] - discounted[f.quarter]))
             else:
                 keep = f.line != LINES.index("residual")
-                np.add.at(cost, f.column[keep], f.amount[keep])
+                np.add.at(cost, f.column[keep], (f.amount * f.count)[keep])
         return cost
+
+    def per_year(self, flows: Flows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nominal cash of each flow in each calendar year: (flow position, year row in np.unique(years),
+        amount [$M per unit of the column])."""
+        years = np.unique(self.years)
+        rows, positions, amounts = [], [], []
+        for y, year in enumerate(years.tolist()):
+            quarters = np.flatnonzero(self.years == year)
+            overlap = np.minimum(flows.until, quarters.max() + 1) - np.maximum(flows.quarter, quarters.min())
+            paid = np.flatnonzero(overlap > 0)
+            positions.append(paid)
+            rows.append(np.full(paid.size, y))
+            amounts.append(flows.amount[paid] * overlap[paid])
+        return np.concatenate(positions), np.concatenate(rows), np.concatenate(amounts)
 
 
 def _flows(family: str, line: str, column: np.ndarray, quarter: np.ndarray, amount: np.ndarray,
-           amortised: np.ndarray | None = None) -> Flows:
+           amortised: np.ndarray | None = None, until: np.ndarray | None = None) -> Flows:
+    """Flows paid once in `quarter`, or every quarter from it to `until` - 1."""
     column, quarter, amount = (np.asarray(v) for v in (column, quarter, amount))
-    return Flows(family, column.astype(np.int64), np.full(column.size, LINES.index(line)), quarter.astype(np.int64),
-                 amount.astype(float), amount.astype(float) if amortised is None else np.asarray(amortised, float))
+    quarter = quarter.astype(np.int64)
+    return Flows(family, column.astype(np.int64), np.full(column.size, LINES.index(line)), quarter,
+                 quarter + 1 if until is None else np.asarray(until, dtype=np.int64), amount.astype(float),
+                 amount.astype(float) if amortised is None else np.asarray(amortised, float))
 
 
 def _spread(n_units: int, first: np.ndarray, quarters: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -147,11 +180,11 @@ def _hardware_flows(d: ModelData, terms: _Terms) -> list[Flows]:
     cells = np.arange(d.cell_acc.size)
     price = d.cell_price
     flows = [_flows("buy", "hardware", cells, d.cell_period, price, price * d.cell_share)]
-    col, quarter, amount = _spread(cells.size, d.cell_ready, terms.n_periods - d.cell_ready,
-                                   price * terms.opex_per_quarter * (terms.n_periods - d.cell_ready))
-    keep = d.cell_ready[col] < terms.n_periods
-    flows.append(_flows("buy", "opex", col[keep], quarter[keep], amount[keep],
-                        np.zeros(keep.sum()) if terms.epoch else amount[keep]))
+    # operating cost each quarter in service, from installation to the last deadline: one recurring flow
+    in_service = d.cell_ready < terms.n_periods
+    opex = price[in_service] * terms.opex_per_quarter
+    flows.append(_flows("buy", "opex", cells[in_service], d.cell_ready[in_service], opex,
+                        np.zeros(opex.size) if terms.epoch else opex, np.full(opex.size, terms.n_periods)))
     residual = -price * terms.resale[d.cell_period] if cells.size else np.zeros(0)
     flows.append(_flows("buy", "residual", cells, np.full(cells.size, terms.n_periods), residual,
                         np.zeros(cells.size)))
@@ -166,15 +199,14 @@ def _site_flows(problem: Problem, d: ModelData, terms: _Terms) -> dict[str, list
         / USD_PER_MUSD
     share = 0.0 if terms.epoch else terms.site_share
     col, quarter, amount = _spread(n_s, zero, d.site_ready, d.site_build)
-    in_service = np.maximum(terms.n_periods - d.site_ready, 0)
-    ocol, oquarter, oamount = _spread(n_s, d.site_ready, in_service, d.site_build * terms.opex_per_quarter * in_service)
-    live = in_service[ocol] > 0
+    live = d.site_ready < terms.n_periods
+    opex = d.site_build[live] * terms.opex_per_quarter
     return {
         "open": [_flows("open", "site_fixed", np.arange(n_s), zero, fixed, fixed * share),
                  _flows("open", "site_lease", np.arange(n_s), zero, book, book * share)],
         "new_mw": [_flows("new_mw", "site_build", col, quarter, amount, amount * share),
-                   _flows("new_mw", "opex", ocol[live], oquarter[live], oamount[live],
-                          np.zeros(live.sum()) if terms.epoch else oamount[live])],
+                   _flows("new_mw", "opex", np.flatnonzero(live), d.site_ready[live], opex,
+                          np.zeros(opex.size) if terms.epoch else opex, np.full(opex.size, terms.n_periods))],
     }
 
 
@@ -324,7 +356,7 @@ def build_money(problem: Problem, d: ModelData) -> Money:
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money)):
         flows.update(part)
     money.flows = flows
-    last = max([terms.n_periods] + [int(f.quarter.max()) for fs in flows.values() for f in fs if f.quarter.size])
+    last = max([terms.n_periods] + [int(f.until.max()) - 1 for fs in flows.values() for f in fs if f.until.size])
     origin = problem.planning_start
     starts = [quarter_start(origin, q) for q in range(last + 1)]
     money.labels = [quarter_label(origin, q) for q in range(last + 1)]

@@ -65,14 +65,15 @@ def build_site_load(problem: Problem, site_ids: list[str], cell_site: np.ndarray
                     n_periods: int, lease_price: list[float]) -> SiteLoad:
     """The per-quarter load keys of the sites that lease existing MW (at a positive price) or are phased."""
     sites, quarters, leased, phased, cap = [], [], [], [], []
+    first_ready = np.full(len(site_ids), n_periods, dtype=np.int64)     # n_periods: no purchase can arrive
+    np.minimum.at(first_ready, cell_site, cell_ready)
     for s, sid in enumerate(site_ids):
         site = problem.sites[sid]
         leases = site.existing_basis == "lease" and site.existing_mw > 0 and lease_price[s] > 0
-        powered = powered_by_quarter(problem, sid, n_periods)
-        ready = cell_ready[cell_site == s]
-        if not (leases or site.energised_mw) or not ready.size:
+        powered = powered_by_quarter(problem, sid, n_periods)       # checks the phases of every site
+        if not (leases or site.energised_mw) or first_ready[s] >= n_periods:
             continue
-        span = range(int(ready.min()), n_periods)
+        span = range(int(first_ready[s]), n_periods)
         sites += [s] * len(span)
         quarters += list(span)
         leased += [leases] * len(span)

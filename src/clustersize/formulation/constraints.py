@@ -756,13 +756,15 @@ def add_annual_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     if d.budget_per_year_musd is None:
         return
     m = d.money
-    years = np.unique(m.years)
-    row_of_quarter = np.searchsorted(years, m.years)
     residual = LINES.index("residual")
-    terms = [Term(x[family][f.column[f.line != residual]], row_of_quarter[f.quarter[f.line != residual]],
-                  f.amount[f.line != residual])
-             for family, flows in m.flows.items() for f in flows]
-    b.add_rows("annual_budget", b.keys(("year",), _arange(years.size)), terms, -INF, d.budget_per_year_musd)
+    terms = []
+    for family, flows in m.flows.items():
+        for f in flows:
+            position, row, amount = m.per_year(f)
+            keep = f.line[position] != residual
+            terms.append(Term(x[family][f.column[position[keep]]], row[keep], amount[keep]))
+    b.add_rows("annual_budget", b.keys(("year",), _arange(np.unique(m.years).size)), terms, -INF,
+               d.budget_per_year_musd)
 
 
 ROW_BUILDERS: dict[str, RowBuilder] = {

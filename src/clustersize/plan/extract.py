@@ -270,8 +270,9 @@ def _line_sums(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarr
     for family, flows in m.flows.items():
         values = _cols(lp, x, family)
         for f in flows:
-            np.add.at(cash, (f.line, f.quarter), f.amount * values[f.column])
-            np.add.at(amortised, f.line, f.amortised * values[f.column])
+            owner, column, quarter, amount = f.expanded(values[f.column] != 0)
+            np.add.at(cash, (f.line[owner], quarter), amount * values[column])
+            np.add.at(amortised, f.line, f.amortised * f.count * values[f.column])
     return cash, amortised
 
 

@@ -260,7 +260,7 @@ def open_ledger(plan: Plan, problem: Problem) -> Ledger:
 def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     """Tally every decision table of the plan, checking each decision is allowed."""
     ledger = open_ledger(plan, problem)
-    _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"))
+    _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"), c)
     _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
@@ -277,9 +277,13 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     return ledger
 
 
-def _tally_sites(ledger: Ledger, sites: Any, programs: Any) -> None:
+def _tally_sites(ledger: Ledger, sites: Any, programs: Any, c: Checker) -> None:
     for r in sites.itertuples():
         ledger.opened[r.site], ledger.new_mw[r.site] = bool(r.opened), float(r.new_mw)
+        site = ledger.problem.sites.get(r.site)
+        if site is not None and bool(r.opened):
+            ruled_out = ledger.problem.filters.allows_site(r.site, site.country)
+            c.true("filters", r.site, ruled_out is None, f"site opened though ruled out by {ruled_out}")
     for r in programs.itertuples():
         ledger.funded[r.program] = bool(r.funded)
 
@@ -296,6 +300,8 @@ def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> tuple[int, int] |
     c.true("whole_servers", idx, _whole(units, chip.units_per_server),
            f"{units:g} units is not a whole number of {chip.units_per_server}-unit servers")
     c.true("for_sale", idx, chip.for_sale, "accelerator is not for sale")
+    ruled_out = problem.filters.allows_accelerator(row.accelerator) or problem.filters.allows_site(row.site, site.country)
+    c.true("filters", idx, ruled_out is None, f"ruled out by {ruled_out}")
     c.true("site_opened", idx, ledger.opened.get(row.site, False), f"site {row.site} not opened")
     labels = ledger.labels
     c.true("quarter", idx, row.quarter in labels, f"quarter {row.quarter} outside {labels[0]}..{labels[-1]}")
@@ -458,6 +464,8 @@ def _tally_rental(ledger: Ledger, row: Any, c: Checker) -> None:
         return
     units = float(row.units)
     c.true("whole_instances", row.offer, _whole(units, offer.units_per_instance), "not whole instances")
+    ruled_out = problem.filters.allows_offer(offer.accelerator, offer.country)
+    c.true("filters", row.offer, ruled_out is None, f"rented though ruled out by {ruled_out}")
     ledger.rentals[(str(row.run), row.offer)] += units
 
 
@@ -501,5 +509,7 @@ def _tally_commitment(ledger: Ledger, row: Any, c: Checker) -> None:
                f"the offer's term starts {offer.term_start}, not in {row.start}")
     units = float(row.units)
     c.true("whole_instances", idx, _whole(units, offer.units_per_instance), "not whole instances")
+    ruled_out = ledger.problem.filters.allows_offer(offer.accelerator, offer.country)
+    c.true("filters", idx, ruled_out is None, f"committed though ruled out by {ruled_out}")
     c.at_most("cloud_quota", idx, units, offer.max_units, "units", "commitment beyond what the offer rents")
     ledger.commitments.append((str(row.offer), start, units))

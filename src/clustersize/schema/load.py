@@ -61,6 +61,10 @@ def load_problem(source: str | Path | Mapping[str, Any], overrides: Mapping[str,
     check_shapes(raw, file)
     catalog = load_catalog(str(catalog_dir) if catalog_dir else None)
     merged, provenance = merge_with_catalog(raw, catalog, file=file)
+    for path in overrides or {}:
+        # an override (--set, or a CLI flag such as --exclude-site) is the value's source, not the file
+        provenance = {k: v for k, v in provenance.items() if k != path and not k.startswith(f"{path}.")}
+        provenance[str(path)] = {"source": f"override of {file} ({path})"}
     _embed_ruleset(merged, catalog, file)
     merged["origin"] = {"file": file, "catalog_dir": str(catalog_dir) if catalog_dir else None,
                         "provenance": provenance}

@@ -620,6 +620,40 @@ class ObjectiveOptions(Strict):
     finish_by: Day | None = Field(None, description="Latest end of the run (every run if none named) [date].")
 
 
+class Filters(Strict):
+    """Options the planner rules out, or the only ones allowed (the CLI's --exclude-site,
+    --exclude-country, --only-sites, --only-accelerators set them). Empty lists rule nothing out."""
+
+    exclude_sites: tuple[Identifier, ...] = Field((), description="Sites the plan may not use.")
+    exclude_countries: tuple[CountryCode, ...] = Field(
+        (), description="Countries whose sites and cloud offers the plan may not use (ISO 3166 alpha-2).")
+    only_sites: tuple[Identifier, ...] = Field((), description="The only sites the plan may use; empty: all.")
+    only_accelerators: tuple[str, ...] = Field(
+        (), description="The only accelerators the plan may buy or rent (catalog ids, custom:<program>); empty: all.")
+
+    def allows_site(self, site_id: str, country: str) -> str | None:
+        """None when a site may be used, else which filter rules it out."""
+        if site_id in self.exclude_sites:
+            return "filters.exclude_sites"
+        if country in self.exclude_countries:
+            return "filters.exclude_countries"
+        if self.only_sites and site_id not in self.only_sites:
+            return "filters.only_sites"
+        return None
+
+    def allows_accelerator(self, accelerator: str) -> str | None:
+        """None when an accelerator may be bought or rented, else the filter that rules it out."""
+        if self.only_accelerators and accelerator not in self.only_accelerators:
+            return "filters.only_accelerators"
+        return None
+
+    def allows_offer(self, accelerator: str, country: str) -> str | None:
+        """None when a cloud offer may be used, else the filter that rules it out."""
+        if country in self.exclude_countries:
+            return "filters.exclude_countries"
+        return self.allows_accelerator(accelerator)
+
+
 class SolverOptions(Strict):
     """Defaults for the solve; CLI flags override them."""
 
@@ -675,6 +709,7 @@ class Problem(Strict):
     solver: SolverOptions = Field(default_factory=SolverOptions)
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     budget: Budget = Field(default_factory=Budget, description="Spending limits (objective.budget_usd is total_usd).")
+    filters: Filters = Field(default_factory=Filters, description="Sites, countries and accelerators ruled out or in.")
     accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
     sites: FrozenMap[Identifier, Site]
     contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
@@ -750,7 +785,20 @@ class Problem(Strict):
             for comp in program.chip.components:
                 if comp not in self.components:
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
+        self._filters_name_known_options()
         return self
+
+    def _filters_name_known_options(self) -> None:
+        known_accelerators = {*self.accelerators, *(f"custom:{p}" for p in self.custom_programs),
+                              *(o.accelerator for o in self.cloud.values())}
+        for name, given, known in (("exclude_sites", self.filters.exclude_sites, self.sites),
+                                   ("only_sites", self.filters.only_sites, self.sites),
+                                   ("only_accelerators", self.filters.only_accelerators, known_accelerators)):
+            for i, value in enumerate(given):
+                if value not in known:
+                    raise field_error(("filters", name, i), f"unknown {name.split('_', 1)[1].rstrip('s')} {value!r}"
+                                                            f"{did_you_mean(value, known)}; the problem has "
+                                                            f"{', '.join(sorted(known))}", value)
 
     @property
     def budget_total_usd(self) -> float | None:

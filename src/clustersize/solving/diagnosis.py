@@ -239,7 +239,8 @@ def diagnose(problem: Problem, d: ModelData, lp: LinearProgram, solver: str = "s
              time_limit: float = 60.0) -> Diagnosis:
     """Pre-check findings and the cheapest relaxation that makes the problem feasible."""
     findings = precheck(d)
-    excluded = [f"site {e.option} cannot be powered in time ({e.reason})" for e in d.exclusions if e.kind == "site"]
+    excluded = [f"site {e.option} cannot be powered in time ({e.reason})" if not e.reason.startswith("ruled out")
+                else f"site {e.option} {e.reason}" for e in d.exclusions if e.kind == "site"]
     prohibited = [e for e in d.exclusions if e.kind == "purchase" and e.rule]
     if len(d.cell_acc) == 0 and prohibited:
         rules = sorted({str(e.rule) for e in prohibited})
