@@ -15,7 +15,6 @@ import clustersize
 from conftest import PROBLEMS
 
 GOLDEN = Path(__file__).parent / "golden"
-OBJECTIVE_REL = 2e-4   # two requested gaps
 UNITS_ABS = 0.5        # whole units; alternative optima within the gap may shift a few servers
 UNITS_REL = 0.02
 
@@ -43,7 +42,9 @@ def test_golden_plan(path, request):
     assert golden.exists(), f"no golden plan for {path.name}: run with --update-golden and review it"
     want = json.loads(golden.read_text())
     assert got["status"] == want["status"]
-    assert got["objective_usd"] == pytest.approx(want["objective_usd"], rel=OBJECTIVE_REL)
+    # each plan is within the requested gap of the optimum, so two of them within twice it
+    # (lab-roadmap asks for 1e-3: its plans may differ by 0.03 % from run to run)
+    assert got["objective_usd"] == pytest.approx(want["objective_usd"], rel=2 * plan.requested_gap)
     assert set(got["units"]) == set(want["units"])
     for key, units in want["units"].items():
         assert got["units"][key] == pytest.approx(units, rel=UNITS_REL, abs=UNITS_ABS), key
