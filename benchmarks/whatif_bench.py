@@ -49,7 +49,7 @@ def main() -> None:
     for workers in (1, 2):
         records.append(run("gpt5 H100 price sweep", gpt5, {"accelerators.h100-sxm.price_usd": "10000:40000:50"},
                            solver="scip", workers=workers, warm_start=True))
-    OUT.write_text(json.dumps({"date": dt.date.today().isoformat(), "model": "runs", "machine": platform.machine(),
+    OUT.write_text(json.dumps({"date": dt.date.today().isoformat(), "model": "runs+money", "machine": platform.machine(),
                                "cores": os.cpu_count(), "python": platform.python_version(),
                                "records": records}, indent=2) + "\n")
 
