@@ -120,7 +120,8 @@ def main() -> None:
                      f"{r['solve_s']} | {r['status']} | {usd(r['objective_usd'])} | {usd(r['bound_usd'])} | {pct(r['gap'])} | "
                      f"{'yes' if r['verified'] else 'no'} | {r['peak_solver_mb']} |")
     lines += ["", "Model sizes, seed 0, before (the single-snapshot model of 2026-12-01) and now (runs, windows, stacks, "
-              "locations; the money model's lease, installed-load, commitment and budget rows):", "", "| size | rows before | columns before | rows now | columns now |", "|---|---:|---:|---:|---:|"]
+              "locations; the money model's lease, installed-load, commitment and budget rows):", "",
+              "| size | rows before | columns before | rows now | columns now |", "|---|---:|---:|---:|---:|"]
     for size, (rows, cols) in SIZES_BEFORE.items():
         now = next((r for r in scale["solves"] if r["size"] == size and r.get("seed", 0) == 0), None)
         if now is not None:
