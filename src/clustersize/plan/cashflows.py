@@ -16,7 +16,6 @@ from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Chip, Problem
 from ..schema.runs import first_energy_quarter
 from .ledger import Ledger, amortised_share, unit_cost_usd
 
-CAPITAL_LINES = ("hardware", "site_fixed", "site_build")
 Cash = dict[str, dict[int, float]]          # line -> quarter -> USD
 
 
