@@ -14,7 +14,7 @@ import pytest
 import clustersize
 from clustersize import InfeasibleError, InputError, Status
 from clustersize.data.money import capital_recovery_factor
-from conftest import BASE_COST, base_problem
+from conftest import BASE_COST, ROOT, base_problem
 
 REL = 1e-4
 
@@ -298,3 +298,15 @@ def test_money_tables_round_trip_and_verify(tmp_path):
     again = Plan.from_dict(json.loads((tmp_path / "out" / "plan.json").read_text()))
     report = verify(again, problem)
     assert report.ok, report
+
+
+def test_tables_show_round_off_as_zero():
+    """gpt5's plan had new_mw -0.0 at us-va (solver round-off): tables read 0, never -0.0."""
+    import numpy as np
+
+    plan = clustersize.solve(clustersize.load_problem(ROOT / "problems" / "gpt5.yaml"))
+    for name, frame in plan.tables.items():
+        for column in frame.select_dtypes("float").columns:
+            values = frame[column].to_numpy()
+            assert not np.any((values == 0) & np.signbit(values)), (name, column)
+            assert not np.any((values != 0) & (np.abs(values) < 1e-9)), (name, column)

@@ -201,6 +201,9 @@ def _large(backend: Backend, lp: LinearProgram, options: SolveOptions, max_sites
     return best_of(quick, full, options.gap)
 
 
+ROUND_OFF = 1e-9
+
+
 def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dict[str, pd.DataFrame]:
     """Every table of a plan with a solution, in user units."""
     tables = {
@@ -218,6 +221,9 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"])
     tables["export_usage"] = extract.export_table(data, lp, x)
     tables["binding"] = extract.binding_table(lp, x)
+    for frame in tables.values():        # solver round-off reads as 0, never as -0.0 or 1e-13
+        for column in frame.select_dtypes("float").columns:
+            frame[column] = frame[column].where(frame[column].abs() > ROUND_OFF, 0.0)
     return tables
 
 
