@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,6 +92,15 @@ def _check_solve_options(solver: str | None, time_limit: float | None, gap: floa
         raise input_error_from_validation(exc, file="command line", prefix="solver") from None
 
 
+# The filter flags of solve and verify, declared once (they set the problem's filters section).
+ExcludeSite = Annotated[list[str] | None, typer.Option("--exclude-site", help="A site the plan may not use (repeatable).")]
+ExcludeCountry = Annotated[list[str] | None, typer.Option(
+    "--exclude-country", help="A country (ISO alpha-2) whose sites and cloud offers the plan may not use (repeatable).")]
+OnlySites = Annotated[list[str] | None, typer.Option("--only-sites", help="The only sites the plan may use (repeatable).")]
+OnlyAccelerators = Annotated[list[str] | None, typer.Option(
+    "--only-accelerators", help="The only accelerators the plan may buy or rent (repeatable).")]
+
+
 @app.command()
 def solve(
     problem_file: Path = typer.Argument(..., help="Problem YAML file."),
@@ -108,14 +117,10 @@ def solve(
     objective: str | None = typer.Option(None, help="cost (default), finish (earliest end) or compute (most FLOP)."),
     budget: float | None = typer.Option(None, help="Most the plan may cost on its cost basis [USD]."),
     run: str | None = typer.Option(None, "--run", help="The run a finish or compute objective is about."),
-    exclude_site: list[str] | None = typer.Option(
-        None, "--exclude-site", help="A site the plan may not use (repeatable)."),
-    exclude_country: list[str] | None = typer.Option(
-        None, "--exclude-country", help="A country (ISO alpha-2) whose sites and cloud offers the plan may not use "
-                                        "(repeatable)."),
-    only_sites: list[str] | None = typer.Option(None, "--only-sites", help="The only sites the plan may use (repeatable)."),
-    only_accelerators: list[str] | None = typer.Option(
-        None, "--only-accelerators", help="The only accelerators the plan may buy or rent (repeatable)."),
+    exclude_site: ExcludeSite = None,
+    exclude_country: ExcludeCountry = None,
+    only_sites: OnlySites = None,
+    only_accelerators: OnlyAccelerators = None,
 ) -> None:
     """Solve a problem, verify the plan, print it and write it."""
     from . import load_problem
@@ -155,14 +160,10 @@ def verify(
     plan_file: Path = typer.Argument(..., help="plan.json written by `clustersize solve --out`."),
     problem_file: Path = typer.Argument(..., help="The problem YAML the plan answers."),
     set_: list[str] | None = typer.Option(None, "--set", help="The overrides the plan was solved with."),
-    exclude_site: list[str] | None = typer.Option(
-        None, "--exclude-site", help="A site the plan may not use (repeatable)."),
-    exclude_country: list[str] | None = typer.Option(
-        None, "--exclude-country", help="A country (ISO alpha-2) whose sites and cloud offers the plan may not use "
-                                        "(repeatable)."),
-    only_sites: list[str] | None = typer.Option(None, "--only-sites", help="The only sites the plan may use (repeatable)."),
-    only_accelerators: list[str] | None = typer.Option(
-        None, "--only-accelerators", help="The only accelerators the plan may buy or rent (repeatable)."),
+    exclude_site: ExcludeSite = None,
+    exclude_country: ExcludeCountry = None,
+    only_sites: OnlySites = None,
+    only_accelerators: OnlyAccelerators = None,
 ) -> None:
     """Check a written plan against its problem, independently of any solver: the decisions obey
     every constraint, and every figure the file states is recomputed and compared."""

@@ -225,15 +225,18 @@ def _lease_price(problem: Problem, site_id: str) -> float:
     return problem.costs.lease_usd_per_kw_month if own is None else own
 
 
+def term_quarters(term_months: float) -> list[float]:
+    """Months of a term falling in each of its quarters, from its first: 3, 3, ..., the remainder."""
+    return [min(MONTHS_PER_QUARTER, term_months - MONTHS_PER_QUARTER * j)
+            for j in range(math.ceil(term_months / MONTHS_PER_QUARTER - 1e-9))]
+
+
 def capacity_months(first: int, n_periods: int, term_months: float | None) -> list[tuple[int, float, bool]]:
     """(quarter, months charged, after the last deadline) of a contract whose energy first flows in
     quarter `first`: whole quarters to the last deadline, and the rest of a longer term."""
     months = [(q, MONTHS_PER_QUARTER, False) for q in range(first, n_periods)]
     if term_months:
-        for j in range(math.ceil(term_months / MONTHS_PER_QUARTER - 1e-9)):
-            q = first + j
-            if q >= n_periods:
-                months.append((q, min(MONTHS_PER_QUARTER, term_months - MONTHS_PER_QUARTER * j), True))
+        months += [(first + j, paid, True) for j, paid in enumerate(term_quarters(term_months)) if first + j >= n_periods]
     return months
 
 
@@ -292,10 +295,10 @@ def _cloud_flows(problem: Problem, d: ModelData, money: Money) -> dict[str, list
     for i, (o, q) in enumerate(zip(money.commit_offer.tolist(), money.commit_quarter.tolist())):
         offer = offers[o]
         per_month = d.cloud_cost_per_hour[o] * HOURS_PER_MONTH * (1.0 - offer.resale_fraction)
-        for j in range(math.ceil(offer.term_months / MONTHS_PER_QUARTER - 1e-9)):
+        for j, paid in enumerate(term_quarters(offer.term_months)):
             c_cols.append(i)
             c_quarters.append(q + j)
-            c_amounts.append(per_month * min(MONTHS_PER_QUARTER, offer.term_months - MONTHS_PER_QUARTER * j))
+            c_amounts.append(per_month * paid)
     return {"rent": [_flows("rent", "cloud", rent[col], quarter, amount)],
             "commit": [_flows("commit", "commitments", np.array(c_cols, dtype=np.int64),
                               np.array(c_quarters, dtype=np.int64), np.array(c_amounts))]}

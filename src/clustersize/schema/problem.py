@@ -229,6 +229,12 @@ class Site(Strict):
         return self
 
 
+def _term_is_a_quarter_or_more(term_months: float | None, hint: str = "") -> None:
+    """ValueError for a term of more than nothing but less than one planning quarter."""
+    if term_months is not None and 0 < term_months < MONTHS_PER_QUARTER:
+        raise ValueError(f"term_months: {term_months:g} months is shorter than a planning quarter (3 months){hint}")
+
+
 class Contract(Strict):
     """An energy contract that can be signed for one site."""
 
@@ -264,8 +270,7 @@ class Contract(Strict):
         if self.capacity_charge_usd_per_mw_month and self.capacity_charge_usd_per_mw_day:
             raise ValueError("capacity_charge_usd_per_mw_day: give the capacity charge per MW-month or per MW-day, "
                              "not both")
-        if self.term_months is not None and 0 < self.term_months < MONTHS_PER_QUARTER:
-            raise ValueError(f"term_months: {self.term_months:g} months is shorter than a planning quarter (3 months)")
+        _term_is_a_quarter_or_more(self.term_months)
         if self.min_bill_fraction > 0 and not self.term_months:
             raise ValueError("min_bill_fraction: a minimum bill needs the term it runs for; give term_months")
         return self
@@ -299,9 +304,7 @@ class CloudOffer(Strict):
 
     @model_validator(mode="after")
     def _term_is_a_period_or_more(self) -> CloudOffer:
-        if 0 < self.term_months < MONTHS_PER_QUARTER:
-            raise ValueError(f"term_months: {self.term_months:g} months is shorter than a planning quarter "
-                             "(3 months); use 0 for on demand")
+        _term_is_a_quarter_or_more(self.term_months, "; use 0 for on demand")
         if self.term_start is not None and not self.term_months:
             raise ValueError("term_start: an on-demand offer (term_months 0) has no term to start")
         return self
