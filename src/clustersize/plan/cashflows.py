@@ -153,11 +153,14 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
 
 
 def cash_flows(ledger: Ledger) -> Cash:
-    """Every cost line's nominal cash per quarter [USD], the resale credit as a negative line."""
-    cash: Cash = defaultdict(dict)
-    for part in (_hardware, _sites, _contracts, _usage):
-        part(ledger, cash)
-    return cash
+    """Every cost line's nominal cash per quarter [USD], the resale credit as a negative line;
+    computed once per ledger (the checks, the cost lines and the integrity check all read it)."""
+    if ledger.cash is None:
+        cash: Cash = defaultdict(dict)
+        for part in (_hardware, _sites, _contracts, _usage):
+            part(ledger, cash)
+        ledger.cash = cash
+    return ledger.cash
 
 
 def discount_at(problem: Problem, quarter: int) -> float:

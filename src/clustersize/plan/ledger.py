@@ -146,6 +146,8 @@ class Ledger:
     leases: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))   # (site, quarter) [MW]
     commitments: list[tuple[str, int, float]] = field(default_factory=list)   # (offer, first quarter, units)
     amortised_hardware: float = 0.0
+    # line -> quarter -> USD, computed once from the complete tally by plan/cashflows.cash_flows
+    cash: dict[str, dict[int, float]] | None = None
 
     @property
     def locations(self) -> int:
