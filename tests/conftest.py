@@ -63,6 +63,20 @@ def base_problem() -> dict:
     })
 
 
+def served_problem() -> dict:
+    """The base case with sustained demand served by the site and by an on-demand offer: 100 PFLOP/s
+    in 2027Q1-Q2 (owned units bought early), 1,500 in 2027Q3 beside the run on a 2 MW site (1,000
+    owned, 500 rented at $30/h)."""
+    doc = base_problem()
+    doc["sustained"] = {"inference": {"pflops": {"2027Q1": 100.0, "2027Q3": 1500.0}, "until": "2027Q3"}}
+    doc["cloud_chips"] = {"alpha-cloud": {"name": "Alpha (cloud)", "vendor": "Test", "bf16_tflops": 1000.0}}
+    doc["cloud"] = {"od": {"provider": "Test", "accelerator": "alpha-cloud", "country": "US", "max_units": 2000.0,
+                           "units_per_instance": 1, "price_usd_per_hour": 30.0}}
+    doc["run"]["max_sites"] = 2
+    doc["sites"]["s1"].update(max_mw=2.0, existing_mw=2.0)
+    return doc
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     """Each installed backend in turn."""

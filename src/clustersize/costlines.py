@@ -23,7 +23,7 @@ HOURS_PER_MONTH = 8760.0 / 12.0
 
 ECONOMICS = {
     "cost_per_pflop_day_usd": "USD per PFLOP-day delivered, on the plan's basis",
-    "idle_unit_quarters": "accelerator-quarters installed but in no run",
+    "idle_unit_quarters": "accelerator-quarters installed but in no run and not serving",
     "idle_share": "idle / installed accelerator-quarters",
     "idle_capital_usd_quarters": "purchase cost of idle accelerators, summed over quarters [USD-quarters]",
 }

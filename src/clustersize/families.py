@@ -7,7 +7,7 @@ which families are definitions rather than limits. The module holds data only, s
 can read it without touching any model code.
 
 Index sets (the names used in `index`): accelerator (catalog and custom chips), site, quarter,
-contract, offer (cloud), program (custom chip), component, country (capped), run (the one run).
+contract, offer (cloud), program (custom chip), component, country (capped), run, window.
 """
 
 from __future__ import annotations
@@ -168,9 +168,10 @@ FAMILIES: tuple[Family, ...] = (
         definitional=True),
     Family(
         "fleet", ("accelerator", "site", "quarter"),
-        "sum_{w covers t} units[a,s,w] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] <= 0 [servers]",
+        "sum_{w covers t} units[a,s,w] + serve[a,s,t] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] <= 0 [servers]",
         "accelerator", "units_per_server", "one more {accelerator} installed at {site} in {quarter}",
-        "servers working in runs at each site and quarter within those installed there by then",
+        "servers working in runs or serving sustained demand at each site and quarter within those installed "
+        "there by then",
         definitional=True),
     Family(
         "run_fleet", ("run", "accelerator", "site"),
@@ -187,10 +188,19 @@ FAMILIES: tuple[Family, ...] = (
         relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy in {window}"),
         hangs_on="open"),
     Family(
+        "serving_energy", ("site", "quarter"),
+        "sum_a W[a] D[a] PUE[s] h[t] / 1000 serve[a,s,t] - sum_{k at s} serve_energy[k,t] <= 0 [GWh]",
+        "MWh", "mwh_per_gwh", None,
+        "facility energy of the servers serving sustained demand at each site and quarter covered by contracted energy",
+        relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy for serving in "
+                                   "{quarter}"),
+        hangs_on="open"),
+    Family(
         "firm_power", ("site", "quarter"),
-        "sum_{a, w covers t} W[a] PUE[s] units[a,s,w] - sum_{k at s live in t} f[k] contract_mw[k] <= 0 [MW]",
+        "sum_a W[a] PUE[s] (sum_{w covers t} units[a,s,w] + serve[a,s,t]) - sum_{k at s live in t} f[k] "
+        "contract_mw[k] <= 0 [MW]",
         "MW", "one", "one more MW of firm power at {site} in {quarter}",
-        "peak facility load of the runs at each site and quarter covered by firm contracted capacity",
+        "peak facility load of the runs and of serving at each site and quarter covered by firm contracted capacity",
         relaxation=Relaxation(1e9, "site {site} is short {amount:,.2f} MW of firm power in {quarter}"),
         hangs_on="open"),
     Family(
@@ -202,7 +212,8 @@ FAMILIES: tuple[Family, ...] = (
         hangs_on="sign", linked=True),
     Family(
         "contract_output", ("contract", "quarter"),
-        "sum_{w covers t} (days[w,t] / days[w]) energy[k,w] - cf[k] h[t] / 1000 contract_mw[k] <= 0 [GWh]",
+        "sum_{w covers t} (days[w,t] / days[w]) energy[k,w] + serve_energy[k,t] - cf[k] h[t] / 1000 contract_mw[k] "
+        "<= 0 [GWh]",
         "MWh", "mwh_per_gwh", None,
         "energy taken in each quarter within what the contracted MW deliver", definitional=True),
     Family(
@@ -223,14 +234,15 @@ FAMILIES: tuple[Family, ...] = (
         "contracts signed only at opened sites", definitional=True),
     Family(
         "cloud_quota", ("offer", "quarter"),
-        "sum_{w covers t} rent[o,w] <= Q[o] [instances]",
+        "sum_{w covers t} rent[o,w] + serve_rent[o,t] <= Q[o] [instances]",
         "accelerator", "units_per_instance", "one more rented accelerator of {offer} in {quarter}",
-        "rentals of the runs in each quarter within what each offer rents",
+        "rentals of the runs and for serving in each quarter within what each offer rents",
         relaxation=Relaxation(1e7, "offer {offer} would need {amount:,.0f} more accelerators than it rents in "
                                    "{quarter}")),
     Family(
         "commitment_cover", ("offer", "quarter"),
-        "sum_{w covers t} rent[o,w] - sum_{q <= t < q + L[o]} commit[o,q] <= 0 [instances],  L[o] = term quarters",
+        "sum_{w covers t} rent[o,w] + serve_rent[o,t] - sum_{q <= t < q + L[o]} commit[o,q] <= 0 [instances],  "
+        "L[o] = term quarters",
         "accelerator", "units_per_instance", None,
         "a committed offer's rentals in each quarter within the commitments whose term covers it",
         definitional=True),
@@ -363,6 +375,14 @@ FAMILIES: tuple[Family, ...] = (
         "1e24 FLOP", "1e24flop_per_efday", None,
         "each run's compute at its members' own rates, after its losses, reaches its target (a valid "
         "inequality that keeps the relaxation's bound strong)", definitional=True),
+    Family(
+        "sustained_demand", ("quarter",),
+        "sum_{a,s} P[a] serve[a,s,t] + sum_o P[o] serve_rent[o,t] >= D[t] [PFLOP/s],  P = dense BF16 peak per "
+        "server or instance",
+        "PFLOP/s", "one", "one more PFLOP/s of sustained demand in {quarter}",
+        "sustained demand (inference, research) served each quarter by owned servers not in a run and by rentals",
+        relaxation=Relaxation(1e7, "sustained demand in {quarter}: {amount:,.1f} PFLOP/s more than the fleet and "
+                                   "the cloud can serve")),
     Family(
         "export_cap", ("country",),
         "sum_{(a,s,t): s in g, a capped in g} TPP[a] buy[a,s,t] <= cap[g] [MTPP]",

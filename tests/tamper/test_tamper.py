@@ -22,9 +22,10 @@ from clustersize.plan.digests import DIGEST_KEY, field_digests
 from clustersize.plan.integrity import check_integrity
 from clustersize.plan.plan import TABLE_COLUMNS
 from clustersize.plan.verify import verify
-from conftest import ROOT, base_problem
+from conftest import ROOT, base_problem, served_problem
 
-PROBLEMS = {"gpt5": ROOT / "problems" / "gpt5.yaml", "tier2": ROOT / "problems" / "tier2-sovereign.yaml"}
+PROBLEMS = {"gpt5": ROOT / "problems" / "gpt5.yaml", "tier2": ROOT / "problems" / "tier2-sovereign.yaml",
+            "sustained": served_problem()}
 # Fields no recomputation can check (provenance of the solve, free text, the model's own view):
 # only their digests protect them, which a forger can recompute (docs/security.md).
 UNRECOMPUTABLE = {"problem_name", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
@@ -163,7 +164,7 @@ def test_optimal_status_with_a_gap_beyond_the_requested_one_is_rejected(written)
 
 @pytest.mark.parametrize("text, fragment", [
     ("[]", "JSON object"), ('{"schema": "other"}', "schema"),
-    ('{"schema": "clustersize.plan/3", "status": "optimal"}', "problem_name"),
+    ('{"schema": "clustersize.plan/4", "status": "optimal"}', "problem_name"),
 ])
 def test_malformed_plan_files_say_what_is_wrong(text, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -189,5 +190,5 @@ def test_fresh_and_reread_plans_state_nothing_false(name, overrides):
 
 def test_malformed_plan_is_an_input_error_too():
     with pytest.raises(clustersize.InputError) as caught:
-        Plan.from_dict({"schema": "clustersize.plan/3", "status": "optimal"})
+        Plan.from_dict({"schema": "clustersize.plan/4", "status": "optimal"})
     assert caught.value.exit_code == 2 and "problem_name" in str(caught.value)

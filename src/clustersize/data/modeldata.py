@@ -35,8 +35,10 @@ from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
+from ..schema.sustained import demand_by_quarter
 from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
+from .serving import PFLOPS_PER_TFLOPS, Serving, build_serving
 from .siteload import SiteLoad, build_site_load
 from .slots import Slots, build_slots
 
@@ -140,14 +142,16 @@ class ModelData:
     licences: list[tuple[str, str, str]] = field(default_factory=list)
     money: Money = field(default_factory=Money)     # cash flows of every column family (data/money.py)
     site_load: SiteLoad = field(default_factory=SiteLoad)   # per-quarter load of leased and phased sites
+    serving: Serving = field(default_factory=Serving)       # sustained demand and its serving columns
 
 
 @dataclass
 class _Context:
     """The planning horizon as the translation needs it, and the exclusions found along the way.
 
-    `last_start` is the quarter of the latest window start of any run: an order must be installed
-    by then to serve any run. `horizon_end` is the latest deadline of any run.
+    `last_start` is the last quarter hardware can be used: the latest window start of any run, or
+    the last quarter with sustained demand; an order must be installed by then to serve at all.
+    `horizon_end` is the latest deadline of any run.
     """
 
     problem: Problem
@@ -454,7 +458,11 @@ def _horizon(problem: Problem, planned: list[PlannedRun], w: Windows) -> _Contex
     """Quarters from the planning start to the latest deadline, and Epoch's fixed window."""
     horizon_end = max(run.deadline for run in planned)
     n_periods = quarter_index(horizon_end - dt.timedelta(days=1), problem.planning_start) + 1
-    ctx = _Context(problem, int(w.start_period.max()), horizon_end,
+    # Hardware, sites and contracts are useful until the last run starts, or the last quarter with
+    # sustained demand to serve.
+    served = np.flatnonzero(demand_by_quarter(dict(problem.sustained), problem.planning_start, n_periods))
+    last_use = max(int(w.start_period.max()), int(served.max(initial=0)))
+    ctx = _Context(problem, last_use, horizon_end,
                    [quarter_label(problem.planning_start, t) for t in range(n_periods)],
                    default_draw=planned[0].average_draw_fraction)
     if problem.costs.amortisation == "epoch":
@@ -501,6 +509,10 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
         amortised=amortised, exclusions=ctx.exclusions, licences=licences)
     prices = [own if (own := problem.sites[sid].lease_usd_per_kw_month) is not None
               else problem.costs.lease_usd_per_kw_month for sid in data.site_ids]
+    acc_pflops = np.array([acc.bf16_tflops for _, acc, _ in accs.rows]) * accs.fields["acc_units_per_server"] \
+        * PFLOPS_PER_TFLOPS
+    data.serving = build_serving(problem, len(data.periods), acc_pflops, cells, len(data.site_ids), data.con_site,
+                                 data.con_live_from, data.cloud_max)
     data.site_load = build_site_load(problem, data.site_ids, data.cell_site, data.cell_ready, len(data.periods), prices)
     data.money = build_money(problem, data)
     return data

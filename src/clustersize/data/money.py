@@ -17,7 +17,9 @@ site_lease      lease (MW in a quarter); open (book value) each quarter leased; 
 contract_fixed  sign, contract_mw                         in the quarter of the first flow
 capacity        contract_mw (MW)                          every quarter from the first flow to the term end
 energy, carbon  energy (GWh in a run window)              over the window's quarters, by days
+                serve_energy (GWh serving in a quarter)   in that quarter
 cloud           rent (instance in a run window)           over the window's quarters, by days (on demand)
+                serve_rent (instance serving a quarter)   in that quarter (on demand)
 commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
 =============== ========================================= ===========================================
@@ -304,6 +306,22 @@ def _cloud_flows(problem: Problem, d: ModelData, money: Money) -> dict[str, list
                               np.array(c_quarters, dtype=np.int64), np.array(c_amounts))]}
 
 
+def _serving_flows(problem: Problem, d: ModelData) -> dict[str, list[Flows]]:
+    """Sustained demand: on-demand rentals and contracted energy, each paid in the quarter served
+    (a committed offer's serving is paid by its commitments)."""
+    sv = d.serving
+    committed = np.array([problem.cloud[o].committed for o in d.cloud_ids], dtype=bool)
+    rent = np.flatnonzero(~committed[sv.rent_offer]) if sv.rent_offer.size else np.zeros(0, dtype=np.int64)
+    hours = d.period_hours
+    price = np.array([problem.contracts[c].price_usd_per_mwh for c in d.con_ids]) / 1e3      # [$M/GWh]
+    k, t = sv.energy_contract, sv.energy_quarter
+    cols = np.arange(k.size)
+    return {"serve_rent": [_flows("serve_rent", "cloud", rent, sv.rent_quarter[rent],
+                                  d.cloud_cost_per_hour[sv.rent_offer[rent]] * hours[sv.rent_quarter[rent]])],
+            "serve_energy": [_flows("serve_energy", "energy", cols, t, price[k] if k.size else np.zeros(0)),
+                             _flows("serve_energy", "carbon", cols, t, (d.con_price - price)[k] if k.size else np.zeros(0))]}
+
+
 def _program_flows(problem: Problem, d: ModelData) -> list[Flows]:
     """NRE paid evenly from the funding decision (quarter 0) to the quarter of volume supply."""
     quarters = np.array([math.ceil(problem.custom_programs[p].months_to_volume / MONTHS_PER_QUARTER - 1e-9)
@@ -314,7 +332,8 @@ def _program_flows(problem: Problem, d: ModelData) -> list[Flows]:
 
 def _commit_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
     """(offer, start quarter) of each commitment column: the offer's term_start, else every quarter in
-    which a window the offer can serve starts (a term starting there covers the run from its first day)."""
+    which a window the offer can serve starts (a term starting there covers the run from its first day),
+    or in which it can serve sustained demand."""
     sl, w = d.slots, d.runs.windows
     offers, quarters = [], []
     for o, oid in enumerate(d.cloud_ids):
@@ -328,9 +347,10 @@ def _commit_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndar
                                  file=problem.source, path=f"cloud.{oid}.term_start",
                                  fix="a term already running is not a decision: leave the offer out, or give its "
                                      "remaining capacity as an offer of its own")
-            starts = [start] if start < len(d.periods) else []      # a term after the last deadline serves no run
+            starts = [start] if start < len(d.periods) else []      # a term after the last deadline serves nothing
         else:
-            starts = sorted({int(w.start_period[win]) for win in sl.rent_window[sl.rent_offer == o].tolist()})
+            starts = sorted({int(w.start_period[win]) for win in sl.rent_window[sl.rent_offer == o].tolist()}
+                            | set(d.serving.rent_quarter[d.serving.rent_offer == o].tolist()))
         offers += [o] * len(starts)
         quarters += starts
     return np.array(offers, dtype=np.int64), np.array(quarters, dtype=np.int64)
@@ -356,7 +376,8 @@ def build_money(problem: Problem, d: ModelData) -> Money:
     terms = _terms(problem, d)
     flows = {"buy": _hardware_flows(d, terms), "lease": _lease_flows(problem, d, money, terms),
              "fund": _program_flows(problem, d)}
-    for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money)):
+    for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),
+                 _serving_flows(problem, d)):
         flows.update(part)
     money.flows = flows
     last = max([terms.n_periods] + [int(f.until.max()) - 1 for fs in flows.values() for f in fs if f.until.size])

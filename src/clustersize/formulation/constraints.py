@@ -174,13 +174,21 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.repeat(lo, counts) + offset
 
 
+def _with_serving(codes: np.ndarray, serving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows keyed by the codes of run columns and of serving columns: (row codes, row of each run
+    column, row of each serving column)."""
+    rows, row = _group(np.concatenate([codes.astype(np.int64), serving.astype(np.int64)]))
+    return rows, row[:codes.size], row[codes.size:]
+
+
 def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per (accelerator, site, quarter) a run may use: servers in runs within those installed."""
-    sl = d.slots
+    """One row per (accelerator, site, quarter) a run may use or serving may: servers in runs and
+    serving within those installed."""
+    sl, sv = d.slots, d.serving
     slot, t, _ = _unit_cover(d)
     n_s, n_t = len(d.site_ids), len(d.periods)
     code = (sl.unit_acc[slot] * n_s + sl.unit_site[slot]) * n_t + t
-    rows, row_of_slot = _group(code)
+    rows, row_of_slot, row_of_serve = _with_serving(code, (sv.unit_acc * n_s + sv.unit_site) * n_t + sv.unit_quarter)
     # A purchase counts in every row of its (accelerator, site) from the quarter it is installed:
     # rows are sorted by code, so those of one pair from a quarter on are one contiguous range.
     pair = d.cell_acc * n_s + d.cell_site
@@ -189,7 +197,8 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     cell, cell_row = _ranges(lo, hi)
     a, rest = rows // (n_s * n_t), rows % (n_s * n_t)
     b.add_rows("fleet", b.keys(("accelerator", "site", "quarter"), a, rest // n_t, rest % n_t),
-               [Term(x["units"][slot], row_of_slot, 1.0), Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
+               [Term(x["units"][slot], row_of_slot, 1.0), Term(x["serve"], row_of_serve, 1.0),
+                Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
 
 
 def add_run_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -227,12 +236,12 @@ def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 
 def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per (site, quarter) with hardware in a run: peak facility load against firm contracted MW."""
-    sl = d.slots
+    """One row per (site, quarter) with hardware in a run or serving: peak facility load against firm
+    contracted MW."""
+    sl, sv = d.slots, d.serving
     slot, t, _ = _unit_cover(d)
     n_t = len(d.periods)
-    s_code = sl.unit_site[slot] * n_t + t
-    rows, row_of_slot = _group(s_code)
+    rows, row_of_slot, row_of_serve = _with_serving(sl.unit_site[slot] * n_t + t, sv.unit_site * n_t + sv.unit_quarter)
     s, tt = rows // n_t, rows % n_t
     k_rows, k_cols = [], []
     for i, (site, quarter) in enumerate(zip(s.tolist(), tt.tolist())):
@@ -242,6 +251,7 @@ def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     k_cols_arr = np.array(k_cols, dtype=np.int64)
     b.add_rows("firm_power", b.keys(("site", "quarter"), s, tt),
                [Term(x["units"][slot], row_of_slot, d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]),
+                Term(x["serve"], row_of_serve, d.acc_it_mw[sv.unit_acc] * d.site_pue[sv.unit_site]),
                 Term(x["contract_mw"][k_cols_arr], np.array(k_rows, dtype=np.int64), -d.con_firm[k_cols_arr])],
                -INF, 0.0)
 
@@ -275,11 +285,14 @@ def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             ts.append(t)
             shares.append(days / w.days[win])
     n_t = len(d.periods)
-    rows, row = _group(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64))
+    sv = d.serving
+    rows, row, row_of_serve = _with_serving(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64),
+                                            sv.energy_contract * n_t + sv.energy_quarter)
     con, quarter = rows // n_t, rows % n_t
     deliver = d.con_capacity_factor[con] * _live_days(d, con, quarter) * 24.0 / 1000.0
     b.add_rows("contract_output", b.keys(("contract", "quarter"), con, quarter),
                [Term(x["energy"][np.array(cols, dtype=np.int64)], row, np.array(shares)),
+                Term(x["serve_energy"], row_of_serve, 1.0),
                 Term(x["contract_mw"][con], _arange(con.size), -deliver)], -INF, 0.0)
 
 
@@ -342,9 +355,11 @@ def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
         for t in cover[win]:
             cols.append(v)
             codes.append(o * n_t + t)
-    rows, row = _group(np.array(codes, dtype=np.int64))
+    sv = d.serving
+    rows, row, row_of_serve = _with_serving(np.array(codes, dtype=np.int64), sv.rent_offer * n_t + sv.rent_quarter)
     b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
-               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0)], -INF, d.cloud_max[rows // n_t])
+               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0), Term(x["serve_rent"], row_of_serve, 1.0)],
+               -INF, d.cloud_max[rows // n_t])
 
 
 def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -361,7 +376,10 @@ def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             for t in cover[win]:
                 cols.append(v)
                 codes.append(o * n_t + t)
-    rows, row = _group(np.array(codes, dtype=np.int64))
+    sv = d.serving
+    serving = np.flatnonzero(committed[sv.rent_offer]) if sv.rent_offer.size else np.zeros(0, dtype=np.int64)
+    rows, row, row_of_serve = _with_serving(np.array(codes, dtype=np.int64),
+                                            sv.rent_offer[serving] * n_t + sv.rent_quarter[serving])
     c_cols, c_rows = [], []
     for i, (o, q) in enumerate(zip(m.commit_offer.tolist(), m.commit_quarter.tolist())):
         for t in range(q, q + int(m.commit_cover[o])):
@@ -370,7 +388,7 @@ def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 c_cols.append(i)
                 c_rows.append(at)
     b.add_rows("commitment_cover", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
-               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0),
+               [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0), Term(x["serve_rent"][serving], row_of_serve, 1.0),
                 Term(x["commit"][np.array(c_cols, dtype=np.int64)], np.array(c_rows, dtype=np.int64), -1.0)], -INF, 0.0)
 
 
@@ -741,6 +759,33 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 Term(x["loss"][several], _arange(several.size), -1.0)], r.target[several], INF)
 
 
+def add_serving_energy(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (site, quarter) with servers that may serve: their facility energy against the
+    contracted energy taken for serving then [GWh]."""
+    sv = d.serving
+    n_t = len(d.periods)
+    gwh = d.acc_it_mw[sv.unit_acc] * d.acc_draw[sv.unit_acc] * d.site_pue[sv.unit_site] \
+        * d.period_hours[sv.unit_quarter] / 1000.0
+    rows, row = _group(sv.unit_site * n_t + sv.unit_quarter)
+    energy_code = d.con_site[sv.energy_contract] * n_t + sv.energy_quarter
+    pos = np.searchsorted(rows, energy_code)     # every energy column's (site, quarter) has a row: see data/serving.py
+    b.add_rows("serving_energy", b.keys(("site", "quarter"), rows // n_t, rows % n_t),
+               [Term(x["serve"], row, gwh), Term(x["serve_energy"], pos, -1.0)], -INF, 0.0)
+
+
+def add_sustained_demand(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per quarter with sustained demand: dense BF16 peak of the servers and rented
+    instances serving it reaches the demand [PFLOP/s]."""
+    sv = d.serving
+    quarters = sv.quarters
+    row_of = np.full(len(d.periods), -1, dtype=np.int64)
+    row_of[quarters] = _arange(quarters.size)
+    b.add_rows("sustained_demand", b.keys(("quarter",), quarters),
+               [Term(x["serve"], row_of[sv.unit_quarter], sv.acc_pflops[sv.unit_acc]),
+                Term(x["serve_rent"], row_of[sv.rent_quarter], sv.offer_pflops[sv.rent_offer])],
+               sv.demand[quarters], INF)
+
+
 def add_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row when the problem states a budget: the plan's cost on its basis within it [$M]."""
     if d.budget_musd is None:
@@ -773,6 +818,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,
     "fleet": add_fleet, "run_fleet": add_run_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
+    "serving_energy": add_serving_energy, "sustained_demand": add_sustained_demand,
     "contract_size": add_contract_size, "contract_output": add_contract_output,
     "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,
     "cloud_quota": add_cloud_quota, "run_location": add_run_location, "location_open": add_location_open,

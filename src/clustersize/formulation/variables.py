@@ -12,6 +12,8 @@ amortised:
        + sum_{o,w} c[rent] rent[o,w]                           on-demand rentals for a run window
        + sum_{o,q} c[commit] commit[o,q]                       commitments, for their whole term
        + sum_p c[fund] fund[p]                                 custom-chip programs
+       + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
+       + sum_{k,t} c[serve_energy] serve_energy[k,t]           energy of owned servers serving it
 
 Purchases and
 the fleet are never split by run: only the run assignments `units[a,s,w]` and `rent[o,w]` are,
@@ -32,7 +34,7 @@ from .shape import RunShape, run_shape
 INF = np.inf
 # Upper bounds of these families repeat a capacity row (supply, cloud quota, buildable MW, contract
 # size): tighter for the solver, but a dual or an elastic slack must act on the row alone.
-ROW_REPEATED_BOUNDS = ("buy", "rent", "new_mw", "contract_mw")
+ROW_REPEATED_BOUNDS = ("buy", "rent", "new_mw", "contract_mw", "serve_rent")
 SPANS = ("one",) + SPAN_LEVELS
 
 
@@ -57,7 +59,23 @@ def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.n
     shape = run_shape(data)
     x = _purchase_variables(builder, data)
     x.update(_run_variables(builder, data, shape))
+    x.update(_serving_variables(builder, data))
     return x
+
+
+def _serving_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
+    """Sustained demand served each quarter: owned servers, rented instances, and their energy."""
+    sv, m = data.serving, data.money
+    table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
+        ("serve",        builder.keys(("accelerator", "site", "quarter"), sv.unit_acc, sv.unit_site, sv.unit_quarter),
+         0.0, INF, 0.0, False),
+        ("serve_rent",   builder.keys(("offer", "quarter"), sv.rent_offer, sv.rent_quarter),
+         0.0, data.cloud_max[sv.rent_offer], m.charges("serve_rent", sv.rent_offer.size), False),
+        ("serve_energy", builder.keys(("contract", "quarter"), sv.energy_contract, sv.energy_quarter),
+         0.0, INF, m.charges("serve_energy", sv.energy_contract.size), False),
+    ]
+    return {family: builder.add_columns(family, keys, lower, upper, cost, integer)
+            for family, keys, lower, upper, cost, integer in table}
 
 
 def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:

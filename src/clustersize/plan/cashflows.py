@@ -139,6 +139,14 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
         offer = problem.cloud[offer_id]
         if not offer.committed:
             _over_window(ledger, cash, "cloud", run, units * offer.price_usd_per_hour * ledger.runs[run].days * 24.0)
+    for (contract, quarter), mwh in ledger.serving_energy.items():
+        terms = problem.contracts[contract]
+        _pay(cash, "energy", quarter, mwh * terms.price_usd_per_mwh)
+        _pay(cash, "carbon", quarter, mwh * terms.carbon_g_per_kwh / 1000.0 * carbon_price)
+    for (_, offer_id, quarter), units in ledger.serving_at("cloud").items():
+        offer = problem.cloud[offer_id]
+        if not offer.committed:
+            _pay(cash, "cloud", quarter, units * offer.price_usd_per_hour * ledger.quarter_hours(quarter))
     for offer_id, start, units in ledger.commitments:
         offer = problem.cloud[offer_id]
         per_month = units * offer.price_usd_per_hour * HOURS_PER_MONTH * (1.0 - offer.resale_fraction)

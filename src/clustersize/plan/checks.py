@@ -13,9 +13,12 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..periods import quarter_start
+from ..schema.problem import Problem
+from ..schema.runs import planned_runs
+from ..schema.sustained import demand_by_quarter
 from .cashflows import cash_flows
 from .costing import recomputed_cost
-from .ledger import Checker, Ledger, delivered_flop, span_of
+from .ledger import Checker, Ledger, Serve, delivered_flop, span_of
 
 Check = Callable[[Ledger, Checker], None]
 
@@ -75,11 +78,51 @@ def check_site_energised(ledger: Ledger, c: Checker) -> None:
 
 
 def check_fleet(ledger: Ledger, c: Checker) -> None:
-    """Accelerators in runs at each site and quarter within those installed there by then [units]."""
-    for (acc, site, quarter), units in ledger.working().items():
+    """Accelerators in runs or serving at each site and quarter within those installed there by then [units]."""
+    for (acc, site, quarter), units in ledger.busy().items():
         installed = ledger.installed.get((acc, site, quarter), 0.0)
         c.at_most("fleet", f"{acc},{site},{ledger.label(quarter)}", units, installed, "units",
-                  "accelerators in runs beyond those installed")
+                  "accelerators in runs or serving beyond those installed")
+
+
+def _serving_mw(serve: Serve, problem: Problem) -> float:
+    """Facility load of owned accelerators serving [MW]."""
+    return serve.units * (serve.chip.it_power_kw or 0.0) / 1000.0 * problem.sites[serve.location].pue
+
+
+def check_serving_energy(ledger: Ledger, c: Checker) -> None:
+    """Facility energy of the accelerators serving at each site and quarter within the contracted
+    energy taken for serving then [MWh]."""
+    need: dict[tuple[str, int], float] = defaultdict(float)
+    for serve in ledger.serving:
+        if serve.kind == "site":
+            draw = serve.chip.average_draw_fraction or _default_draw(ledger)
+            need[(serve.location, serve.quarter)] += _serving_mw(serve, ledger.problem) * draw \
+                * ledger.quarter_hours(serve.quarter)
+    taken: dict[tuple[str, int], float] = defaultdict(float)
+    for (contract, quarter), mwh in ledger.serving_energy.items():
+        taken[(ledger.problem.contracts[contract].site, quarter)] += mwh
+    for (sid, quarter), mwh in sorted(need.items()):
+        c.at_most("serving_energy", f"{sid},{ledger.label(quarter)}", mwh, taken.get((sid, quarter), 0.0), "MWh",
+                  "facility energy of serving exceeds contracted energy")
+
+
+def _default_draw(ledger: Ledger) -> float:
+    """Average draw of a chip without its own figure: the runs' (the first run's, as the model reads it)."""
+    return next(iter(planned_runs(ledger.problem).values())).average_draw_fraction
+
+
+def check_sustained_demand(ledger: Ledger, c: Checker) -> None:
+    """Dense BF16 peak serving each quarter reaches the sustained demand then [PFLOP/s]."""
+    problem = ledger.problem
+    demand = demand_by_quarter(dict(problem.sustained), problem.planning_start, len(ledger.labels))
+    served = [0.0] * len(ledger.labels)
+    for serve in ledger.serving:
+        served[serve.quarter] += serve.units * serve.chip.bf16_tflops / 1000.0
+    for quarter, need in enumerate(demand):
+        if need > 0:
+            c.at_most("sustained_demand", ledger.label(quarter), need, served[quarter], "PFLOP/s",
+                      "sustained demand beyond what serves it")
 
 
 def _energy_by(ledger: Ledger) -> dict[tuple[str, str], float]:
@@ -119,6 +162,9 @@ def check_firm_power(ledger: Ledger, c: Checker) -> None:
                 if m.kind == "site":
                     load[(m.location, quarter)] += m.units * (m.chip.it_power_kw or 0.0) / 1000.0 \
                         * ledger.problem.sites[m.location].pue
+    for serve in ledger.serving:
+        if serve.kind == "site":
+            load[(serve.location, serve.quarter)] += _serving_mw(serve, ledger.problem)
     for (sid, quarter), mw in load.items():
         firm = sum(u.terms.firm_fraction * u.mw for u in ledger.contracts
                    if u.terms.site == sid and _live(ledger, quarter, u.terms.first_available))
@@ -140,6 +186,8 @@ def check_contract_output(ledger: Ledger, c: Checker) -> None:
         tally_ = ledger.runs[run]
         for quarter, days in ledger.quarters(tally_):
             taken[(contract, quarter)] += mwh * days / tally_.days
+    for key, mwh in ledger.serving_energy.items():
+        taken[key] += mwh
     mw = {u.contract: u for u in ledger.contracts}
     origin = ledger.problem.planning_start
     for (contract, quarter), mwh in taken.items():
@@ -179,6 +227,8 @@ def check_cloud_quota(ledger: Ledger, c: Checker) -> None:
     for (run, offer), units in ledger.rentals.items():
         for quarter, _ in ledger.quarters(ledger.runs[run]):
             rented[(offer, quarter)] += units
+    for (_, offer, quarter), units in ledger.serving_at("cloud").items():
+        rented[(offer, quarter)] += units
     for (offer, quarter), units in rented.items():
         c.at_most("cloud_quota", f"{offer},{ledger.label(quarter)}", units, ledger.problem.cloud[offer].max_units,
                   "units", "rental beyond the offer")
@@ -319,6 +369,9 @@ def check_commitment_cover(ledger: Ledger, c: Checker) -> None:
         if ledger.problem.cloud[offer_id].committed:
             for quarter, _ in ledger.quarters(ledger.runs[run]):
                 rented[(offer_id, quarter)] += units
+    for (_, offer_id, quarter), units in ledger.serving_at("cloud").items():
+        if ledger.problem.cloud[offer_id].committed:
+            rented[(offer_id, quarter)] += units
     for (offer_id, quarter), units in sorted(rented.items()):
         cover = int(ledger.problem.cloud[offer_id].term_months // 3)
         held = sum(u for o, start, u in ledger.commitments if o == offer_id and start <= quarter < start + cover)
@@ -335,6 +388,7 @@ CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
+    "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,
     "firm_power": check_firm_power, "contract_size": check_contract_size, "contract_output": check_contract_output,
     "contract_min_take": check_contract_min_take, "site_active": _defined, "contract_site": check_contract_site,
     "cloud_quota": check_cloud_quota, "run_location": check_run_location, "location_open": check_location_open,

@@ -10,8 +10,10 @@ import pandas as pd
 from ..costlines import CATEGORY, ECONOMICS, HOURS_PER_MONTH, LINES
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..formulation import LinearProgram
+from ..periods import quarter_start
 from ..schema.problem import Problem
 from ..schema.runs import SPAN_LEVELS
+from .plan import SERVING
 
 ZERO = 1e-9
 BINDING_TOL = 1e-6
@@ -39,18 +41,22 @@ def purchases_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
 
 
 def _unit_load(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per site: peak facility load of the runs over the quarters [MW], facility energy [MWh]."""
-    sl, w = d.slots, d.runs.windows
-    units = _cols(lp, x, "units")
+    """Per site: peak facility load of the runs and serving over the quarters [MW], facility energy [MWh]."""
+    sl, w, sv = d.slots, d.runs.windows, d.serving
+    units, serve = _cols(lp, x, "units"), _cols(lp, x, "serve")
     n_s, n_t = len(d.site_ids), len(d.periods)
     peak = np.zeros((n_s, n_t))
     for slot in np.flatnonzero(units > ZERO):
         mw = units[slot] * d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]
         for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
             peak[sl.unit_site[slot], t] += mw
+    serving = np.where(serve > ZERO, serve, 0.0) * d.acc_it_mw[sv.unit_acc] * d.site_pue[sv.unit_site]
+    np.add.at(peak, (sv.unit_site, sv.unit_quarter), serving)
     energy = units * d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] \
         * w.hours[sl.unit_window]
-    return peak.max(axis=1, initial=0.0), np.bincount(sl.unit_site, weights=energy, minlength=n_s)
+    energy_serving = serving * d.acc_draw[sv.unit_acc] * d.period_hours[sv.unit_quarter]
+    return peak.max(axis=1, initial=0.0), (np.bincount(sl.unit_site, weights=energy, minlength=n_s)
+                                           + np.bincount(sv.unit_site, weights=energy_serving, minlength=n_s))
 
 
 def sites_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
@@ -71,10 +77,12 @@ def sites_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray
 
 def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Every usable contract: signed, size, energy taken over all run windows and its cost."""
-    gwh = _cols(lp, x, "energy")
+    gwh, serving = _cols(lp, x, "energy"), _cols(lp, x, "serve_energy")
     # The same entries as the energy table: solver noise below ZERO (either sign) is no energy.
-    energy_mwh = np.bincount(d.slots.energy_contract, weights=np.where(gwh > ZERO, gwh, 0.0),
-                             minlength=len(d.con_ids)) * 1000.0
+    n_k = len(d.con_ids)
+    energy_mwh = (np.bincount(d.slots.energy_contract, weights=np.where(gwh > ZERO, gwh, 0.0), minlength=n_k)
+                  + np.bincount(d.serving.energy_contract, weights=np.where(serving > ZERO, serving, 0.0),
+                                minlength=n_k)) * 1000.0
     mw = _cols(lp, x, "contract_mw")
     contracts = [problem.contracts[c] for c in d.con_ids]
     price = np.array([c.price_usd_per_mwh for c in contracts])
@@ -90,15 +98,19 @@ def contracts_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
     })
 
 
-def energy_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Energy each contract delivers to each run window [MWh]."""
-    gwh = _cols(lp, x, "energy")
-    keep = gwh > ZERO
-    sl, w = d.slots, d.runs.windows
-    win = sl.energy_window[keep]
+def energy_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Energy each contract delivers to each run window, and to serving in each quarter [MWh]."""
+    gwh, serving = _cols(lp, x, "energy"), _cols(lp, x, "serve_energy")
+    keep, served = gwh > ZERO, serving > ZERO
+    sl, w, sv = d.slots, d.runs.windows, d.serving
+    win, quarter = sl.energy_window[keep], sv.energy_quarter[served]
+    starts = [quarter_start(problem.planning_start, t) for t in range(len(d.periods))]
     return pd.DataFrame({
-        "contract": [d.con_ids[k] for k in sl.energy_contract[keep]], "run": [d.runs.ids[w.run[i]] for i in win],
-        "start": [w.starts[i].isoformat() for i in win], "days": w.days[win], "energy_mwh": gwh[keep] * 1000.0,
+        "contract": [d.con_ids[k] for k in sl.energy_contract[keep]] + [d.con_ids[k] for k in sv.energy_contract[served]],
+        "run": [d.runs.ids[w.run[i]] for i in win] + [SERVING] * int(served.sum()),
+        "start": [w.starts[i].isoformat() for i in win] + [starts[t].isoformat() for t in quarter],
+        "days": np.concatenate([w.days[win], d.period_hours[quarter] / 24.0]),
+        "energy_mwh": np.concatenate([gwh[keep], serving[served]]) * 1000.0,
     })
 
 
@@ -188,9 +200,31 @@ def _stack_of(d: ModelData, location: str, accelerator: str, kind: str) -> str:
     return d.runs.offer_stack[d.cloud_ids.index(location)]
 
 
+def serving_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Sustained demand served in each quarter: owned accelerators at each site and rented ones from
+    each offer, their dense BF16 peak [PFLOP/s] and the cost of on-demand rentals [USD]."""
+    sv = d.serving
+    serve, rent = _cols(lp, x, "serve"), _cols(lp, x, "serve_rent")
+    u, v = serve > ZERO, rent > ZERO
+    o, t = sv.rent_offer[v], sv.rent_quarter[v]
+    committed = np.array([problem.cloud[d.cloud_ids[i]].committed for i in o], dtype=bool)
+    return pd.DataFrame({
+        "quarter": [d.periods[i] for i in sv.unit_quarter[u]] + [d.periods[i] for i in t],
+        "location": [d.site_ids[i] for i in sv.unit_site[u]] + [d.cloud_ids[i] for i in o],
+        "kind": ["site"] * int(u.sum()) + ["cloud"] * int(v.sum()),
+        "accelerator": [d.acc_ids[i] for i in sv.unit_acc[u]] + [d.cloud_accelerator[i] for i in o],
+        "units": np.concatenate([serve[u] * d.acc_units_per_server[sv.unit_acc[u]], rent[v] * d.cloud_units_per_instance[o]]),
+        "pflops": np.concatenate([serve[u] * sv.acc_pflops[sv.unit_acc[u]], rent[v] * sv.offer_pflops[o]]),
+        # a committed offer's hours are paid by its commitment (the commitments table), not here
+        "cost_usd": np.concatenate([np.zeros(int(u.sum())), np.where(committed, 0.0, rent[v] * d.cloud_cost_per_hour[o]
+                                                                     * d.period_hours[t] * USD_PER_MUSD)]),
+    })
+
+
 def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Per quarter, site and accelerator: installed, working in a run, idle [accelerators]."""
-    sl, w = d.slots, d.runs.windows
+    """Per quarter, site and accelerator: installed, working in a run, serving sustained demand, idle
+    [accelerators]."""
+    sl, w, sv = d.slots, d.runs.windows, d.serving
     servers, units = _cols(lp, x, "buy"), _cols(lp, x, "units")
     n_a, n_s, n_t = len(d.acc_ids), len(d.site_ids), len(d.periods)
     installed = np.zeros((n_a, n_s, n_t))
@@ -200,12 +234,15 @@ def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     for slot in np.flatnonzero(units > ZERO):
         for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
             working[sl.unit_acc[slot], sl.unit_site[slot], t] += units[slot]
+    serving = np.zeros_like(installed)
+    serve = _cols(lp, x, "serve")
+    np.add.at(serving, (sv.unit_acc, sv.unit_site, sv.unit_quarter), np.where(serve > ZERO, serve, 0.0))
     a, s, t = np.nonzero(installed > ZERO)
     ups = d.acc_units_per_server[a]
     return pd.DataFrame({
         "quarter": [d.periods[i] for i in t], "site": [d.site_ids[i] for i in s], "accelerator": [d.acc_ids[i] for i in a],
-        "installed": installed[a, s, t] * ups, "in_run": working[a, s, t] * ups,
-        "idle": (installed[a, s, t] - working[a, s, t]) * ups,
+        "installed": installed[a, s, t] * ups, "in_run": working[a, s, t] * ups, "serving": serving[a, s, t] * ups,
+        "idle": (installed[a, s, t] - working[a, s, t] - serving[a, s, t]) * ups,
     })
 
 

@@ -15,6 +15,7 @@ solver, formulation or model-data code.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import pandas as pd
 
 from ..costlines import BASES, CATEGORY, ECONOMICS, HOURS_PER_MONTH
 from ..errors import InputError
-from ..periods import quarter_label
+from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
@@ -33,7 +34,7 @@ from ..schema.runs import planned_runs
 from ..status import Status
 from .cashflows import Cash, cash_flows, discount_at
 from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally, unit_cost_usd
-from .plan import Plan
+from .plan import SERVING, Plan
 
 REL_TOL = 1e-9          # derived columns: the same arithmetic in another order
 OBJECTIVE_REL_TOL = 1e-6  # the objective: the solver's sum over scaled columns (as verify.py)
@@ -114,7 +115,8 @@ def _check_purchases(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
 
 
 def _site_runs(ledger: Ledger) -> tuple[dict[str, float], dict[str, float]]:
-    """Per site: the runs' peak facility load over the quarters [MW] and their facility energy [MWh]."""
+    """Per site: peak facility load of the runs and serving over the quarters [MW], and their facility
+    energy [MWh]."""
     load: dict[tuple[str, int], float] = defaultdict(float)
     energy: dict[str, float] = defaultdict(float)
     for tally_ in ledger.runs.values():
@@ -127,6 +129,12 @@ def _site_runs(ledger: Ledger) -> tuple[dict[str, float], dict[str, float]]:
             energy[m.location] += mw * draw * tally_.days * 24.0
             for quarter, _ in ledger.quarters(tally_):
                 load[(m.location, quarter)] += mw
+    draw = next(iter(planned_runs(ledger.problem).values())).average_draw_fraction
+    for serve in ledger.serving:
+        if serve.kind == "site":
+            mw = serve.units * (serve.chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[serve.location].pue
+            load[(serve.location, serve.quarter)] += mw
+            energy[serve.location] += mw * (serve.chip.average_draw_fraction or draw) * ledger.quarter_hours(serve.quarter)
     peak: dict[str, float] = defaultdict(float)
     for (sid, _), mw in load.items():
         peak[sid] = max(peak[sid], mw)
@@ -151,9 +159,9 @@ def _check_sites(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -
         rec.number(f"{where}.it_load_mw", _value(row, "it_load_mw"), ledger.load_mw.get(row.site, 0.0),
                    "IT load of the purchases [MW]")
         rec.number(f"{where}.facility_peak_mw", _value(row, "facility_peak_mw"), peak.get(row.site, 0.0),
-                   "largest quarterly IT load of the runs x PUE [MW]")
+                   "largest quarterly IT load of the runs and serving x PUE [MW]")
         rec.number(f"{where}.facility_energy_mwh", _value(row, "facility_energy_mwh"), energy.get(row.site, 0.0),
-                   "runs' IT load x average draw x PUE x window hours [MWh]")
+                   "IT load of runs and serving x average draw x PUE x hours [MWh]")
 
 
 def _check_contracts(rec: _Recorder, plan: Plan, problem: Problem) -> None:
@@ -247,8 +255,9 @@ def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) ->
 
 
 def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
-    """The fleet table: installed from the purchases, in runs from the clusters, idle the rest."""
-    working = ledger.working()
+    """The fleet table: installed from the purchases, in runs from the clusters, serving from the
+    serving table, idle the rest."""
+    working, serving = ledger.working(), ledger.serving_at("site")
     expected = {key: units for key, units in ledger.installed.items() if units > 1e-9}
     stated = set()
     for i, row in enumerate(rec.rows("fleet")):
@@ -257,14 +266,39 @@ def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -
             continue
         key = (row.accelerator, row.site, ledger.labels.index(row.quarter))
         stated.add(key)
-        installed, busy = expected.get(key, 0.0), working.get(key, 0.0)
+        installed, busy, serves = expected.get(key, 0.0), working.get(key, 0.0), serving.get(key, 0.0)
         rec.number(f"tables.fleet[{i}].installed", _value(row, "installed"), installed, "installed by then [units]")
         rec.number(f"tables.fleet[{i}].in_run", _value(row, "in_run"), busy, "in a run then [units]")
-        rec.number(f"tables.fleet[{i}].idle", _value(row, "idle"), installed - busy, "installed - in a run [units]")
+        rec.number(f"tables.fleet[{i}].serving", _value(row, "serving"), serves, "serving sustained demand then [units]")
+        rec.number(f"tables.fleet[{i}].idle", _value(row, "idle"), installed - busy - serves,
+                   "installed - in a run - serving [units]")
     missing = sorted(set(expected) - stated)
     if missing:
         rec.fail("tables.fleet", len(missing), f"{len(missing)} installed (accelerator, site, quarter) missing, "
                                                f"e.g. {missing[0]}")
+
+
+def _check_serving(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    """The serving table's peak and rental cost from its units; serving energy rows span their quarter."""
+    for i, row in enumerate(rec.rows("serving")):
+        serve = next((s for s in ledger.serving if s.location == row.location and s.kind == row.kind
+                      and s.accelerator == row.accelerator and ledger.label(s.quarter) == row.quarter), None)
+        if serve is None:
+            continue
+        units = float(_value(row, "units"))
+        rec.number(f"tables.serving[{i}].pflops", _value(row, "pflops"), units * serve.chip.bf16_tflops / 1000.0,
+                   "units x dense BF16 peak [PFLOP/s]")
+        offer = problem.cloud.get(str(row.location)) if row.kind == "cloud" else None
+        cost = units * offer.price_usd_per_hour * ledger.quarter_hours(serve.quarter) \
+            if offer is not None and not offer.committed else 0.0
+        rec.number(f"tables.serving[{i}].cost_usd", _value(row, "cost_usd"), cost,
+                   "on-demand units x price x hours of the quarter [USD]")
+    for i, row in enumerate(rec.rows("energy")):
+        if str(row.run) == SERVING and str(row.start) in [quarter_start(problem.planning_start, t).isoformat()
+                                                           for t in range(len(ledger.labels))]:
+            quarter = quarter_index(dt.date.fromisoformat(str(row.start)), problem.planning_start)
+            rec.number(f"tables.energy[{i}].days", _value(row, "days"), ledger.quarter_hours(quarter) / 24.0,
+                       "days of the quarter served")
 
 
 def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
@@ -332,7 +366,7 @@ def _check_cashflows(rec: _Recorder, plan: Plan, problem: Problem, cash: Cash) -
 
 def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     """Cost per delivered PFLOP-day and idle capital, from the objective, the runs and the fleet."""
-    working = ledger.working()
+    busy = ledger.busy()
     per_unit: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in plan.table("purchases").itertuples():
         chip, t = ledger.chips.get(row.accelerator), ledger.labels.index(row.quarter) if row.quarter in ledger.labels else None
@@ -340,7 +374,7 @@ def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
             spent = per_unit[(row.accelerator, row.site)]
             spent[0] += float(row.units) * unit_cost_usd(ledger, chip, row.site, t)
             spent[1] += float(row.units)
-    idle = {key: units - working.get(key, 0.0) for key, units in ledger.installed.items() if units > 1e-9}
+    idle = {key: units - busy.get(key, 0.0) for key, units in ledger.installed.items() if units > 1e-9}
     installed = sum(units for units in ledger.installed.values() if units > 1e-9)
     capital = sum(units * per_unit[(acc, site)][0] / per_unit[(acc, site)][1] for (acc, site, _), units in idle.items()
                   if per_unit[(acc, site)][1] > 0)
@@ -490,7 +524,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
     _check_hashes(rec, plan)
     if plan.has_plan:
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
-                      _check_fleet, _check_economics):
+                      _check_fleet, _check_serving, _check_economics):
             check(rec, plan, problem, tallied)
         for plain in (_check_contracts, _check_programs):
             plain(rec, plan, problem)

@@ -21,7 +21,7 @@ from ..schema.derived import purchase_unit_cost_usd
 from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Contract, Problem
 from ..schema.runs import PlannedRun, accelerator_mfu, planned_runs, region_of, stack_of
-from .plan import Plan
+from .plan import SERVING, Plan
 
 REL_TOL = 1e-6
 
@@ -120,6 +120,18 @@ class RunTally:
         return found
 
 
+@dataclass(frozen=True)
+class Serve:
+    """One serving row of the plan: accelerators at a site or rented from an offer in a quarter."""
+
+    location: str
+    kind: str          # "site" or "cloud"
+    accelerator: str   # the offer's accelerator for cloud
+    quarter: int
+    units: float
+    chip: Chip
+
+
 @dataclass
 class Ledger:
     """The plan's decisions tallied per limit, in user units; costs in USD on the full basis."""
@@ -145,6 +157,8 @@ class Ledger:
     rentals: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))  # (run, offer)
     leases: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))   # (site, quarter) [MW]
     commitments: list[tuple[str, int, float]] = field(default_factory=list)   # (offer, first quarter, units)
+    serving: list[Serve] = field(default_factory=list)
+    serving_energy: dict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))  # (contract, quarter) [MWh]
     amortised_hardware: float = 0.0
     # line -> quarter -> USD, computed once from the complete tally by plan/cashflows.cash_flows
     cash: dict[str, dict[int, float]] | None = None
@@ -172,6 +186,26 @@ class Ledger:
                     if m.kind == "site":
                         found[(m.model, m.location, quarter)] += m.units
         return found
+
+    def serving_at(self, kind: str) -> dict[tuple[str, str, int], float]:
+        """Accelerators serving sustained demand per (accelerator, location, quarter) of a kind [units]."""
+        found: dict[tuple[str, str, int], float] = defaultdict(float)
+        for serve in self.serving:
+            if serve.kind == kind:
+                found[(serve.accelerator, serve.location, serve.quarter)] += serve.units
+        return found
+
+    def busy(self) -> dict[tuple[str, str, int], float]:
+        """Accelerators in runs or serving per (accelerator, site, quarter) [units]."""
+        found: dict[tuple[str, str, int], float] = defaultdict(float, self.working())
+        for key, units in self.serving_at("site").items():
+            found[key] += units
+        return found
+
+    def quarter_hours(self, quarter: int) -> float:
+        """Hours in a quarter [h]."""
+        origin = self.problem.planning_start
+        return (quarter_start(origin, quarter + 1) - quarter_start(origin, quarter)).days * 24.0
 
     def label(self, quarter: int) -> str:
         """A quarter's label, also for a quarter past the horizon (a tampered window can reach one)."""
@@ -271,7 +305,12 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     for row in plan.table("rentals").itertuples():
         _tally_rental(ledger, row, c)
     for row in plan.table("energy").itertuples():
-        _tally_energy(ledger, row, c)
+        if str(row.run) == SERVING:
+            _tally_serving_energy(ledger, row, c)
+        else:
+            _tally_energy(ledger, row, c)
+    for row in plan.table("serving").itertuples():
+        _tally_serving(ledger, row, c)
     for row in plan.table("leases").itertuples():
         _tally_lease(ledger, row, c)
     for row in plan.table("commitments").itertuples():
@@ -482,6 +521,51 @@ def _tally_energy(ledger: Ledger, row: Any, c: Checker) -> None:
            terms.first_available is None or terms.first_available <= run.start,
            f"energy flows from {terms.first_available}, after the run starts {run.start}")
     ledger.energy.append((row.contract, str(row.run), float(row.energy_mwh)))
+
+
+def _tally_serving_energy(ledger: Ledger, row: Any, c: Checker) -> None:
+    """Energy a contract delivers to serving for one quarter: the row's start is the quarter's first day."""
+    problem, idx = ledger.problem, f"{row.contract},{row.start}"
+    terms = problem.contracts.get(row.contract)
+    try:
+        start = dt.date.fromisoformat(str(row.start))
+    except ValueError:
+        start = None
+    quarter = quarter_index(start, problem.planning_start) if start else -1
+    c.true("known_option", idx, terms is not None and start == quarter_start(problem.planning_start, quarter)
+           and 0 <= quarter < len(ledger.labels), "serving energy from an unknown contract, or not for a quarter of the horizon")
+    if terms is None or start is None or not 0 <= quarter < len(ledger.labels):
+        return
+    c.true("contract_available", idx, terms.first_available is None or terms.first_available <= start,
+           f"energy flows from {terms.first_available}, after the quarter served starts {start}")
+    c.true("non_negative", idx, float(row.energy_mwh) >= -REL_TOL, f"negative energy {row.energy_mwh}")
+    ledger.serving_energy[(str(row.contract), quarter)] += float(row.energy_mwh)
+
+
+def _tally_serving(ledger: Ledger, row: Any, c: Checker) -> None:
+    """One serving row: a known site (opened) or offer, its accelerator, a quarter of the horizon."""
+    problem, idx = ledger.problem, f"{row.quarter},{row.location},{row.accelerator}"
+    units = float(row.units)
+    c.true("non_negative", idx, units >= -REL_TOL, f"negative serving {units}")
+    c.true("quarter", idx, row.quarter in ledger.labels, f"quarter {row.quarter} outside the horizon")
+    chip: Chip | None
+    if row.kind == "site":
+        site = problem.sites.get(str(row.location))
+        chip = ledger.chips.get(str(row.accelerator)) if site is not None else None
+        c.true("known_option", idx, chip is not None, "unknown accelerator or site")
+        if chip is not None and site is not None:
+            c.true("site_opened", idx, ledger.opened.get(str(row.location), False), f"site {row.location} not opened")
+    else:
+        offer = problem.cloud.get(str(row.location))
+        chip = problem.cloud_chips[offer.accelerator] if offer is not None and row.kind == "cloud" else None
+        c.true("known_option", idx, chip is not None and offer is not None and offer.accelerator == row.accelerator,
+               "unknown cloud offer, or not the accelerator it rents")
+        if offer is not None:
+            ruled_out = problem.filters.allows_offer(offer.accelerator, offer.country)
+            c.true("filters", idx, ruled_out is None, f"rented though ruled out by {ruled_out}")
+    if chip is not None and row.quarter in ledger.labels:
+        ledger.serving.append(Serve(str(row.location), str(row.kind), str(row.accelerator),
+                                    ledger.labels.index(row.quarter), units, chip))
 
 
 def _tally_lease(ledger: Ledger, row: Any, c: Checker) -> None:

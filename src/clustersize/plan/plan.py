@@ -15,10 +15,10 @@ from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationE
 from ..status import Status
 from .digests import DIGEST_KEY, field_digests
 
-SCHEMA_VERSION = "clustersize.plan/3"
+SCHEMA_VERSION = "clustersize.plan/4"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
-                   "leases", "commitments")
-TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "custom_programs",
+                   "leases", "commitments", "serving")
+TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "serving", "custom_programs",
           "leases", "commitments", "costs", "cashflows", "economics", "compute", "export_usage", "exclusions",
           "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
@@ -41,7 +41,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
              "locations": "str", "span": "str", "span_efficiency": "fin", "units": "fin", "goodput": "fin",
              "extra_stacks": "int", "flop": "fin", "target_flop": "fin"},
     "fleet": {"quarter": "str", "site": "str", "accelerator": "str", "installed": "fin", "in_run": "fin",
-              "idle": "fin"},
+              "serving": "fin", "idle": "fin"},
+    "serving": {"quarter": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
+                "pflops": "fin", "cost_usd": "fin"},
     "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "fin", "units": "fin",
                         "success_probability": "fin"},
     "leases": {"site": "str", "quarter": "str", "leased_mw": "fin"},
@@ -66,6 +68,8 @@ HEAD_FIELDS: dict[str, str] = {
     "messages": "list", "created": "str", "provenance": "dict", "model": "dict", "explanation": "dict?",
 }
 MAX_PLAN_ROWS = 1_000_000
+SERVING = "(sustained)"
+"""The `run` of an energy row that serves sustained demand for one quarter (no run can be named so)."""
 
 
 @dataclass
@@ -146,7 +150,7 @@ class Plan:
         return self.tables.get(name, pd.DataFrame())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schema clustersize.plan/3, see docs/plan-schema.md)."""
+        """The JSON document (schema clustersize.plan/4, see docs/plan-schema.md)."""
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
@@ -178,7 +182,7 @@ class Plan:
 
 
 class PlanFileError(InputError, ValueError):
-    """A plan document that is not a valid `clustersize.plan/3` (also a ValueError, as before)."""
+    """A plan document that is not a valid `clustersize.plan/4` (also a ValueError, as before)."""
 
 
 _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),

@@ -2,8 +2,8 @@
 stay feasible and cost less (prices decline over time).
 
 An order of accelerator a at site s in quarter t is installed from quarter `ready`. Moving some of
-it to t + 1 installs it a quarter later: it stays feasible when the runs working at (a, s) in quarter
-`ready` still fit without it, when quarter t + 1 has supply (and components, and custom volume)
+it to t + 1 installs it a quarter later: it stays feasible when the runs working and the servers
+serving at (a, s) in quarter `ready` still fit without it, when quarter t + 1 has supply (and components, and custom volume)
 left, and the order can still be placed then. It costs less when the all-in unit cost of t + 1 is
 lower on the problem's cost basis: a lower price, a later payment at a positive discount rate, fewer
 quarters of operating cost, a smaller amortised share.
@@ -57,7 +57,7 @@ def _component_room(ledger: Ledger, accelerator: str, quarter: str) -> float:
 def early_purchases(ledger: Ledger) -> list[EarlyPurchase]:
     """Every order of which some units could move a quarter later, stay feasible and cost less."""
     labels = ledger.labels
-    working = ledger.working()
+    working = ledger.busy()
     found = []
     for row in ledger.plan.table("purchases").itertuples():
         chip = ledger.chips.get(row.accelerator)

@@ -116,12 +116,25 @@ def runs_table(plan: Plan) -> Table | None:
 
 
 def fleet_timeline(plan: Plan) -> Table | None:
-    """Accelerators installed and working in runs per quarter, summed over sites and kinds."""
+    """Accelerators installed, working in runs and serving per quarter, summed over sites and kinds."""
     fleet = plan.table("fleet")
     if fleet.empty:
         return None
-    per_quarter = fleet.groupby("quarter", as_index=False)[["installed", "in_run", "idle"]].sum()
+    columns = [c for c in ("installed", "in_run", "serving", "idle") if c in fleet]
+    per_quarter = fleet.groupby("quarter", as_index=False)[columns].sum()
     return frame_table(per_quarter, "Fleet by quarter [accelerators]")
+
+
+def serving_timeline(plan: Plan) -> Table | None:
+    """Sustained demand served per quarter, by owned and rented accelerators [PFLOP/s dense BF16]."""
+    serving = plan.table("serving")
+    if serving.empty:
+        return None
+    per_quarter = serving.pivot_table(index="quarter", columns="kind", values="pflops", aggfunc="sum", fill_value=0.0)
+    per_quarter = per_quarter.reindex(columns=["site", "cloud"], fill_value=0.0).rename(
+        columns={"site": "owned_pflops", "cloud": "cloud_pflops"}).reset_index()
+    per_quarter["cloud_cost"] = serving.groupby("quarter").cost_usd.sum().reindex(per_quarter.quarter).map(usd).to_numpy()
+    return frame_table(per_quarter, "Sustained demand served by quarter [PFLOP/s dense BF16]")
 
 
 def binding_summary(plan: Plan) -> Table | None:
@@ -149,7 +162,7 @@ def render(plan: Plan, console: Console | None = None) -> None:
             f"Cost by line (this plan minimises the {plan.cost_basis} basis)"))
         compute = plan.table("compute")
         parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
-        for item in (runs_table(plan), fleet_timeline(plan), mix_table(plan)):
+        for item in (runs_table(plan), fleet_timeline(plan), serving_timeline(plan), mix_table(plan)):
             if item is not None:
                 parts.append(item)
         sites = plan.table("sites")

@@ -19,6 +19,7 @@ from typing_extensions import TypedDict
 from .catalog import load_catalog
 from .errors import did_you_mean
 from .rules import ExportRuleset
+from .sustained import Sustained
 from .types import (
     PUE,
     AnnualRate,
@@ -713,6 +714,9 @@ class Problem(Strict):
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     budget: Budget = Field(default_factory=Budget, description="Spending limits (objective.budget_usd is total_usd).")
     filters: Filters = Field(default_factory=Filters, description="Sites, countries and accelerators ruled out or in.")
+    sustained: FrozenMap[Identifier, Sustained] = Field(
+        default_factory=FrozenDict, description="Capacity served every quarter beside the runs (inference, research), "
+                                                "by name: dense BF16 PFLOP/s or H100-equivalents from a quarter on.")
     accelerators: FrozenMap[Identifier, Accelerator] = Field(default_factory=FrozenDict)
     sites: FrozenMap[Identifier, Site]
     contracts: FrozenMap[Identifier, Contract] = Field(default_factory=FrozenDict)
@@ -789,7 +793,21 @@ class Problem(Strict):
                 if comp not in self.components:
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         self._filters_name_known_options()
+        self._sustained_within_planning()
         return self
+
+    def _sustained_within_planning(self) -> None:
+        first = f"{self.planning_start.year}Q{(self.planning_start.month - 1) // 3 + 1}"
+        for name, entry in self.sustained.items():
+            form = "pflops" if entry.pflops is not None else "h100e"
+            labels = [label for label in entry.steps() if label is not None]
+            for label in labels:
+                if label < first:
+                    raise field_error(("sustained", name, form, label), f"{label} is before the planning start "
+                                                                        f"({first})", label)
+            if entry.until is not None and entry.until < max(labels, default=first):
+                raise field_error(("sustained", name, "until"), f"{entry.until} is before the demand starts "
+                                                                f"({max(labels, default=first)})", entry.until)
 
     def _filters_name_known_options(self) -> None:
         known_accelerators = {*self.accelerators, *(f"custom:{p}" for p in self.custom_programs),

@@ -144,6 +144,26 @@ def precheck(d: ModelData) -> list[str]:
             if power < target * (1 - 1e-9):
                 findings.append(f"run {name} short {_flop(target - power)}: power that can be built by {by} at "
                                 f"{where} holds at most {_flop(power)}; the target is {_flop(target)}")
+    return findings + serving_precheck(d)
+
+
+def serving_precheck(d: ModelData) -> list[str]:
+    """Quarters whose sustained demand exceeds what could ever serve it: every site's maximum MW at
+    the accelerator with the most peak per MW installed there by then, plus every offer's quota."""
+    sv = d.serving
+    cloud = float(d.cloud_max @ sv.offer_pflops) if sv.offer_pflops.size else 0.0
+    per_mw = sv.acc_pflops[sv.unit_acc] / np.maximum(d.acc_it_mw[sv.unit_acc], 1e-12)
+    findings = []
+    for t in sv.quarters.tolist():
+        best = np.zeros(len(d.site_ids))
+        here = sv.unit_quarter == t
+        np.maximum.at(best, sv.unit_site[here], per_mw[here])
+        most = float(best @ d.site_max_mw) + cloud
+        if d.serving.demand[t] > most * (1 + 1e-9):
+            findings.append(f"sustained demand in {d.periods[t]} is {d.serving.demand[t]:,.0f} PFLOP/s; at most "
+                            f"{most:,.0f} can serve it (every site's maximum MW at its most efficient accelerator "
+                            f"installed by then, plus every cloud offer's quota): lower sustained, or add sites or "
+                            f"offers")
     return findings
 
 

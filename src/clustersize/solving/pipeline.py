@@ -208,11 +208,12 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     """Every table of a plan with a solution, in user units."""
     tables = {
         "purchases": extract.purchases_table(problem, data, lp, x), "sites": extract.sites_table(problem, data, lp, x),
-        "contracts": extract.contracts_table(problem, data, lp, x), "energy": extract.energy_table(data, lp, x),
+        "contracts": extract.contracts_table(problem, data, lp, x), "energy": extract.energy_table(problem, data, lp, x),
         "rentals": extract.rentals_table(problem, data, lp, x), "cluster": extract.cluster_table(data, lp, x),
     }
     tables["runs"] = extract.runs_table(data, lp, x, tables["cluster"])
     tables["fleet"] = extract.fleet_table(data, lp, x)
+    tables["serving"] = extract.serving_table(problem, data, lp, x)
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
     tables["leases"] = extract.leases_table(data, lp, x)
     tables["commitments"] = extract.commitments_table(problem, data, lp, x)
