@@ -37,6 +37,7 @@ from .heuristics import LARGE_COLUMNS, best_of, location_capacity, relax_and_fix
 from .rounding import whole_unit_plan
 
 CONTINUOUS_SHARE = 0.85
+CONTINUOUS_GAP_SHARE = 0.5  # of the requested gap, for the continuous solve: the rest is left for rounding
 PIPELINE_GRACE = 1.0      # [s] per solver call, on top of its share of the budget
 QUICK_SHARE = 0.3         # of the continuous budget, for relax-and-fix on large models ...
 QUICK_SECONDS = 10.0      # ... but at least this much (or 80 % of a smaller budget)
@@ -171,8 +172,14 @@ def _settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOption
 def _solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, budget: float, integer_units: bool,
                   max_sites: int, capacity: np.ndarray | None = None) -> SolverResult:
     """The continuous solve in most of the budget [s], then rounding to whole servers (and any
-    polish) in the rest; with integer_units, the whole budget for the exact solve."""
-    first = dataclasses.replace(options, time_limit_s=budget if integer_units else budget * CONTINUOUS_SHARE)
+    polish) in the rest; with integer_units, the whole budget for the exact solve.
+
+    The continuous solve closes its gap to a share of the requested one, leaving the rest for
+    rounding: a rounded plan within the requested gap of that tighter bound is proven without an
+    exact whole-unit re-solve, which costs far more than the tighter continuous solve.
+    """
+    first = dataclasses.replace(options, time_limit_s=budget) if integer_units else dataclasses.replace(
+        options, time_limit_s=budget * CONTINUOUS_SHARE, gap=options.gap * CONTINUOUS_GAP_SHARE)
     if lp.shape[1] >= LARGE_COLUMNS:
         result = _large(backend, lp, first, max_sites, capacity)
     else:
