@@ -168,7 +168,8 @@ FAMILIES: tuple[Family, ...] = (
         definitional=True),
     Family(
         "fleet", ("accelerator", "site", "quarter"),
-        "sum_{w covers t} units[a,s,w] + serve[a,s,t] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] <= 0 [servers]",
+        "sum_{w covers t} units[a,s,w] + ramp[a,s,w,t] + serve[a,s,t] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] "
+        "<= 0 [servers]   (a growing run's units only in its window's last quarter)",
         "accelerator", "units_per_server", "one more {accelerator} installed at {site} in {quarter}",
         "servers working in runs or serving sustained demand at each site and quarter within those installed "
         "there by then",
@@ -180,9 +181,15 @@ FAMILIES: tuple[Family, ...] = (
         "a run's servers at a site, over all its candidate windows, within every purchase there (a valid "
         "inequality: the relaxation cannot count one server in several windows of a run)", definitional=True),
     Family(
+        "ramp_cluster", ("accelerator", "site", "window", "quarter"),
+        "ramp[a,s,w,t] - units[a,s,w] <= 0 [servers]   (runs with grow: true; t before the window's last quarter)",
+        "accelerator", "units_per_server", None,
+        "a growing run's servers working in a quarter before its last within its full cluster",
+        definitional=True),
+    Family(
         "energy_balance", ("site", "window"),
-        "sum_a W[a] D[a] PUE[s] h[w] / 1000 units[a,s,w] - sum_{k at s} energy[k,w] <= 0 [GWh], "
-        "D[a] = average draw fraction, h[w] = window hours",
+        "sum_a W[a] D[a] PUE[s] (h[w] units[a,s,w] + sum_t h[w,t] ramp[a,s,w,t]) / 1000 - sum_{k at s} energy[k,w] "
+        "<= 0 [GWh], D[a] = average draw fraction, h[w] = hours the full cluster works",
         "MWh", "mwh_per_gwh", None,
         "facility energy of each run window at each site covered by contracted energy",
         relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy in {window}"),
@@ -364,8 +371,8 @@ FAMILIES: tuple[Family, ...] = (
         definitional=True),
     Family(
         "compute_target", ("level",),
-        "sum_{members at l} rho[l] n d[w] (units, rent) - loss[r] - T[r] f_max pace[l] >= T[r] (1 - f_max) "
-        "(single level: >= T[r]) [EFLOP/s-day]",
+        "sum_{members at l} rho[l] n (d[w] units + sum_t d[w,t] ramp + d[w] rent) - loss[r] - T[r] f_max pace[l] "
+        ">= T[r] (1 - f_max) (single level: >= T[r]) [EFLOP/s-day], d[w] = days the full cluster works",
         "1e24 FLOP", "1e24flop_per_efday", "1e24 FLOP more training compute for {level}",
         "each run's compute at its pace, after goodput, span and stack losses, reaches its target",
         relaxation=Relaxation(1e11, "{level} short {amount:.3g} x 1e24 FLOP even with every other limit relaxed")),

@@ -149,9 +149,9 @@ class ModelData:
 class _Context:
     """The planning horizon as the translation needs it, and the exclusions found along the way.
 
-    `last_start` is the last quarter hardware can be used: the latest window start of any run, or
-    the last quarter with sustained demand; an order must be installed by then to serve at all.
-    `horizon_end` is the latest deadline of any run.
+    `last_start` is the last quarter hardware can be used: the latest window start of any run (the
+    last quarter of a growing run's window), or the last quarter with sustained demand; an order
+    must be installed by then to serve at all. `horizon_end` is the latest deadline of any run.
     """
 
     problem: Problem
@@ -458,10 +458,11 @@ def _horizon(problem: Problem, planned: list[PlannedRun], w: Windows) -> _Contex
     """Quarters from the planning start to the latest deadline, and Epoch's fixed window."""
     horizon_end = max(run.deadline for run in planned)
     n_periods = quarter_index(horizon_end - dt.timedelta(days=1), problem.planning_start) + 1
-    # Hardware, sites and contracts are useful until the last run starts, or the last quarter with
-    # sustained demand to serve.
+    # Hardware, sites and contracts are useful until the last run starts (a growing run's last
+    # quarter), or the last quarter with sustained demand to serve.
     served = np.flatnonzero(demand_by_quarter(dict(problem.sustained), problem.planning_start, n_periods))
-    last_use = max(int(w.start_period.max()), int(served.max(initial=0)))
+    growing = np.array([planned[r].grow for r in w.run[w.cover_window]], dtype=bool)
+    last_use = max(int(w.start_period.max()), int(served.max(initial=0)), int(w.cover_period[growing].max(initial=0)))
     ctx = _Context(problem, last_use, horizon_end,
                    [quarter_label(problem.planning_start, t) for t in range(n_periods)],
                    default_draw=planned[0].average_draw_fraction)

@@ -4,16 +4,21 @@ A slot exists only where the accelerator may join the run (memory, rate > 0) and
 at that site is installed by the window's start; energy slots (contract, window) only where the
 contract's energy flows by the window's start. Every location (site or cloud offer) a run may
 use is listed with its region and continent.
+
+A run that grows (`grow: true`) has its full cluster, `units[a,s,w]`, working in the window's last
+quarter only, so a slot needs an order installed by then; in each earlier quarter of the window
+a *ramp* column, `ramp[a,s,w,t] <= units[a,s,w]`, is the part of the cluster working then, where
+an order is installed by that quarter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .runs import RunData
+from .runs import RunData, Windows
 
 
 @dataclass
@@ -32,6 +37,30 @@ class Slots:
     location_continent: list[str]
     unit_bound: np.ndarray        # [w] most accelerators a window could hold
     unit_slot_bound: np.ndarray   # [u] most servers a (a, s, w) slot could hold
+    unit_grow: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # [u] the slot's run grows
+    ramp_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))   # [g] unit slot of each ramp column
+    ramp_quarter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # [g] quarter it works in
+    ramp_days: np.ndarray = field(default_factory=lambda: np.zeros(0))              # [g] days of the window then
+
+    def unit_cover(self, w: Windows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """When each units column works: (slot, quarter, days of the window inside it) for every
+        quarter its window overlaps; a growing run's slot only in the window's last quarter."""
+        order = np.argsort(w.cover_window, kind="stable")
+        cw, ct, cd = w.cover_window[order], w.cover_period[order], w.cover_days[order]
+        first = np.searchsorted(cw, np.arange(len(w.days)))
+        count = np.bincount(cw, minlength=len(w.days))
+        n = count[self.unit_window]
+        slot = np.repeat(np.arange(self.unit_window.size, dtype=np.int64), n)
+        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        pick = first[self.unit_window][slot] + offset
+        grow = self.unit_grow[slot] if self.unit_grow.size else np.zeros(slot.size, dtype=bool)
+        keep = ~grow | (offset == n[slot] - 1)
+        return slot[keep], ct[pick][keep], cd[pick][keep]
+
+    def unit_days(self, w: Windows) -> np.ndarray:
+        """Days each units column works [days]: its window's length, the last quarter's days when growing."""
+        slot, _, days = self.unit_cover(w)
+        return np.bincount(slot, weights=days, minlength=self.unit_window.size)
 
 
 def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray,
@@ -57,9 +86,12 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
     unit_parts, rent_parts, energy_parts = [], [], []
     offer_rate = runs.offer_rate
     con_site, con_first = contracts["con_site"], contracts["con_first_day"]
+    last_quarter = np.zeros(len(w.days), dtype=int)
+    np.maximum.at(last_quarter, w.cover_window, w.cover_period)
     for window in range(len(w.days)):
         r, start_t = int(w.run[window]), int(w.start_period[window])
-        ok = (pair_ready <= start_t) & (runs.acc_rate[r, pairs[:, 0]] > 0) if pairs.size else np.zeros(0, bool)
+        by = int(last_quarter[window]) if runs.runs[r].grow else start_t
+        ok = (pair_ready <= by) & (runs.acc_rate[r, pairs[:, 0]] > 0) if pairs.size else np.zeros(0, bool)
         unit_parts.append(np.column_stack([pairs[ok], np.full(int(ok.sum()), window)]))
         offers = np.flatnonzero(offer_rate[r] > 0)
         rent_parts.append(np.column_stack([offers, np.full(offers.size, window)]))
@@ -74,13 +106,35 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
     a, site, win = units[:, 0].astype(int), units[:, 1].astype(int), units[:, 2].astype(int)
     slot_bound = np.minimum(np.minimum(supply_total[a], np.asarray(sites["site_max_mw"])[site] / acc_it_mw[a]),
                             bound[win] / ups[a]) if units.size else np.zeros(0)
-    return Slots(unit_acc=units[:, 0].astype(int), unit_site=units[:, 1].astype(int), unit_window=units[:, 2].astype(int),
-                 rent_offer=rents[:, 0].astype(int), rent_window=rents[:, 1].astype(int),
-                 energy_contract=energy[:, 0].astype(int), energy_window=energy[:, 1].astype(int),
-                 location_ids=list(site_ids) + list(cloud["cloud_ids"]),
-                 location_region=list(sites["site_region"]) + list(cloud["cloud_region"]),
-                 location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
-                 unit_bound=bound, unit_slot_bound=slot_bound)
+    slots = Slots(unit_acc=units[:, 0].astype(int), unit_site=units[:, 1].astype(int),
+                  unit_window=units[:, 2].astype(int), rent_offer=rents[:, 0].astype(int),
+                  rent_window=rents[:, 1].astype(int), energy_contract=energy[:, 0].astype(int),
+                  energy_window=energy[:, 1].astype(int), location_ids=list(site_ids) + list(cloud["cloud_ids"]),
+                  location_region=list(sites["site_region"]) + list(cloud["cloud_region"]),
+                  location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
+                  unit_bound=bound, unit_slot_bound=slot_bound)
+    _ramps(slots, runs, pairs, pair_ready)
+    return slots
+
+
+def _ramps(slots: Slots, runs: RunData, pairs: np.ndarray, pair_ready: np.ndarray) -> None:
+    """The ramp columns of growing runs: each slot in each quarter of its window but the last, where
+    an order of the slot's (accelerator, site) is installed by then."""
+    w = runs.windows
+    grows = np.array([run.grow for run in runs.runs], dtype=bool)
+    slots.unit_grow = grows[w.run[slots.unit_window]] if slots.unit_window.size else np.zeros(0, dtype=bool)
+    if not slots.unit_grow.any():
+        return
+    ready = dict(zip(map(tuple, pairs.tolist()), pair_ready.tolist()))
+    cover: dict[int, list[tuple[int, float]]] = {}
+    for cw, ct, cd in zip(w.cover_window.tolist(), w.cover_period.tolist(), w.cover_days.tolist()):
+        cover.setdefault(cw, []).append((ct, cd))
+    found = [(u, t, days) for u in np.flatnonzero(slots.unit_grow).tolist()
+             for t, days in sorted(cover[int(slots.unit_window[u])])[:-1]
+             if ready[(int(slots.unit_acc[u]), int(slots.unit_site[u]))] <= t]
+    slots.ramp_unit = np.array([u for u, _, _ in found], dtype=int)
+    slots.ramp_quarter = np.array([t for _, t, _ in found], dtype=int)
+    slots.ramp_days = np.array([days for _, _, days in found], dtype=float)
 
 
 def _window_bounds(runs: RunData, units: np.ndarray, rents: np.ndarray, supply_total: np.ndarray,
@@ -101,7 +155,8 @@ def _window_bounds(runs: RunData, units: np.ndarray, rents: np.ndarray, supply_t
 
 def _most_needed(runs: RunData, window: int, ups: np.ndarray) -> float:
     """Most accelerators a window's run can need: its target at the smallest factor kept, at its
-    slowest member's rate, plus one server of slack for whole units [accelerators]. A plan with
+    slowest member's rate over the days its full cluster works, plus one server of slack for whole
+    units [accelerators]. A plan with
     more works no faster and costs at least as much, so no optimum is cut off."""
     r = int(runs.windows.run[window])
     rates = np.concatenate([runs.acc_rate[r], runs.offer_rate[r]])
@@ -112,4 +167,8 @@ def _most_needed(runs: RunData, window: int, ups: np.ndarray) -> float:
     stacks = runs.stack_efficiency[r] ** (len(set(runs.acc_stack) | set(runs.offer_stack)) - 1) \
         if runs.mixes[r] == "any" else 1.0
     kept = runs.band_goodput[runs.band_run == r].min() * spans * stacks
-    return float(runs.target[r] / kept / (slowest * runs.windows.days[window])) + float(ups.max(initial=1.0))
+    w = runs.windows
+    # a growing run's full cluster may work only in the window's last quarter: the fewest days it works
+    days = w.cover_days[w.cover_window == window][np.argmax(w.cover_period[w.cover_window == window])] \
+        if runs.runs[r].grow else w.days[window]
+    return float(runs.target[r] / kept / (slowest * days)) + float(ups.max(initial=1.0))

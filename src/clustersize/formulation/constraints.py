@@ -151,21 +151,6 @@ def add_phase_build(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                [Term(x["powered"], rows, 1.0), Term(x["new_mw"][load.site[keys]], rows, -1.0)], -INF, 0.0)
 
 
-def _unit_cover(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each (units slot, quarter its window overlaps): slot position, quarter, days of overlap."""
-    w = d.runs.windows
-    order = np.argsort(w.cover_window, kind="stable")
-    cw, ct, cd = w.cover_window[order], w.cover_period[order], w.cover_days[order]
-    first = np.searchsorted(cw, np.arange(len(w.days)))
-    count = np.bincount(cw, minlength=len(w.days))
-    slot_w = d.slots.unit_window
-    n = count[slot_w]
-    slot = np.repeat(_arange(slot_w.size), n)
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    pick = first[slot_w][slot] + offset
-    return slot, ct[pick], cd[pick]
-
-
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each i, the positions lo[i]..hi[i]-1: (owner i of each position, position)."""
     counts = np.maximum(hi - lo, 0)
@@ -174,21 +159,25 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.repeat(lo, counts) + offset
 
 
-def _with_serving(codes: np.ndarray, serving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows keyed by the codes of run columns and of serving columns: (row codes, row of each run
-    column, row of each serving column)."""
-    rows, row = _group(np.concatenate([codes.astype(np.int64), serving.astype(np.int64)]))
-    return rows, row[:codes.size], row[codes.size:]
+def _rows_of(*codes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rows keyed by the codes of several column families: (row codes, then the row of each column
+    of each family in turn)."""
+    rows, row = _group(np.concatenate([c.astype(np.int64) for c in codes]))
+    ends = np.cumsum([c.size for c in codes])
+    return (rows, *np.split(row, ends[:-1]))
 
 
 def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per (accelerator, site, quarter) a run may use or serving may: servers in runs and
-    serving within those installed."""
+    """One row per (accelerator, site, quarter) a run may use or serving may: servers in runs (a
+    growing run's ramp in its quarter) and serving within those installed."""
     sl, sv = d.slots, d.serving
-    slot, t, _ = _unit_cover(d)
+    slot, t, _ = sl.unit_cover(d.runs.windows)
     n_s, n_t = len(d.site_ids), len(d.periods)
     code = (sl.unit_acc[slot] * n_s + sl.unit_site[slot]) * n_t + t
-    rows, row_of_slot, row_of_serve = _with_serving(code, (sv.unit_acc * n_s + sv.unit_site) * n_t + sv.unit_quarter)
+    ramp = sl.ramp_unit
+    rows, row_of_slot, row_of_serve, row_of_ramp = _rows_of(
+        code, (sv.unit_acc * n_s + sv.unit_site) * n_t + sv.unit_quarter,
+        (sl.unit_acc[ramp] * n_s + sl.unit_site[ramp]) * n_t + sl.ramp_quarter)
     # A purchase counts in every row of its (accelerator, site) from the quarter it is installed:
     # rows are sorted by code, so those of one pair from a quarter on are one contiguous range.
     pair = d.cell_acc * n_s + d.cell_site
@@ -198,7 +187,7 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     a, rest = rows // (n_s * n_t), rows % (n_s * n_t)
     b.add_rows("fleet", b.keys(("accelerator", "site", "quarter"), a, rest // n_t, rest % n_t),
                [Term(x["units"][slot], row_of_slot, 1.0), Term(x["serve"], row_of_serve, 1.0),
-                Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
+                Term(x["ramp"], row_of_ramp, 1.0), Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
 
 
 def add_run_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -225,23 +214,27 @@ def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (site, window) with hardware: facility energy of the run against its contracted energy."""
     sl, w = d.slots, d.runs.windows
     n_w = len(w.days)
-    gwh = (d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] * w.hours[sl.unit_window]
-           / 1000.0)
+    per_hour = d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] / 1000.0
+    gwh = per_hour * sl.unit_days(w) * 24.0
     rows, row = _group(sl.unit_site * n_w + sl.unit_window)
+    ramp = sl.ramp_unit
     energy_code = d.con_site[sl.energy_contract] * n_w + sl.energy_window
     pos = np.searchsorted(rows, energy_code)
     found = (pos < rows.size) & (rows[np.minimum(pos, rows.size - 1)] == energy_code) if rows.size else pos < 0
     b.add_rows("energy_balance", b.keys(("site", "window"), rows // n_w, rows % n_w),
-               [Term(x["units"], row, gwh), Term(x["energy"][found], pos[found], -1.0)], -INF, 0.0)
+               [Term(x["units"], row, gwh), Term(x["ramp"], row[ramp], per_hour[ramp] * sl.ramp_days * 24.0),
+                Term(x["energy"][found], pos[found], -1.0)], -INF, 0.0)
 
 
 def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (site, quarter) with hardware in a run or serving: peak facility load against firm
     contracted MW."""
     sl, sv = d.slots, d.serving
-    slot, t, _ = _unit_cover(d)
+    slot, t, _ = sl.unit_cover(d.runs.windows)
     n_t = len(d.periods)
-    rows, row_of_slot, row_of_serve = _with_serving(sl.unit_site[slot] * n_t + t, sv.unit_site * n_t + sv.unit_quarter)
+    ramp = sl.ramp_unit
+    rows, row_of_slot, row_of_serve, row_of_ramp = _rows_of(
+        sl.unit_site[slot] * n_t + t, sv.unit_site * n_t + sv.unit_quarter, sl.unit_site[ramp] * n_t + sl.ramp_quarter)
     s, tt = rows // n_t, rows % n_t
     k_rows, k_cols = [], []
     for i, (site, quarter) in enumerate(zip(s.tolist(), tt.tolist())):
@@ -252,6 +245,7 @@ def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     b.add_rows("firm_power", b.keys(("site", "quarter"), s, tt),
                [Term(x["units"][slot], row_of_slot, d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]),
                 Term(x["serve"], row_of_serve, d.acc_it_mw[sv.unit_acc] * d.site_pue[sv.unit_site]),
+                Term(x["ramp"], row_of_ramp, d.acc_it_mw[sl.unit_acc[ramp]] * d.site_pue[sl.unit_site[ramp]]),
                 Term(x["contract_mw"][k_cols_arr], np.array(k_rows, dtype=np.int64), -d.con_firm[k_cols_arr])],
                -INF, 0.0)
 
@@ -286,7 +280,7 @@ def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             shares.append(days / w.days[win])
     n_t = len(d.periods)
     sv = d.serving
-    rows, row, row_of_serve = _with_serving(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64),
+    rows, row, row_of_serve = _rows_of(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64),
                                             sv.energy_contract * n_t + sv.energy_quarter)
     con, quarter = rows // n_t, rows % n_t
     deliver = d.con_capacity_factor[con] * _live_days(d, con, quarter) * 24.0 / 1000.0
@@ -356,7 +350,7 @@ def add_cloud_quota(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
             cols.append(v)
             codes.append(o * n_t + t)
     sv = d.serving
-    rows, row, row_of_serve = _with_serving(np.array(codes, dtype=np.int64), sv.rent_offer * n_t + sv.rent_quarter)
+    rows, row, row_of_serve = _rows_of(np.array(codes, dtype=np.int64), sv.rent_offer * n_t + sv.rent_quarter)
     b.add_rows("cloud_quota", b.keys(("offer", "quarter"), rows // n_t, rows % n_t),
                [Term(x["rent"][np.array(cols, dtype=np.int64)], row, 1.0), Term(x["serve_rent"], row_of_serve, 1.0)],
                -INF, d.cloud_max[rows // n_t])
@@ -378,7 +372,7 @@ def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 codes.append(o * n_t + t)
     sv = d.serving
     serving = np.flatnonzero(committed[sv.rent_offer]) if sv.rent_offer.size else np.zeros(0, dtype=np.int64)
-    rows, row, row_of_serve = _with_serving(np.array(codes, dtype=np.int64),
+    rows, row, row_of_serve = _rows_of(np.array(codes, dtype=np.int64),
                                             sv.rent_offer[serving] * n_t + sv.rent_quarter[serving])
     c_cols, c_rows = [], []
     for i, (o, q) in enumerate(zip(m.commit_offer.tolist(), m.commit_quarter.tolist())):
@@ -554,6 +548,28 @@ def _member_terms(d: ModelData, x: Columns, run: int, keep_acc: np.ndarray, keep
     return np.concatenate([x["units"][u], x["rent"][v]]), np.concatenate([cu, cv])
 
 
+def _ramp_terms(d: ModelData, x: Columns, run: int, keep_acc: np.ndarray,
+                rate: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Ramp columns of a growing run whose accelerator is kept, and their compute at `rate` (a
+    number, or one per ramp column) over the days each works [EFLOP/s-day]."""
+    sl, w = d.slots, d.runs.windows
+    u = sl.ramp_unit
+    keep = (w.run[sl.unit_window[u]] == run) & keep_acc[sl.unit_acc[u]]
+    coef = np.broadcast_to(rate, u.shape) * d.acc_units_per_server[sl.unit_acc[u]] * sl.ramp_days
+    return x["ramp"][keep], coef[keep]
+
+
+def add_ramp_cluster(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per ramp column of a growing run: the part of the cluster working in a quarter within
+    the full cluster [servers]."""
+    sl = d.slots
+    rows = _arange(sl.ramp_unit.size)
+    u = sl.ramp_unit
+    b.add_rows("ramp_cluster", b.keys(("accelerator", "site", "window", "quarter"), sl.unit_acc[u], sl.unit_site[u],
+                                      sl.unit_window[u], sl.ramp_quarter),
+               [Term(x["ramp"], rows, 1.0), Term(x["units"][u], rows, -1.0)], -INF, 0.0)
+
+
 def add_pace_choice(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per run: exactly one pace level (its group and its slowest member's rate)."""
     b.add_rows("pace_choice", b.all_of("run"), [Term(x["pace"], d.runs.level_run, 1.0)], 1.0, 1.0)
@@ -714,16 +730,18 @@ def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     for run, _, _, _, f in combos:
         worst[run] = max(worst[run], f)
     terms, lower = [], np.zeros(len(r.level_run))
+    unit_days = sl.unit_days(w)
     for lv in range(len(r.level_run)):
         run, group, rate = int(r.level_run[lv]), r.level_group[lv], r.level_rate[lv]
         keep_acc = np.array([g == group and x_ >= rate - 1e-15 for g, x_ in zip(r.acc_group[run],
                                                                                 np.round(r.acc_rate[run], 12))], bool)
         keep_offer = np.array([g == group and x_ >= rate - 1e-15 for g, x_ in zip(r.offer_group[run],
                                                                                   np.round(r.offer_rate[run], 12))], bool)
-        per_acc = rate * d.acc_units_per_server[sl.unit_acc] * w.days[sl.unit_window]
+        per_acc = rate * d.acc_units_per_server[sl.unit_acc] * unit_days
         per_offer = rate * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
         cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, per_acc, per_offer)
-        terms += [Term(cols, lv, coef), Term(x["loss"][[run]], lv, -1.0)]
+        ramp_cols, ramp_coef = _ramp_terms(d, x, run, keep_acc, rate)
+        terms += [Term(cols, lv, coef), Term(ramp_cols, lv, ramp_coef), Term(x["loss"][[run]], lv, -1.0)]
         big_m = r.target[run] * worst[run]
         if several[lv]:
             terms.append(Term(x["pace"][[lv]], lv, -big_m))
@@ -752,10 +770,15 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     row_of[several] = _arange(several.size)
     run_u, run_v = w.run[sl.unit_window], w.run[sl.rent_window]
     u, v = row_of[run_u] >= 0, row_of[run_v] >= 0
-    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * w.days[sl.unit_window]
+    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * sl.unit_days(w)
     own_v = r.offer_rate[run_v, sl.rent_offer] * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
+    ramp = sl.ramp_unit
+    run_g = run_u[ramp]
+    g = row_of[run_g] >= 0
+    own_g = r.acc_rate[run_g, sl.unit_acc[ramp]] * d.acc_units_per_server[sl.unit_acc[ramp]] * sl.ramp_days
     b.add_rows("compute_bound", b.keys(("run",), several),
                [Term(x["units"][u], row_of[run_u[u]], own_u[u]), Term(x["rent"][v], row_of[run_v[v]], own_v[v]),
+                Term(x["ramp"][g], row_of[run_g[g]], own_g[g]),
                 Term(x["loss"][several], _arange(several.size), -1.0)], r.target[several], INF)
 
 
@@ -818,7 +841,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,
     "fleet": add_fleet, "run_fleet": add_run_fleet, "energy_balance": add_energy_balance, "firm_power": add_firm_power,
-    "serving_energy": add_serving_energy, "sustained_demand": add_sustained_demand,
+    "serving_energy": add_serving_energy, "sustained_demand": add_sustained_demand, "ramp_cluster": add_ramp_cluster,
     "contract_size": add_contract_size, "contract_output": add_contract_output,
     "contract_min_take": add_contract_min_take, "site_active": add_site_active, "contract_site": add_contract_site,
     "cloud_quota": add_cloud_quota, "run_location": add_run_location, "location_open": add_location_open,

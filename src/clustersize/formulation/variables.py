@@ -123,6 +123,9 @@ def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) ->
     table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
         ("units",      builder.keys(("accelerator", "site", "window"), sl.unit_acc, sl.unit_site, sl.unit_window),
          0.0, INF, 0.0, data.integer_units),
+        ("ramp",       builder.keys(("accelerator", "site", "window", "quarter"), sl.unit_acc[sl.ramp_unit],
+                                    sl.unit_site[sl.ramp_unit], sl.unit_window[sl.ramp_unit], sl.ramp_quarter),
+         0.0, INF, 0.0, data.integer_units),
         ("rent",       builder.keys(("offer", "window"), sl.rent_offer, sl.rent_window),
          0.0, data.cloud_max[sl.rent_offer], m.charges("rent", sl.rent_offer.size), data.integer_units),
         ("commit",     builder.keys(("offer", "quarter"), m.commit_offer, m.commit_quarter),

@@ -138,11 +138,9 @@ def check_energy_balance(ledger: Ledger, c: Checker) -> None:
     taken = _energy_by(ledger)
     for name, tally_ in ledger.runs.items():
         need: dict[str, float] = defaultdict(float)
-        for m in tally_.members:
-            if m.kind == "site":
-                site, chip = ledger.problem.sites[m.location], m.chip
-                draw = chip.average_draw_fraction or tally_.run.average_draw_fraction
-                need[m.location] += m.units * (chip.it_power_kw or 0.0) / 1000.0 * draw * site.pue * tally_.days * 24.0
+        for _, days, sid, _, units, chip in ledger.site_work(tally_):
+            draw = chip.average_draw_fraction or tally_.run.average_draw_fraction
+            need[sid] += units * (chip.it_power_kw or 0.0) / 1000.0 * draw * ledger.problem.sites[sid].pue * days * 24.0
         for sid, mwh in need.items():
             c.at_most("energy_balance", f"{sid},{name}", mwh, taken.get((sid, name), 0.0), "MWh",
                       "facility energy exceeds contracted energy")
@@ -157,11 +155,8 @@ def check_firm_power(ledger: Ledger, c: Checker) -> None:
     """Peak facility load of the runs at each site and quarter within firm contracted MW live then [MW]."""
     load: dict[tuple[str, int], float] = defaultdict(float)
     for tally_ in ledger.runs.values():
-        for quarter, _ in ledger.quarters(tally_):
-            for m in tally_.members:
-                if m.kind == "site":
-                    load[(m.location, quarter)] += m.units * (m.chip.it_power_kw or 0.0) / 1000.0 \
-                        * ledger.problem.sites[m.location].pue
+        for quarter, _, sid, _, units, chip in ledger.site_work(tally_):
+            load[(sid, quarter)] += units * (chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[sid].pue
     for serve in ledger.serving:
         if serve.kind == "site":
             load[(serve.location, serve.quarter)] += _serving_mw(serve, ledger.problem)
@@ -379,6 +374,18 @@ def check_commitment_cover(ledger: Ledger, c: Checker) -> None:
                   "rentals of a committed offer beyond the commitments running then")
 
 
+def check_ramp_cluster(ledger: Ledger, c: Checker) -> None:
+    """A growing run's accelerators working in a quarter before its last within its full cluster [units]."""
+    for name, tally_ in ledger.runs.items():
+        held = {(m.location, m.model): m.units for m in tally_.members if m.kind == "site"}
+        ramping: dict[tuple[int, str, str], float] = defaultdict(float)
+        for r in tally_.ramp:
+            ramping[(r.quarter, r.location, r.model)] += r.units
+        for (quarter, site, model), units in sorted(ramping.items()):
+            c.at_most("ramp_cluster", f"{name},{ledger.label(quarter)},{site},{model}", units,
+                      held.get((site, model), 0.0), "units", "more accelerators ramping than in the run's cluster")
+
+
 def _defined(ledger: Ledger, c: Checker) -> None:
     """A family that defines a model quantity: what it defines is recomputed from the cluster by
     the checks above (run windows by the tally, pace and losses by compute_target)."""
@@ -389,6 +396,7 @@ CHECKS: dict[str, Check] = {
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
     "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,
+    "ramp_cluster": check_ramp_cluster,
     "firm_power": check_firm_power, "contract_size": check_contract_size, "contract_output": check_contract_output,
     "contract_min_take": check_contract_min_take, "site_active": _defined, "contract_site": check_contract_site,
     "cloud_quota": check_cloud_quota, "run_location": check_run_location, "location_open": check_location_open,

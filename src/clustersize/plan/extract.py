@@ -42,21 +42,32 @@ def purchases_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.nda
 
 def _unit_load(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per site: peak facility load of the runs and serving over the quarters [MW], facility energy [MWh]."""
-    sl, w, sv = d.slots, d.runs.windows, d.serving
-    units, serve = _cols(lp, x, "units"), _cols(lp, x, "serve")
+    sl, sv = d.slots, d.serving
+    slot, quarter, days, servers = _working(d, lp, x)
+    serve = _cols(lp, x, "serve")
     n_s, n_t = len(d.site_ids), len(d.periods)
     peak = np.zeros((n_s, n_t))
-    for slot in np.flatnonzero(units > ZERO):
-        mw = units[slot] * d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[sl.unit_site[slot]]
-        for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
-            peak[sl.unit_site[slot], t] += mw
+    site = sl.unit_site[slot]
+    mw = servers * d.acc_it_mw[sl.unit_acc[slot]] * d.site_pue[site]
+    np.add.at(peak, (site, quarter), mw)
     serving = np.where(serve > ZERO, serve, 0.0) * d.acc_it_mw[sv.unit_acc] * d.site_pue[sv.unit_site]
     np.add.at(peak, (sv.unit_site, sv.unit_quarter), serving)
-    energy = units * d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] \
-        * w.hours[sl.unit_window]
+    energy = mw * d.acc_draw[sl.unit_acc[slot]] * days * 24.0
     energy_serving = serving * d.acc_draw[sv.unit_acc] * d.period_hours[sv.unit_quarter]
-    return peak.max(axis=1, initial=0.0), (np.bincount(sl.unit_site, weights=energy, minlength=n_s)
+    return peak.max(axis=1, initial=0.0), (np.bincount(site, weights=energy, minlength=n_s)
                                            + np.bincount(sv.unit_site, weights=energy_serving, minlength=n_s))
+
+
+def _working(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Servers working in runs, per (unit slot, quarter): (slot, quarter, days of the window then,
+    servers): a run's cluster in every quarter of its window, a growing run's ramp before its last."""
+    sl = d.slots
+    units, ramp = _cols(lp, x, "units"), _cols(lp, x, "ramp")
+    slot, quarter, days = sl.unit_cover(d.runs.windows)
+    keep = units[slot] > ZERO
+    on = ramp > ZERO
+    return (np.concatenate([slot[keep], sl.ramp_unit[on]]), np.concatenate([quarter[keep], sl.ramp_quarter[on]]),
+            np.concatenate([days[keep], sl.ramp_days[on]]), np.concatenate([units[slot[keep]], ramp[on]]))
 
 
 def sites_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
@@ -132,6 +143,18 @@ def rentals_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarr
     })
 
 
+def ramp_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """A growing run's accelerators working in each quarter of its window before the last, per site."""
+    sl, r, w = d.slots, d.runs, d.runs.windows
+    ramp = _cols(lp, x, "ramp")
+    on = ramp > ZERO
+    u = sl.ramp_unit[on]
+    return pd.DataFrame({
+        "run": [r.ids[w.run[i]] for i in sl.unit_window[u]], "quarter": [d.periods[t] for t in sl.ramp_quarter[on]],
+        "location": [d.site_ids[i] for i in sl.unit_site[u]], "accelerator": [d.acc_ids[i] for i in sl.unit_acc[u]],
+        "units": ramp[on] * d.acc_units_per_server[sl.unit_acc[u]], "days": sl.ramp_days[on]})
+
+
 def cluster_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Each run's cluster: accelerators at each site and from each offer, with their own rate [TFLOP/s]."""
     sl, r, w = d.slots, d.runs, d.runs.windows
@@ -146,6 +169,8 @@ def cluster_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFram
         "units": np.concatenate([units[u] * d.acc_units_per_server[sl.unit_acc[u]],
                                  rent[v] * d.cloud_units_per_instance[sl.rent_offer[v]]]),
         "rate_tflops": np.concatenate([r.acc_rate[run_u, sl.unit_acc[u]], r.offer_rate[run_v, sl.rent_offer[v]]]) * 1e6,
+        # days at full size: the window, or a growing run's last quarter of it (its ramp works before)
+        "days": np.concatenate([sl.unit_days(w)[u], w.days[sl.rent_window[v]]]),
     })
 
 
@@ -160,7 +185,8 @@ def _span(d: ModelData, locations: list[str]) -> str:
     return SPAN_LEVELS[1] if len({sl.location_region[i] for i in where}) > 1 else SPAN_LEVELS[0]
 
 
-def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataFrame) -> pd.DataFrame:
+def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataFrame,
+               ramp: pd.DataFrame) -> pd.DataFrame:
     """One row per run: window, pace, locations, span, goodput, compute delivered and target."""
     r, w = d.runs, d.runs.windows
     chosen, pace = _cols(lp, x, "window"), _cols(lp, x, "pace")
@@ -181,7 +207,8 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
         extra = max(0, len(stacks) - 1)
         kept = float(r.band_goodput[band]) * span_eff * float(r.stack_efficiency[i]) ** extra
         rate = float(r.level_rate[level])
-        raw = rate * units * float(w.days[win])
+        mine_ramp = ramp[ramp.run == name]
+        raw = rate * (float((here.units * here.days).sum()) + float((mine_ramp.units * mine_ramp.days).sum()))
         rows.append({
             "run": name, "start": w.starts[win].isoformat(),
             "end": (w.starts[win] + dt.timedelta(days=float(w.days[win]))).isoformat(), "days": float(w.days[win]),
@@ -224,16 +251,15 @@ def serving_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndarr
 def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Per quarter, site and accelerator: installed, working in a run, serving sustained demand, idle
     [accelerators]."""
-    sl, w, sv = d.slots, d.runs.windows, d.serving
-    servers, units = _cols(lp, x, "buy"), _cols(lp, x, "units")
+    sl, sv = d.slots, d.serving
+    servers = _cols(lp, x, "buy")
     n_a, n_s, n_t = len(d.acc_ids), len(d.site_ids), len(d.periods)
     installed = np.zeros((n_a, n_s, n_t))
     for c in np.flatnonzero(servers > ZERO):
         installed[d.cell_acc[c], d.cell_site[c], d.cell_ready[c]:] += servers[c]
     working = np.zeros_like(installed)
-    for slot in np.flatnonzero(units > ZERO):
-        for t in w.cover_period[w.cover_window == sl.unit_window[slot]]:
-            working[sl.unit_acc[slot], sl.unit_site[slot], t] += units[slot]
+    slot, quarter, _, busy = _working(d, lp, x)
+    np.add.at(working, (sl.unit_acc[slot], sl.unit_site[slot], quarter), busy)
     serving = np.zeros_like(installed)
     serve = _cols(lp, x, "serve")
     np.add.at(serving, (sv.unit_acc, sv.unit_site, sv.unit_quarter), np.where(serve > ZERO, serve, 0.0))
@@ -256,16 +282,18 @@ def programs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndar
     })
 
 
-def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses."""
+def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame, ramp: pd.DataFrame) -> pd.DataFrame:
+    """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses;
+    `units` is the source's accelerators in the full cluster (a growing run's ramp adds compute only)."""
     pace = dict(zip(runs.run, runs.pace_tflops))
-    days = dict(zip(runs.run, runs.days))
     frame = cluster.assign(source=[acc if kind == "site" else f"cloud:{loc}" for acc, kind, loc
-                                   in zip(cluster.accelerator, cluster.kind, cluster.location)])
-    frame = frame.groupby(["run", "source"], as_index=False, sort=False).units.sum()
-    source = frame.source
-    flop = [u * pace[r] * 1e12 * days[r] * SECONDS_PER_DAY for r, u in zip(frame.run, frame.units)]
-    return pd.DataFrame({"run": frame.run, "source": source, "units": frame.units, "flop": flop})
+                                   in zip(cluster.accelerator, cluster.kind, cluster.location)],
+                           unit_days=cluster.units * cluster.days)
+    frame = frame.groupby(["run", "source"], as_index=False, sort=False)[["units", "unit_days"]].sum()
+    ramped = ramp.assign(unit_days=ramp.units * ramp.days).groupby(["run", "accelerator"]).unit_days.sum()
+    unit_days = [ud + float(ramped.get((r, src), 0.0)) for r, src, ud in zip(frame.run, frame.source, frame.unit_days)]
+    flop = [ud * pace[r] * 1e12 * SECONDS_PER_DAY for r, ud in zip(frame.run, unit_days)]
+    return pd.DataFrame({"run": frame.run, "source": frame.source, "units": frame.units, "flop": flop})
 
 
 def export_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:

@@ -120,15 +120,10 @@ def _site_runs(ledger: Ledger) -> tuple[dict[str, float], dict[str, float]]:
     load: dict[tuple[str, int], float] = defaultdict(float)
     energy: dict[str, float] = defaultdict(float)
     for tally_ in ledger.runs.values():
-        for m in tally_.members:
-            if m.kind != "site":
-                continue
-            site = ledger.problem.sites[m.location]
-            mw = m.units * (m.chip.it_power_kw or 0.0) / 1000.0 * site.pue
-            draw = m.chip.average_draw_fraction or tally_.run.average_draw_fraction
-            energy[m.location] += mw * draw * tally_.days * 24.0
-            for quarter, _ in ledger.quarters(tally_):
-                load[(m.location, quarter)] += mw
+        for quarter, days, sid, _, units, chip in ledger.site_work(tally_):
+            mw = units * (chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[sid].pue
+            energy[sid] += mw * (chip.average_draw_fraction or tally_.run.average_draw_fraction) * days * 24.0
+            load[(sid, quarter)] += mw
     draw = next(iter(planned_runs(ledger.problem).values())).average_draw_fraction
     for serve in ledger.serving:
         if serve.kind == "site":
@@ -249,9 +244,18 @@ def _check_runs(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) ->
         stated = ledger.runs.get(str(row.run))
         member = next((m for m in stated.members if m.location == row.location and m.kind == row.kind
                        and m.model == row.accelerator), None) if stated else None
-        if member is not None:
+        if member is not None and stated is not None:
             rec.number(f"tables.cluster[{i}].rate_tflops", _value(row, "rate_tflops"), member.rate_tflops,
                        "peak x MFU [TFLOP/s]")
+            rec.number(f"tables.cluster[{i}].days", _value(row, "days"),
+                       stated.full_days(member, ledger.last_quarter_days(stated)),
+                       "days at full size: the window, a growing run's last quarter of it [days]")
+    for i, row in enumerate(rec.rows("ramp")):
+        stated = ledger.runs.get(str(row.run))
+        window = dict(ledger.quarters(stated)) if stated else {}
+        if row.quarter in ledger.labels and ledger.labels.index(row.quarter) in window:
+            rec.number(f"tables.ramp[{i}].days", _value(row, "days"), window[ledger.labels.index(row.quarter)],
+                       "days of the window in the quarter")
 
 
 def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
@@ -393,9 +397,15 @@ def _check_economics(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledge
 def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     """Compute per run and source at the run's pace [FLOP], before goodput and span losses."""
     expected: dict[tuple[str, str], float] = defaultdict(float)
+    unit_days: dict[tuple[str, str], float] = defaultdict(float)
     for name, tally_ in ledger.runs.items():
+        last = ledger.last_quarter_days(tally_)
         for m in tally_.members:
-            expected[(name, m.model if m.kind == "site" else f"cloud:{m.location}")] += m.units
+            source = (name, m.model if m.kind == "site" else f"cloud:{m.location}")
+            expected[source] += m.units
+            unit_days[source] += m.units * tally_.full_days(m, last)
+        for r in tally_.ramp:
+            unit_days[(name, r.model)] += r.units * r.days
     for i, row in enumerate(rec.rows("compute")):
         stated = ledger.runs.get(str(row.run))
         key = (str(row.run), str(row.source))
@@ -405,7 +415,7 @@ def _check_compute(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger)
         units = expected[key]
         rec.number(f"tables.compute[{i}].units", _value(row, "units"), units, f"units of {row.source}")
         rec.number(f"tables.compute[{i}].flop", _value(row, "flop"),
-                   units * stated.pace_tflops * 1e12 * stated.days * 86400.0, f"compute of {row.source} [FLOP]")
+                   unit_days[key] * stated.pace_tflops * 1e12 * 86400.0, f"compute of {row.source} [FLOP]")
 
 
 def _check_export(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:

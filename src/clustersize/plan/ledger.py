@@ -81,6 +81,18 @@ class Member:
     chip: Chip
 
 
+@dataclass(frozen=True)
+class Ramp:
+    """Accelerators of a growing run's cluster at one site working in one quarter before the last."""
+
+    quarter: int
+    location: str
+    model: str
+    units: float
+    days: float        # of the window in that quarter, as the plan states it [days]
+    chip: Chip
+
+
 @dataclass
 class RunTally:
     """One run as the plan states it and as the verifier recomputes it."""
@@ -89,6 +101,7 @@ class RunTally:
     start: dt.date
     days: float
     members: list[Member] = field(default_factory=list)
+    ramp: list[Ramp] = field(default_factory=list)
 
     @property
     def end(self) -> dt.date:
@@ -110,6 +123,11 @@ class RunTally:
     @property
     def locations(self) -> list[str]:
         return list(dict.fromkeys(m.location for m in self.members))
+
+    def full_days(self, member: Member, last_quarter_days: float) -> float:
+        """Days a member works at full size: the window, or a growing run's last quarter of it for owned
+        accelerators (the ramp works before) [days]."""
+        return last_quarter_days if self.run.grow and member.kind == "site" else self.days
 
     def units_at(self, kind: str) -> dict[str, float]:
         """The run's accelerators per location of a kind ("site" or "cloud") [units]."""
@@ -177,14 +195,27 @@ class Ledger:
     def horizon_end(self) -> dt.date:
         return max(run.deadline for run in planned_runs(self.problem).values())
 
+    def site_work(self, tally_: RunTally) -> list[tuple[int, float, str, str, float, Chip]]:
+        """When a run's owned accelerators work: (quarter, days, site, accelerator, units, chip) for each
+        quarter of its window, or for a growing run its full cluster in the last quarter and its ramp before."""
+        quarters = self.quarters(tally_)
+        if tally_.run.grow:
+            quarters = quarters[-1:]
+        found = [(q, days, m.location, m.model, m.units, m.chip) for q, days in quarters
+                 for m in tally_.members if m.kind == "site"]
+        return found + [(r.quarter, r.days, r.location, r.model, r.units, r.chip) for r in tally_.ramp]
+
+    def last_quarter_days(self, tally_: RunTally) -> float:
+        """Days of a run's window in its last quarter [days]."""
+        quarters = self.quarters(tally_)
+        return quarters[-1][1] if quarters else 0.0
+
     def working(self) -> dict[tuple[str, str, int], float]:
         """Accelerators working in runs per (accelerator, site, quarter) [units]."""
         found: dict[tuple[str, str, int], float] = defaultdict(float)
         for tally_ in self.runs.values():
-            for quarter, _ in self.quarters(tally_):
-                for m in tally_.members:
-                    if m.kind == "site":
-                        found[(m.model, m.location, quarter)] += m.units
+            for quarter, _, site, model, units, _ in self.site_work(tally_):
+                found[(model, site, quarter)] += units
         return found
 
     def serving_at(self, kind: str) -> dict[tuple[str, str, int], float]:
@@ -269,14 +300,22 @@ def goodput_of(run: PlannedRun, units: float) -> float:
     return run.goodput_bands[-1][1]
 
 
+def unit_days(ledger: Ledger, tally_: RunTally) -> float:
+    """Accelerator-days a run works: its full cluster over the days each member works at full size,
+    plus a growing run's ramp [unit-days]."""
+    last = ledger.last_quarter_days(tally_)
+    full = sum(m.units * tally_.full_days(m, last) for m in tally_.members)
+    return full + sum(r.units * r.days for r in tally_.ramp)
+
+
 def delivered_flop(ledger: Ledger, name: str) -> float:
-    """A run's compute: units x pace x seconds x goodput x span efficiency x stack efficiency^extra [FLOP]."""
+    """A run's compute: unit-days x pace x 86,400 s x goodput x span efficiency x stack efficiency^extra [FLOP]."""
     tally_ = ledger.runs[name]
     run = tally_.run
     span = span_of(ledger, tally_)
     kept = goodput_of(run, tally_.units) * (run.span_efficiency[span] if span != "one" else 1.0)
     kept *= run.stack_efficiency ** max(0, len(tally_.stacks) - 1)
-    return tally_.units * tally_.pace_tflops * 1e12 * tally_.days * 86400.0 * kept
+    return unit_days(ledger, tally_) * tally_.pace_tflops * 1e12 * 86400.0 * kept
 
 
 def _whole(value: float, step: float) -> bool:
@@ -456,6 +495,8 @@ def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
     for row in cluster.itertuples():
         if str(row.run) in ledger.runs:
             _tally_member(ledger, ledger.runs[str(row.run)], row, c)
+    for row in ledger.plan.table("ramp").itertuples():
+        _tally_ramp(ledger, row, c)
 
 
 def _check_window(ledger: Ledger, run: PlannedRun, start: dt.date, days: float, c: Checker) -> None:
@@ -493,6 +534,25 @@ def _tally_member(ledger: Ledger, tally_: RunTally, row: Any, c: Checker) -> Non
     fits = tally_.run.memory_gb is None or chip.memory_gb is None or chip.memory_gb >= tally_.run.memory_gb
     c.true("memory", idx, fits, f"{chip.memory_gb} GB per accelerator, the run needs {tally_.run.memory_gb} GB")
     tally_.members.append(Member(str(row.location), str(row.kind), model, stack, units, rate, chip))
+
+
+def _tally_ramp(ledger: Ledger, row: Any, c: Checker) -> None:
+    """A growing run's accelerators working before the last quarter of its window: a quarter of the
+    window before its last, a site and accelerator of the run's cluster, no more than the cluster holds."""
+    idx = f"{row.run},{row.quarter},{row.location},{row.accelerator}"
+    tally_ = ledger.runs.get(str(row.run))
+    member = next((m for m in tally_.members if m.kind == "site" and m.location == row.location
+                   and m.model == row.accelerator), None) if tally_ else None
+    c.true("known_option", idx, member is not None and row.quarter in ledger.labels,
+           "ramp of an unknown run, quarter, or site and accelerator not in the run's cluster")
+    if tally_ is None or member is None or row.quarter not in ledger.labels:
+        return
+    quarter, units = ledger.labels.index(row.quarter), float(row.units)
+    before_last = [q for q, _ in ledger.quarters(tally_)][:-1]
+    c.true("window", idx, tally_.run.grow and quarter in before_last,
+           "a ramp is for a run with grow: true, in a quarter of its window before the last")
+    c.true("non_negative", idx, units >= -REL_TOL, f"negative ramp {units}")
+    tally_.ramp.append(Ramp(quarter, str(row.location), str(row.accelerator), units, float(row.days), member.chip))
 
 
 def _tally_rental(ledger: Ledger, row: Any, c: Checker) -> None:

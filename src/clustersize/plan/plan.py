@@ -17,10 +17,10 @@ from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/4"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
-                   "leases", "commitments", "serving")
-TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "fleet", "serving", "custom_programs",
-          "leases", "commitments", "costs", "cashflows", "economics", "compute", "export_usage", "exclusions",
-          "licences", "binding")
+                   "leases", "commitments", "serving", "ramp")
+TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "ramp", "runs", "fleet", "serving",
+          "custom_programs", "leases", "commitments", "costs", "cashflows", "economics", "compute", "export_usage",
+          "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
 # A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
@@ -36,7 +36,8 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "rentals": {"run": "str", "offer": "str", "accelerator": "str", "country": "str", "instances": "fin",
                 "units": "fin", "hours": "fin", "committed": "bool", "cost_usd": "fin"},
     "cluster": {"run": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
-                "rate_tflops": "fin"},
+                "rate_tflops": "fin", "days": "fin"},
+    "ramp": {"run": "str", "quarter": "str", "location": "str", "accelerator": "str", "units": "fin", "days": "fin"},
     "runs": {"run": "str", "start": "str", "end": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
              "locations": "str", "span": "str", "span_efficiency": "fin", "units": "fin", "goodput": "fin",
              "extra_stacks": "int", "flop": "fin", "target_flop": "fin"},

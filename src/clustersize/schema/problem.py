@@ -402,6 +402,11 @@ class RunShape(Strict):
     average_draw_fraction: Fraction = Field(
         description="Average power draw during training / full-load power, for accelerators without their own "
                     "[fraction]; defaults.run.average_draw_fraction.")
+    grow: bool = Field(
+        False, description="True lets the run start on part of its cluster and add owned accelerators quarter by "
+                           "quarter as they are installed, compute accumulating per quarter; the full cluster (its "
+                           "goodput band, fabric limit and pace) works in the window's last quarter. Rentals serve "
+                           "the whole window.")
 
     @model_validator(mode="after")
     def _lengths_and_window(self) -> RunShape:

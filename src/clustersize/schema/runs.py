@@ -53,6 +53,8 @@ class PlannedRun:
     memory_gb: float | None
     average_draw_fraction: float
     goodput_bands: tuple[tuple[float, float], ...]
+    grow: bool = False
+    """The run may start on part of its cluster and add owned accelerators as they are installed."""
     single_run_form: bool = False
     """True for the run of the single-run form (`target:` + `run:`), whose fields sit under `run`."""
 
@@ -109,7 +111,7 @@ def _planned(problem: Problem, name: str, flop: float, shape: RunShape, single: 
         span_efficiency=_span_efficiency(problem, shape), allow_cross_ocean=shape.allow_cross_ocean,
         memory_gb=shape.memory_gb, average_draw_fraction=shape.average_draw_fraction,
         goodput_bands=((math.inf, 1.0),) if shape.mfu is not None else _goodput_bands(problem),
-        single_run_form=single)
+        grow=shape.grow, single_run_form=single)
 
 
 def planned_runs(problem: Problem) -> dict[str, PlannedRun]:

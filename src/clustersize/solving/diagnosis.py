@@ -65,7 +65,11 @@ def _flop(ef_days: float) -> str:
 
 
 def _latest_start(d: ModelData, run: int) -> int:
-    return int(d.runs.windows.start_period[d.runs.windows.run == run].max())
+    """The last quarter hardware can join the run: its latest start, a growing run's last quarter."""
+    w = d.runs.windows
+    if d.runs.runs[run].grow:
+        return int(w.cover_period[w.run[w.cover_window] == run].max())
+    return int(w.start_period[w.run == run].max())
 
 
 def supply_bound(d: ModelData, run: int) -> float:

@@ -218,7 +218,8 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
         "contracts": extract.contracts_table(problem, data, lp, x), "energy": extract.energy_table(problem, data, lp, x),
         "rentals": extract.rentals_table(problem, data, lp, x), "cluster": extract.cluster_table(data, lp, x),
     }
-    tables["runs"] = extract.runs_table(data, lp, x, tables["cluster"])
+    tables["ramp"] = extract.ramp_table(data, lp, x)
+    tables["runs"] = extract.runs_table(data, lp, x, tables["cluster"], tables["ramp"])
     tables["fleet"] = extract.fleet_table(data, lp, x)
     tables["serving"] = extract.serving_table(problem, data, lp, x)
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
@@ -226,7 +227,7 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["commitments"] = extract.commitments_table(problem, data, lp, x)
     tables["costs"] = extract.costs_table(problem, data, lp, x)
     tables["cashflows"] = extract.cashflows_table(data, lp, x)
-    tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"])
+    tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"], tables["ramp"])
     tables["export_usage"] = extract.export_table(data, lp, x)
     tables["binding"] = extract.binding_table(lp, x)
     for frame in tables.values():        # solver round-off reads as 0, never as -0.0 or 1e-13
