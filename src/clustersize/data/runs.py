@@ -172,13 +172,7 @@ def build_windows(problem: Problem, runs: list[PlannedRun], finish_by: dt.date |
         rows += found
     cover: list[tuple[int, int, float]] = []
     for w, (_, start, days) in enumerate(rows):
-        end = start + dt.timedelta(days=days)
-        t = quarter_index(start, origin)
-        while quarter_start(origin, t) < end:
-            lo, hi = max(start, quarter_start(origin, t)), min(end, quarter_start(origin, t + 1))
-            if hi > lo:
-                cover.append((w, t, float((hi - lo).days)))
-            t += 1
+        cover += [(w, t, inside) for t, inside in window_quarters(start, days, origin)]
     return Windows(
         run=np.array([r for r, _, _ in rows], dtype=int),
         start_period=np.array([quarter_index(s, origin) for _, s, _ in rows], dtype=int),
@@ -186,6 +180,21 @@ def build_windows(problem: Problem, runs: list[PlannedRun], finish_by: dt.date |
         labels=[f"{runs[r].name}@{s.isoformat()}+{d:g}d" for r, s, d in rows],
         cover_window=np.array([c[0] for c in cover], dtype=int), cover_period=np.array([c[1] for c in cover], dtype=int),
         cover_days=np.array([c[2] for c in cover]))
+
+
+def window_quarters(start: dt.date, days: float, origin: dt.date) -> list[tuple[int, float]]:
+    """(quarter index, days of the window inside it) for every quarter a window overlaps; the last
+    takes the fractional remainder, so the days add up to the window's length exactly."""
+    end = start + dt.timedelta(days=days)
+    found, t = [], quarter_index(start, origin)
+    while quarter_start(origin, t) < end:
+        lo, hi = max(start, quarter_start(origin, t)), min(end, quarter_start(origin, t + 1))
+        if hi > lo:
+            found.append((t, float((hi - lo).days)))
+        t += 1
+    if found:
+        found[-1] = (found[-1][0], days - sum(inside for _, inside in found[:-1]))
+    return found
 
 
 def peak_tflops(chip: Chip, precision: str) -> float:

@@ -245,7 +245,8 @@ class Ledger:
         return quarter_label(self.problem.planning_start, quarter)
 
     def quarters(self, tally_: RunTally) -> list[tuple[int, float]]:
-        """(quarter index, days of the run's window inside it) for every quarter the window overlaps."""
+        """(quarter index, days of the run's window inside it) for every quarter the window overlaps;
+        the last takes the fractional remainder of the window's length."""
         origin = self.problem.planning_start
         found, t = [], quarter_index(tally_.start, origin)
         while quarter_start(origin, t) < tally_.end:
@@ -253,6 +254,8 @@ class Ledger:
             if hi > lo:
                 found.append((t, float((hi - lo).days)))
             t += 1
+        if found:
+            found[-1] = (found[-1][0], tally_.days - sum(days for _, days in found[:-1]))
         return found
 
 
