@@ -463,53 +463,52 @@ def schema(out: str | None = typer.Option(None, help="Write the JSON Schema here
         typer.echo(text)
 
 
-def _show(frame: pd.DataFrame, title: str) -> None:
+def _show(frame: pd.DataFrame, title: str, wide: bool = False) -> None:
     from .reports.terminal import frame_table
 
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=250)
+    if wide or not console.is_terminal:
+        console = Console(width=max(250, 16 * len(frame.columns)))
     console.print(frame_table(frame, title, max_rows=500))
 
 
-@catalog_app.command("accelerators")
-def catalog_accelerators(
-    format: str = typer.Option("table", "--format", help="table, or json: one object per accelerator."),
-) -> None:
-    """Accelerators: all-in $/unit, $/PFLOP/s, $/PFLOP/s-hour, price type and date, W/PFLOP/s, export class."""
-    from .reports import catalog as catalog_views
-
-    if format not in ("table", "json"):
-        raise InputError(f"--format {format!r} is not known", fix="use --format table or --format json")
-    if format == "json":
-        print(catalog_views.accelerators_json())
-    else:
-        _show(catalog_views.accelerators(), "Accelerators")
+CatalogSort = Annotated[str | None, typer.Option(
+    "--sort", help="Sort by a column; a leading - sorts descending (e.g. --sort -usd_per_pflop_hour).")]
+CatalogFilter = Annotated[str | None, typer.Option(
+    "--filter", help="Keep rows matching a condition over the columns, e.g. \"price_usd < 30000 and confidence == 'H'\".")]
+CatalogFormat = Annotated[str, typer.Option("--format", help="table, json (one object per row) or csv.")]
+CatalogWide = Annotated[bool, typer.Option("--wide", help="Print every column at full width.")]
 
 
-def _section_command(section: str, title: str) -> Callable[[], None]:
-    def command() -> None:
+def _catalog_command(view: str) -> Callable[..., None]:
+    def command(sort: CatalogSort = None, filter: CatalogFilter = None, format: CatalogFormat = "table",
+                wide: CatalogWide = False) -> None:
         from .reports import catalog as catalog_views
 
-        _show(catalog_views.section(section), title)
+        if format not in ("table", "json", "csv"):
+            raise InputError(f"--format {format!r} is not known", path="--format",
+                             fix="use --format table, json or csv")
+        title, build = catalog_views.VIEWS[view]
+        frame = catalog_views.select(build(), sort, filter)
+        if format == "table":
+            _show(frame, title, wide)
+        else:
+            typer.echo(catalog_views.render(frame, format), nl=False)
 
-    command.__doc__ = f"{title}."
     return command
 
 
-for _name, (_section, _title) in {"sites": ("sites", "Datacenter markets"),
-                                  "contracts": ("energy_contracts", "Energy contract templates"),
-                                  "cloud": ("cloud_offers", "Cloud offers"),
-                                  "programs": ("custom_programs", "Custom-chip programs")}.items():
-    catalog_app.command(_name)(_section_command(_section, _title))
-
-
-@catalog_app.command("rules")
-def catalog_rules() -> None:
-    """Export-control policies of every ruleset, in precedence order."""
-    from .reports import catalog as catalog_views
-
-    _show(catalog_views.rules(), "Export-control rulesets")
+for _view, _help in {
+        "accelerators": "Accelerators: all-in $/unit, $/PFLOP/s-hour, kW per PFLOP/s, the price's type, level, date, "
+                        "source and confidence, export class.",
+        "sites": "Datacenter markets, with the sources, oldest date and lowest confidence of their figures.",
+        "contracts": "Energy contract templates, with their sources, dates and confidence.",
+        "cloud": "Cloud offers, with $/PFLOP/s-hour (dense BF16) and their sources, dates and confidence.",
+        "programs": "Custom-chip programs, with their sources, dates and confidence.",
+        "rules": "Export-control policies of every ruleset, in precedence order."}.items():
+    _command = _catalog_command(_view)
+    _command.__doc__ = _help
+    catalog_app.command(_view)(_command)
 
 
 def _stop(interrupt: KeyboardInterrupt) -> None:
