@@ -192,6 +192,7 @@ FAMILIES: tuple[Family, ...] = (
         "<= 0 [GWh], D[a] = average draw fraction, h[w] = hours the full cluster works",
         "MWh", "mwh_per_gwh", None,
         "facility energy of each run window at each site covered by contracted energy",
+        definitional=True,     # a balance: energy bought is energy used; its dual is the energy price again
         relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy in {window}"),
         hangs_on="open"),
     Family(
@@ -199,6 +200,7 @@ FAMILIES: tuple[Family, ...] = (
         "sum_a W[a] D[a] PUE[s] h[t] / 1000 serve[a,s,t] - sum_{k at s} serve_energy[k,t] <= 0 [GWh]",
         "MWh", "mwh_per_gwh", None,
         "facility energy of the servers serving sustained demand at each site and quarter covered by contracted energy",
+        definitional=True,
         relaxation=Relaxation(1e6, "site {site} is short {amount:,.0f} MWh of contracted energy for serving in "
                                    "{quarter}"),
         hangs_on="open"),

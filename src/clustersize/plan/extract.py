@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..costlines import CATEGORY, ECONOMICS, HOURS_PER_MONTH, LINES
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
+from ..families import FAMILIES
 from ..formulation import LinearProgram
 from ..periods import quarter_start
 from ..schema.problem import Problem
@@ -17,6 +18,7 @@ from .plan import SERVING
 
 ZERO = 1e-9
 BINDING_TOL = 1e-6
+VALUE_TOL_USD = 1e-6        # [USD per unit] a marginal value below this is zero
 SECONDS_PER_DAY = 86400.0
 
 
@@ -309,8 +311,12 @@ def export_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["country", "policy", "cap_tpp", "used_tpp", "share"])
 
 
-def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Rows at (or within 1 % of) a bound, with slack in the row's internal units."""
+def binding_table(lp: LinearProgram, x: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """Rows at (or within 1 % of) a bound, with slack in the row's internal units and what one more
+    unit of the limit is worth (`values`, solving/duals.py). A limit binds when it has a value (it
+    is tight in the plan's LP with its choices fixed, though rounding to whole servers may leave
+    slack), or when it is tight and unpriced (a definition or a limit the duals do not price); a
+    tight limit whose value is proven zero does not bind: relaxing it changes nothing."""
     activity = lp.matrix @ x
     slack_hi = np.where(np.isfinite(lp.row_upper), lp.row_upper - activity, np.inf)
     slack_lo = np.where(np.isfinite(lp.row_lower), activity - lp.row_lower, np.inf)
@@ -321,10 +327,14 @@ def binding_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     # A row such as contract_mw - M sign <= 0 at 0 <= 0 is tight but says nothing: skip rows
     # whose every term is zero and whose bound is zero.
     near = (slack <= 0.01 * scale) & ((magnitude > 1e-9) | (np.abs(np.where(np.isfinite(bound), bound, 0.0)) > 1e-9))
+    priced = np.nan_to_num(np.abs(values)) > VALUE_TOL_USD
+    near |= priced          # tight in the plan's LP, though rounding to whole servers may leave slack
     labels = np.asarray(lp.row_keys.labels(), dtype=object)
+    units = {f.name: f.dual_unit for f in FAMILIES}
     frame = pd.DataFrame({"family": lp.row_family[near], "index": labels[near], "slack": slack[near],
-                          "relative_slack": slack[near] / scale[near]})
-    frame["binding"] = frame.relative_slack <= BINDING_TOL
+                          "relative_slack": slack[near] / scale[near], "value_usd": values[near],
+                          "unit": [units.get(str(f), "") for f in lp.row_family[near]]})
+    frame["binding"] = priced[near] | ((frame.relative_slack <= BINDING_TOL) & frame.value_usd.isna()).to_numpy()
     return frame.reset_index(drop=True)
 
 

@@ -58,7 +58,8 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "export_usage": {"country": "str", "policy": "str", "cap_tpp": "num", "used_tpp": "num", "share": "num"},
     "exclusions": {"kind": "str", "option": "str", "where": "str", "reason": "str", "rule": "str?"},
     "licences": {"accelerator": "str", "sites": "any", "reason": "str"},
-    "binding": {"family": "str", "index": "str", "slack": "num", "relative_slack": "num", "binding": "bool"},
+    "binding": {"family": "str", "index": "str", "slack": "num", "relative_slack": "num", "value_usd": "num",
+                "unit": "str", "binding": "bool"},
 }
 # Top-level fields of a plan document and their JSON kind ("num?" a number or null, "list", "dict?").
 HEAD_FIELDS: dict[str, str] = {

@@ -137,16 +137,23 @@ def serving_timeline(plan: Plan) -> Table | None:
     return frame_table(per_quarter, "Sustained demand served by quarter [PFLOP/s dense BF16]")
 
 
-def binding_summary(plan: Plan) -> Table | None:
-    """Binding rows by family, definitional families left out."""
+def binding_summary(plan: Plan, shown: int = 12) -> Table | None:
+    """Limits that bind, definitions left out, with what one more unit of each is worth (the most
+    valuable first; an unpriced limit last)."""
     binding = plan.table("binding")
     if binding.empty:
         return None
     tight = binding[binding.binding & ~binding.family.isin(definitional_names())]
     if tight.empty:
         return None
-    summary = tight.groupby("family")["index"].apply(lambda s: ", ".join(map(str, s.head(6))) + (" ..." if len(s) > 6 else ""))
-    return frame_table(summary.reset_index().rename(columns={"index": "binding at"}), "What binds")
+    value = tight.value_usd if "value_usd" in tight else pd.Series(float("nan"), index=tight.index)
+    order = value.abs().fillna(-1.0).sort_values(ascending=False).index
+    rows = tight.loc[order].head(shown)
+    worth = [("not priced" if pd.isna(v) else f"{usd(v)} {unit.replace('USD ', '')}")
+             for v, unit in zip(value.loc[rows.index], rows.get("unit", pd.Series("", index=rows.index)))]
+    more = f" (the {shown} most valuable of {len(tight)})" if len(tight) > shown else ""
+    return frame_table(pd.DataFrame({"limit": rows.family, "at": rows["index"], "one more unit saves": worth}),
+                       f"What binds, and what one more unit of it is worth{more}")
 
 
 def render(plan: Plan, console: Console | None = None) -> None:

@@ -33,6 +33,7 @@ from ..solvers import (
 )
 from ..solvers.base import limit_messages
 from .diagnosis import precheck
+from .duals import row_values
 from .heuristics import LARGE_COLUMNS, best_of, location_capacity, relax_and_fix
 from .rounding import whole_unit_plan
 
@@ -229,10 +230,12 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["cashflows"] = extract.cashflows_table(data, lp, x)
     tables["compute"] = extract.compute_table(tables["cluster"], tables["runs"], tables["ramp"])
     tables["export_usage"] = extract.export_table(data, lp, x)
-    tables["binding"] = extract.binding_table(lp, x)
+    # what each limit is worth, from the plan's LP with its choices fixed (skipped on large models)
+    values = row_values(data, lp, x) if lp.shape[1] < LARGE_COLUMNS else np.full(lp.shape[0], np.nan)
+    tables["binding"] = extract.binding_table(lp, x, values)
     for frame in tables.values():        # solver round-off reads as 0, never as -0.0 or 1e-13
         for column in frame.select_dtypes("float").columns:
-            frame[column] = frame[column].where(frame[column].abs() > ROUND_OFF, 0.0)
+            frame[column] = frame[column].where((frame[column].abs() > ROUND_OFF) | frame[column].isna(), 0.0)
     return tables
 
 
