@@ -121,6 +121,7 @@ def solve(
     exclude_country: ExcludeCountry = None,
     only_sites: OnlySites = None,
     only_accelerators: OnlyAccelerators = None,
+    report_file: str | None = typer.Option(None, "--report", help="Also write the plan as one HTML page here."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it."""
     from . import load_problem
@@ -132,6 +133,7 @@ def solve(
     # Everything that can be checked before the solve is: a bad --out must not cost a solve.
     check_table_format(table_format)
     out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
+    report_path = _output_file(report_file, "--report") if report_file is not None else None
     _check_solve_options(solver, time_limit, gap)
     filters = _filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)
     problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters})
@@ -144,6 +146,8 @@ def solve(
     if out_dir is not None:
         written = write_plan(plan, out_dir, table_format)
         err.print(f"wrote {len(written)} files under {plain(out_dir)}")
+    if report_path is not None:
+        _write_report(plan, report_path)
     if plan.has_plan and not plan.verified:
         err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
         for v in (plan.verification or {}).get("violations", [])[:10]:
@@ -153,6 +157,60 @@ def solve(
         for message in plan.messages:
             err.print(plain(message))
         raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+
+
+def _write_report(plan: Any, path: Path, pdf: Path | None = None, chromium: str | None = None) -> None:
+    """Write the HTML report (and its PDF) atomically."""
+    from .plan.writers import write_text
+    from .reports.html import render_html
+
+    write_text(render_html(plan), path)
+    err.print(f"wrote {plain(path)}")
+    if pdf is not None and chromium is not None:
+        from .reports.browser import print_pdf
+
+        print_pdf(path, pdf, chromium)
+        err.print(f"wrote {plain(pdf)}")
+
+
+@app.command()
+def report(
+    source: Path = typer.Argument(..., help="A plan.json written by `clustersize solve --out`, or a problem YAML "
+                                            "(solved first)."),
+    out: str = typer.Option(..., "--out", help="The HTML file to write (self-contained: opens offline)."),
+    pdf: str | None = typer.Option(None, "--pdf", help="Also print the page to this PDF with headless Chromium."),
+    break_even: bool = typer.Option(False, "--break-even", help="Add break-even prices (a problem only: solves "
+                                                                 "once per price tried)."),
+    solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc (a problem only)."),
+    time_limit: float | None = typer.Option(None, help="Time budget for each solve [s] (a problem only)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a field: PATH=VALUE (a problem only)."),
+) -> None:
+    """One HTML page a planner can hand to a board: the answer, mix, timeline, costs, what binds,
+    assumptions and provenance, charts inline."""
+    from . import load_problem
+    from . import solve as run_solve
+
+    path = _output_file(out)
+    pdf_path = _output_file(pdf, "--pdf") if pdf is not None else None
+    chromium = None
+    if pdf_path is not None:
+        from .reports.browser import require_chromium
+
+        chromium = require_chromium()        # before any solve: a missing browser must not cost one
+    if source.suffix == ".json":
+        if break_even or set_:
+            raise InputError("--break-even and --set need the problem, not a plan file", path="--break-even",
+                             fix="give the problem YAML instead of plan.json")
+        plan = read_plan(source)
+    else:
+        _check_solve_options(solver, time_limit, None)
+        problem = load_problem(source, parse_sets(set_))
+        plan = run_solve(problem, solver=solver, time_limit=time_limit, check=False)
+        if break_even and plan.has_plan:
+            from .explanation import explain as run_explain
+
+            plan.explanation = run_explain(problem, plan, solver=solver, time_limit=time_limit).to_dict()
+    _write_report(plan, path, pdf_path, chromium)
 
 
 @app.command()
@@ -343,7 +401,8 @@ def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> l
 
 def _print_whatif(frame: Any, parameters: list[str], mode: str) -> None:
     """The what-if summary: counts, then percentiles, a scenario comparison or the sweep table."""
-    from .reports.terminal import frame_table, usd
+    from .reports.numbers import usd
+    from .reports.terminal import frame_table
     from .whatif.summary import comparison, percentiles, reachable_share
 
     console = Console()

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from rich.console import Console
 
-from ..reports.terminal import frame_table, usd
+from ..reports.numbers import usd
+from ..reports.terminal import frame_table
 
 if TYPE_CHECKING:
     from . import Explanation

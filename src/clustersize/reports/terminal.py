@@ -10,18 +10,7 @@ from rich.table import Table
 from ..families import definitional_names
 from ..plan.plan import Plan
 from ..status import Status
-
-
-def usd(value: float | None) -> str:
-    """$1.23B / $45.6M / $7,890."""
-    if value is None or pd.isna(value):
-        return "-"
-    magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"${value / 1e9:,.3f}B"
-    if magnitude >= 1e6:
-        return f"${value / 1e6:,.2f}M"
-    return f"${value:,.0f}"
+from .numbers import usd
 
 
 def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:
