@@ -126,3 +126,12 @@ def test_the_page_in_a_real_headless_chromium(plan, tmp_path):
     subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,4000", page.as_uri()], capture_output=True,
                    timeout=180)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_the_summary_states_what_the_figures_take_for_granted(plan):
+    from clustersize.reports.terminal import hidden_assumptions
+
+    said = "\n".join(hidden_assumptions(plan))
+    unit = plan.table("purchases").capex_usd.sum() / plan.table("purchases").units.sum()
+    assert f"alpha {usd(unit)}" in said and "peak x MFU" in said and "snapped to quarters" in said
+    assert "location of a run" in said

@@ -117,6 +117,13 @@ def test_scenarios_side_by_side():
     table = comparison(frame).set_index("scenario")
     assert table.loc["carbon-100", "objective_usd"] > table.loc["base", "objective_usd"]
     assert "gb200" in table.loc["base", "mix"]
+    # each scenario as a difference from the base, with its overrides
+    assert table.loc["base", "change_usd"] == 0.0 and table.loc["base", "overrides"] == ""
+    assert table.loc["carbon-100", "change_usd"] == pytest.approx(
+        table.loc["carbon-100", "objective_usd"] - table.loc["base", "objective_usd"], rel=1e-12)
+    assert table.loc["carbon-100", "change"] == pytest.approx(
+        table.loc["carbon-100", "change_usd"] / table.loc["base", "objective_usd"], rel=1e-12)
+    assert table.loc["carbon-100", "overrides"] == "costs.carbon_price_usd_per_t=100"
 
 
 def test_two_local_workers_give_the_same_rows():
@@ -213,3 +220,11 @@ def test_dask_cluster_gives_the_same_rows_as_local(dask_cluster):
     local = clustersize.sweep(GPT5, vary=vary, workers=2)
     assert len(on_dask) == 20 and on_dask.verified.all()
     pd.testing.assert_frame_equal(comparable(on_dask), comparable(local))
+
+
+def test_plot_axes_are_named_by_the_fields_description_and_unit():
+    from clustersize.whatif.plots import axis_label
+
+    assert axis_label("accelerators.h100-sxm.price_usd").startswith("Unit price [USD]")
+    assert "[MW]" in axis_label("sites.us-tx.max_mw") and "(sites.us-tx.max_mw)" in axis_label("sites.us-tx.max_mw")
+    assert axis_label("no.such.field") == "no.such.field"

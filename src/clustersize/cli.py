@@ -284,7 +284,7 @@ def whatif(
     apply_overrides(base, parse_sets(set_), file=str(problem_file))
     from . import load_problem
 
-    load_problem(base)  # the base problem itself must be valid
+    base_problem = load_problem(base)  # the base problem itself must be valid
     points, parameters = make_points(base, vary=vary, zip_values=zip_values, samples=sample, n_samples=samples,
                                      seed=seed, correlations=correlate, scenarios=scenarios)
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap, "warm_start": warm_start}
@@ -295,7 +295,7 @@ def whatif(
         err.print(f"interrupted: {len(frame)} of {len(points)} points finished and written under {plain(out_dir)}")
         raise typer.Exit(result.exit_code)
     _print_whatif(frame, parameters, points[0].mode if points else "")
-    written = _write_whatif(frame, parameters, out_dir, plot)
+    written = _write_whatif(frame, parameters, out_dir, plot, {p: _value_at(base_problem, p) for p in parameters})
     err.print(f"wrote {', '.join(plain(p) for p in written)}")
 
 
@@ -385,7 +385,18 @@ def _write_frontier(frame: pd.DataFrame, axis: str, out: Path) -> list[Path]:
     return publish_dir(out, fill, FRONTIER_ENTRIES)
 
 
-def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> list[Path]:
+def _value_at(problem: Any, path: str) -> float | None:
+    """The problem's own number at a field path (None where it is not a number)."""
+    node = problem
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) or hasattr(node, "keys") else getattr(node, part, None)
+        if node is None:
+            return None
+    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool,
+                  base: dict[str, float | None] | None = None) -> list[Path]:
     """results.parquet, results.csv and the plots, published into `out` all at once."""
     from .plan.writers import publish_dir, write_table
     from .whatif.plots import plot as make_plots
@@ -393,7 +404,7 @@ def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> l
     def fill(tmp: Path) -> list[Path]:
         written = [write_table(frame, tmp / "results.parquet"), write_table(frame, tmp / "results.csv")]
         if plot:
-            written += make_plots(frame, parameters, tmp)
+            written += make_plots(frame, parameters, tmp, {k: v for k, v in (base or {}).items() if v is not None})
         return written
 
     return publish_dir(out, fill, WHATIF_ENTRIES)
@@ -401,6 +412,8 @@ def _write_whatif(frame: Any, parameters: list[str], out: Path, plot: bool) -> l
 
 def _print_whatif(frame: Any, parameters: list[str], mode: str) -> None:
     """The what-if summary: counts, then percentiles, a scenario comparison or the sweep table."""
+    import pandas as pd
+
     from .reports.numbers import usd
     from .reports.terminal import frame_table
     from .whatif.summary import comparison, percentiles, reachable_share
@@ -414,8 +427,11 @@ def _print_whatif(frame: Any, parameters: list[str], mode: str) -> None:
         console.print(f"target reachable in {reachable_share(frame):.0%} of samples")
         console.print(frame_table(percentiles(frame), "Percentiles over samples with a plan"))
     elif mode == "scenario":
-        console.print(frame_table(comparison(frame).assign(objective_usd=lambda f: f.objective_usd.map(usd)),
-                                  "Scenarios"))
+        shown = comparison(frame).assign(
+            objective_usd=lambda f: f.objective_usd.map(usd),
+            change_usd=lambda f: f.change_usd.map(lambda v: "-" if pd.isna(v) else ("+" if v > 0 else "") + usd(v)),
+            change=lambda f: f.change.map(lambda v: "-" if pd.isna(v) else f"{v:+.1%}"))
+        console.print(frame_table(shown, "Scenarios, each against the base"))
     else:
         shown = [*parameters, "status", "objective_usd", "binding"]
         console.print(frame_table(frame[[c for c in shown if c in frame.columns]]

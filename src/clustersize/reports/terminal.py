@@ -145,6 +145,25 @@ def binding_summary(plan: Plan, shown: int = 12) -> Table | None:
                        f"What binds, and what one more unit of it is worth{more}")
 
 
+def hidden_assumptions(plan: Plan) -> list[str]:
+    """What the figures above take for granted, with this plan's numbers where it has them."""
+    purchases, runs = plan.table("purchases"), plan.table("runs")
+    lines = []
+    if len(runs):
+        paces = "; ".join(f"{r.run}: peak x MFU {r.pace_tflops:,.0f} TFLOP/s per accelerator, goodput {r.goodput:.2f}"
+                          for r in runs.itertuples())
+        lines.append(f"- compute = accelerators x dense peak x MFU x goodput x days ({paces}); MFU from the catalog "
+                     f"per accelerator and precision unless the run states a wall-clock mfu")
+    if len(purchases):
+        per = purchases.groupby("accelerator").apply(lambda f: f.capex_usd.sum() / f.units.sum(), include_groups=False)
+        lines.append("- unit costs are all-in: the catalog price plus the server and network share (and any duty): "
+                     + ", ".join(f"{a} {usd(v)}" for a, v in per.items()) + " per accelerator on average")
+    lines.append("- a cloud offer counts as one location of a run, like a site (max_sites)")
+    lines.append("- dates are snapped to quarters: orders, builds, contracts and sustained demand by quarter; a run "
+                 "starts on a quarter start unless its start is given")
+    return lines
+
+
 def render(plan: Plan, console: Console | None = None) -> None:
     """Print the summary."""
     console = console or Console()
@@ -172,6 +191,7 @@ def render(plan: Plan, console: Console | None = None) -> None:
         binding = binding_summary(plan)
         if binding is not None:
             parts.append(binding)
+        parts.append(Panel("\n".join(hidden_assumptions(plan)), title="Read the plan with", expand=False))
         export = plan.table("export_usage")
         if not export.empty:
             parts.append(frame_table(export, "Export-control caps [TPP]"))

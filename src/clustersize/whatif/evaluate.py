@@ -54,6 +54,8 @@ def evaluate_point(base: dict[str, Any], point: Point, settings: dict[str, Any],
     """Solve one point; returns its row and (for warm starts) its plan."""
     started = time.perf_counter()
     row: dict[str, Any] = {"point": point.index, "mode": point.mode, "scenario": point.scenario, **point.labels}
+    if point.mode == "scenario":
+        row["overrides"] = "; ".join(f"{path}={value}" for path, value in point.overrides.items())
     plan = None
     try:
         problem = load_problem(base, point.overrides)

@@ -20,55 +20,104 @@ def _pyplot() -> ModuleType:
     try:
         import matplotlib
     except ImportError:
-        raise InputError("--plot needs matplotlib", path="--plot", fix='pip install "clustersize[plot]"') from None
+        raise InputError("--plot needs matplotlib, a dependency of clustersize", path="--plot",
+                         fix='pip install matplotlib (or reinstall clustersize with its dependencies)') from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
 
 
-def plot(frame: pd.DataFrame, parameters: list[str], out: Path) -> list[Path]:
-    """Objective and compute mix against the first parameter; cost distribution for samples."""
+SECTIONS = {"accelerators": "Accelerator", "sites": "Site", "contracts": "Contract", "cloud": "CloudOffer",
+            "custom_programs": "CustomProgram", "costs": "CostOptions", "run": "RunOptions", "runs": "Run",
+            "target": "Target", "budget": "Budget", "export": "ExportOptions", "objective": "ObjectiveOptions"}
+
+
+def axis_label(path: str) -> str:
+    """An axis named by the field's description and unit, e.g. "price_usd: price per accelerator [USD]
+    (accelerators.h100-sxm.price_usd)"; the path alone where the schema gives none."""
+    from ..schema import problem as schema
+
+    parts = path.split(".")
+    model = getattr(schema, SECTIONS.get(parts[0], ""), None)
+    field = getattr(model, "model_fields", {}).get(parts[-1]) if model is not None else None
+    description = (field.description or "") if field is not None else ""
+    if not description:
+        return path
+    first = description.split(". ")[0].split("; ")[0].rstrip(".")
+    unit = description[description.rfind("["):description.rfind("]") + 1] if "[" in description else ""
+    text = first if unit in first else f"{first} {unit}".strip()
+    return f"{text}\n({path})"
+
+
+def plot(frame: pd.DataFrame, parameters: list[str], out: Path, base: dict[str, float] | None = None) -> list[Path]:
+    """Objective and compute mix against the first parameter; cost distribution for samples; scenario
+    costs. `base` holds the problem's own value of each parameter, marked on the sweep's axis."""
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
     planned = frame[frame.status.isin(PLANNED)] if "status" in frame else frame.iloc[:0]
     mode = frame["mode"].iloc[0] if len(frame) else ""
     if planned.empty or "objective_usd" not in planned:
-        return written  # no point has a plan: nothing to draw
+        return []  # no point has a plan: nothing to draw
     if mode == "sample":
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.hist(planned.objective_usd / 1e9, bins=30, color="#4c72b0")
-        ax.set_xlabel("plan cost [USD billion]")
-        ax.set_ylabel("samples")
-        ax.set_title(f"Cost over {len(frame)} samples ({len(planned) / max(len(frame), 1):.0%} reach the target)")
-        written.append(_save(fig, out / "cost_distribution.png", plt))
-    elif mode == "scenario":
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.barh(planned.scenario, planned.objective_usd / 1e9, color="#4c72b0")
-        ax.set_xlabel("plan cost [USD billion]")
-        written.append(_save(fig, out / "scenario_costs.png", plt))
-    elif parameters and pd.api.types.is_numeric_dtype(frame[parameters[0]]):
-        x = parameters[0]
-        first = planned
-        for other in parameters[1:]:
-            first = first[first[other] == first[other].iloc[0]] if len(first) else first
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(first[x], first.objective_usd / 1e9, marker="o")
-        ax.set_xlabel(x)
-        ax.set_ylabel("plan cost [USD billion]")
-        written.append(_save(fig, out / "objective.png", plt))
-        flop = [c for c in first.columns if c.startswith("flop:")]
-        if flop:
-            shares = first[flop].fillna(0.0)
-            shares = shares.div(shares.sum(axis=1), axis=0)
-            fig, ax = plt.subplots(figsize=(8, 4.5))
-            ax.stackplot(first[x], *[shares[c] for c in flop], labels=[c.split(":", 1)[1] for c in flop])
-            ax.set_xlabel(x)
-            ax.set_ylabel("share of compute")
-            ax.set_ylim(0, 1)
-            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-            written.append(_save(fig, out / "mix.png", plt))
+        return [_samples(plt, frame, planned, out)]
+    if mode == "scenario":
+        return [_scenarios(plt, planned, out)]
+    if parameters and pd.api.types.is_numeric_dtype(frame[parameters[0]]):
+        return _sweep(plt, planned, parameters, out, (base or {}).get(parameters[0]))
+    return []
+
+
+def _samples(plt: ModuleType, frame: pd.DataFrame, planned: pd.DataFrame, out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(planned.objective_usd / 1e9, bins=30, color="#4c72b0")
+    ax.set_xlabel("plan cost [USD billion]")
+    ax.set_ylabel("samples")
+    ax.set_title(f"Cost over {len(frame)} samples ({len(planned) / max(len(frame), 1):.0%} reach the target)")
+    return _save(fig, out / "cost_distribution.png", plt)
+
+
+def _scenarios(plt: ModuleType, planned: pd.DataFrame, out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(planned) + 1.5))
+    colours = ["#333333" if name == "base" else "#4c72b0" for name in planned.scenario]
+    ax.barh(planned.scenario, planned.objective_usd / 1e9, color=colours)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("plan cost [USD billion]")
+    ax.set_title("Plan cost by scenario (base in black)")
+    ax.invert_yaxis()
+    return _save(fig, out / "scenario_costs.png", plt)
+
+
+def _sweep(plt: ModuleType, planned: pd.DataFrame, parameters: list[str], out: Path, base: float | None) -> list[Path]:
+    x = parameters[0]
+    first = planned
+    for other in parameters[1:]:
+        first = first[first[other] == first[other].iloc[0]] if len(first) else first
+    label = axis_label(x)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(first[x], first.objective_usd / 1e9, marker="o")
+    if base is not None:
+        ax.axvline(base, color="#333333", linestyle="--", linewidth=1, label=f"the problem's value ({base:,.4g})")
+        ax.legend(frameon=False)
+    ax.set_xlabel(label)
+    ax.set_ylabel("plan cost [USD billion]")
+    ax.set_title(f"Plan cost as {x.rsplit('.', 1)[-1]} varies")
+    written = [_save(fig, out / "objective.png", plt)]
+    flop = [c for c in first.columns if c.startswith("flop:")]
+    shares = first[flop].fillna(0.0)
+    shares = shares.loc[:, shares.sum(axis=0) > 0]           # no legend entry for a source never used
+    if shares.shape[1]:
+        shares = shares.div(shares.sum(axis=1), axis=0)
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        ax.stackplot(first[x], *[shares[c] for c in shares.columns], labels=[c.split(":", 1)[1] for c in shares])
+        if base is not None:
+            ax.axvline(base, color="#333333", linestyle="--", linewidth=1)
+        ax.set_xlabel(label)
+        ax.set_ylabel("share of compute")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Where the compute comes from as {x.rsplit('.', 1)[-1]} varies")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+        written.append(_save(fig, out / "mix.png", plt))
     return written
 
 

@@ -32,13 +32,22 @@ def reachable_share(frame: pd.DataFrame) -> float:
 
 
 def comparison(frame: pd.DataFrame) -> pd.DataFrame:
-    """Scenarios side by side: cost, status, mix, sites, what binds."""
+    """Scenarios side by side, each as a difference from the base (the scenario named `base`, else
+    the first with a plan): its overrides, cost and change, status, mix, sites, what binds."""
+    planned = frame[frame.status.isin(PLANNED)]
+    named = planned[planned.scenario == "base"]
+    base = (named if len(named) else planned).head(1)
+    base_cost = float(base.objective_usd.iloc[0]) if len(base) else float("nan")
     rows = []
     for r in frame.to_dict(orient="records"):
         mix = {c.split(":", 1)[1]: v for c, v in r.items()
                if c.startswith(("units:", "rent:")) and pd.notna(v) and v > 0}
         sites = [c.split(":", 1)[1] for c, v in r.items() if c.startswith("mw:") and pd.notna(v) and v > 0]
-        rows.append({"scenario": r["scenario"], "status": r["status"], "objective_usd": r.get("objective_usd"),
+        cost = r.get("objective_usd")
+        change = cost - base_cost if cost is not None and pd.notna(cost) else float("nan")
+        rows.append({"scenario": r["scenario"], "overrides": r.get("overrides") or "", "status": r["status"],
+                     "objective_usd": cost, "change_usd": change,
+                     "change": change / base_cost if base_cost else float("nan"),
                      "mix": ", ".join(f"{k} {v:,.0f}" for k, v in sorted(mix.items(), key=lambda kv: -kv[1])),
                      "sites": ", ".join(sites), "binding": r.get("binding") or ""})
     return pd.DataFrame(rows)
