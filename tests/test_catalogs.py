@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from clustersize import InputError
-from clustersize.schema.catalog import default_catalog_dir, load_catalog
+from clustersize.schema.catalog import clear_catalog_cache, default_catalog_dir, load_catalog
 from conftest import ROOT
 
 GPT5 = ROOT / "problems" / "gpt5.yaml"
@@ -189,10 +189,10 @@ def test_an_unsourced_number_is_refused(tmp_path):
     path = target / "accelerators.yaml"
     path.write_text(path.read_text().replace("bf16_tflops: {value: 312, source: EPOCH-HW, as_of: 2025-12-10, "
                                              "confidence: H}", "bf16_tflops: 312"))
-    load_catalog.cache_clear()
+    clear_catalog_cache()
     with pytest.raises(InputError, match="accelerators.a100.bf16_tflops.*must carry its source"):
         load_catalog(str(target))
-    load_catalog.cache_clear()
+    clear_catalog_cache()
 
 
 def test_an_unknown_source_key_is_refused(tmp_path):
@@ -200,10 +200,10 @@ def test_an_unknown_source_key_is_refused(tmp_path):
     shutil.copytree(default_catalog_dir(), target)
     path = target / "sites.yaml"
     path.write_text(path.read_text().replace("source: CW-2025", "source: CW-2052", 1))
-    load_catalog.cache_clear()
+    clear_catalog_cache()
     with pytest.raises(InputError, match="CW-2052"):
         load_catalog(str(target))
-    load_catalog.cache_clear()
+    clear_catalog_cache()
 
 
 def test_backends_share_a_process_in_both_orders():

@@ -105,9 +105,19 @@ def _read(directory: Path, name: str) -> tuple[Any, str]:
     return load_file(path), str(path)
 
 
-@lru_cache(maxsize=8)
 def load_catalog(directory: str | None = None) -> Catalog:
-    """Read and check every catalog file in `directory` (default: the bundled catalogs)."""
+    """Read and check every catalog file in `directory` (default: the bundled catalogs), once per
+    process: `load_catalog()` and `load_catalog(None)` share one reading."""
+    return _load_catalog(str(directory) if directory else None)
+
+
+def clear_catalog_cache() -> None:
+    """Forget the catalogs read so far (after a catalog file changed on disk)."""
+    _load_catalog.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _load_catalog(directory: str | None) -> Catalog:
     root = Path(directory) if directory else default_catalog_dir()
     raw_sources, _ = _read(root, "sources.yaml")
     sources = {str(k): str(v) for k, v in (raw_sources or {}).get("sources", {}).items()}
