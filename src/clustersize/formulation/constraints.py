@@ -281,7 +281,7 @@ def add_contract_output(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     n_t = len(d.periods)
     sv = d.serving
     rows, row, row_of_serve = _rows_of(np.array(ks, dtype=np.int64) * n_t + np.array(ts, dtype=np.int64),
-                                            sv.energy_contract * n_t + sv.energy_quarter)
+                                       sv.energy_contract * n_t + sv.energy_quarter)
     con, quarter = rows // n_t, rows % n_t
     deliver = d.con_capacity_factor[con] * _live_days(d, con, quarter) * 24.0 / 1000.0
     b.add_rows("contract_output", b.keys(("contract", "quarter"), con, quarter),
@@ -373,7 +373,7 @@ def add_commitment_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     sv = d.serving
     serving = np.flatnonzero(committed[sv.rent_offer]) if sv.rent_offer.size else np.zeros(0, dtype=np.int64)
     rows, row, row_of_serve = _rows_of(np.array(codes, dtype=np.int64),
-                                            sv.rent_offer[serving] * n_t + sv.rent_quarter[serving])
+                                       sv.rent_offer[serving] * n_t + sv.rent_quarter[serving])
     c_cols, c_rows = [], []
     for i, (o, q) in enumerate(zip(m.commit_offer.tolist(), m.commit_quarter.tolist())):
         for t in range(q, q + int(m.commit_cover[o])):
