@@ -135,3 +135,10 @@ def test_the_summary_states_what_the_figures_take_for_granted(plan):
     unit = plan.table("purchases").capex_usd.sum() / plan.table("purchases").units.sum()
     assert f"alpha {usd(unit)}" in said and "peak x MFU" in said and "snapped to quarters" in said
     assert "location of a run" in said
+
+
+def test_wide_prints_the_summary_at_full_width():
+    narrow = cli("solve", str(ROOT / "problems" / "rent-vs-buy.yaml"))
+    wide = cli("solve", str(ROOT / "problems" / "rent-vs-buy.yaml"), "--wide")
+    assert narrow.returncode == wide.returncode == 0
+    assert max(map(len, wide.stdout.splitlines())) > max(map(len, narrow.stdout.splitlines()))

@@ -24,6 +24,9 @@ from .status import Status
 if TYPE_CHECKING:
     import pandas as pd
 
+WIDE_COLUMNS = 250
+"""Characters per line of --wide output."""
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan AI compute build-outs: the cheapest verified way to a training-compute target.")
 catalog_app = typer.Typer(no_args_is_help=True, help="Show catalog entries with derived figures.")
@@ -122,6 +125,7 @@ def solve(
     only_sites: OnlySites = None,
     only_accelerators: OnlyAccelerators = None,
     report_file: str | None = typer.Option(None, "--report", help="Also write the plan as one HTML page here."),
+    wide: bool = typer.Option(False, "--wide", help="Print the summary's tables at full width, whatever the terminal."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it."""
     from . import load_problem
@@ -142,7 +146,7 @@ def solve(
     if as_json:
         typer.echo(plan.to_json())
     else:
-        render(plan, Console())
+        render(plan, Console(width=WIDE_COLUMNS) if wide else Console())
     if out_dir is not None:
         written = write_plan(plan, out_dir, table_format)
         err.print(f"wrote {len(written)} files under {plain(out_dir)}")
@@ -543,7 +547,7 @@ def _show(frame: pd.DataFrame, title: str, wide: bool = False) -> None:
 
     console = Console()
     if wide or not console.is_terminal:
-        console = Console(width=max(250, 16 * len(frame.columns)))
+        console = Console(width=max(WIDE_COLUMNS, 16 * len(frame.columns)))
     console.print(frame_table(frame, title, max_rows=500))
 
 
