@@ -42,25 +42,30 @@ class Slots:
     ramp_quarter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # [g] quarter it works in
     ramp_days: np.ndarray = field(default_factory=lambda: np.zeros(0))              # [g] days of the window then
 
-    def unit_cover(self, w: Windows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    work_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))   # when units columns work:
+    work_quarter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (slot, quarter, days) per
+    work_days: np.ndarray = field(default_factory=lambda: np.zeros(0))               # quarter; see _work
+    unit_days: np.ndarray = field(default_factory=lambda: np.zeros(0))               # [u] days at full size
+
+    def unit_cover(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """When each units column works: (slot, quarter, days of the window inside it) for every
         quarter its window overlaps; a growing run's slot only in the window's last quarter."""
-        order = np.argsort(w.cover_window, kind="stable")
-        cw, ct, cd = w.cover_window[order], w.cover_period[order], w.cover_days[order]
-        first = np.searchsorted(cw, np.arange(len(w.days)))
-        count = np.bincount(cw, minlength=len(w.days))
-        n = count[self.unit_window]
-        slot = np.repeat(np.arange(self.unit_window.size, dtype=np.int64), n)
-        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        pick = first[self.unit_window][slot] + offset
-        grow = self.unit_grow[slot] if self.unit_grow.size else np.zeros(slot.size, dtype=bool)
-        keep = ~grow | (offset == n[slot] - 1)
-        return slot[keep], ct[pick][keep], cd[pick][keep]
+        return self.work_slot, self.work_quarter, self.work_days
 
-    def unit_days(self, w: Windows) -> np.ndarray:
-        """Days each units column works [days]: its window's length, the last quarter's days when growing."""
-        slot, _, days = self.unit_cover(w)
-        return np.bincount(slot, weights=days, minlength=self.unit_window.size)
+
+def _work(slots: Slots, w: Windows) -> None:
+    """Fill in, once, when each units column works and the days it works at full size."""
+    order = np.argsort(w.cover_window, kind="stable")
+    cw, ct, cd = w.cover_window[order], w.cover_period[order], w.cover_days[order]
+    first = np.searchsorted(cw, np.arange(len(w.days)))
+    n = np.bincount(cw, minlength=len(w.days))[slots.unit_window]
+    slot = np.repeat(np.arange(slots.unit_window.size, dtype=np.int64), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    pick = first[slots.unit_window][slot] + offset
+    grow = slots.unit_grow[slot] if slots.unit_grow.size else np.zeros(slot.size, dtype=bool)
+    keep = ~grow | (offset == n[slot] - 1)
+    slots.work_slot, slots.work_quarter, slots.work_days = slot[keep], ct[pick][keep], cd[pick][keep]
+    slots.unit_days = np.bincount(slots.work_slot, weights=slots.work_days, minlength=slots.unit_window.size)
 
 
 def earliest_ready(cell_acc: np.ndarray, cell_site: np.ndarray, cell_ready: np.ndarray,
@@ -114,6 +119,7 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
                   location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
                   unit_bound=bound, unit_slot_bound=slot_bound)
     _ramps(slots, runs, pairs, pair_ready)
+    _work(slots, w)
     return slots
 
 

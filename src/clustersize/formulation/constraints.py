@@ -171,7 +171,7 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (accelerator, site, quarter) a run may use or serving may: servers in runs (a
     growing run's ramp in its quarter) and serving within those installed."""
     sl, sv = d.slots, d.serving
-    slot, t, _ = sl.unit_cover(d.runs.windows)
+    slot, t, _ = sl.unit_cover()
     n_s, n_t = len(d.site_ids), len(d.periods)
     code = (sl.unit_acc[slot] * n_s + sl.unit_site[slot]) * n_t + t
     ramp = sl.ramp_unit
@@ -215,7 +215,7 @@ def add_energy_balance(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     sl, w = d.slots, d.runs.windows
     n_w = len(w.days)
     per_hour = d.acc_it_mw[sl.unit_acc] * d.acc_draw[sl.unit_acc] * d.site_pue[sl.unit_site] / 1000.0
-    gwh = per_hour * sl.unit_days(w) * 24.0
+    gwh = per_hour * sl.unit_days * 24.0
     rows, row = _group(sl.unit_site * n_w + sl.unit_window)
     ramp = sl.ramp_unit
     energy_code = d.con_site[sl.energy_contract] * n_w + sl.energy_window
@@ -230,7 +230,7 @@ def add_firm_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (site, quarter) with hardware in a run or serving: peak facility load against firm
     contracted MW."""
     sl, sv = d.slots, d.serving
-    slot, t, _ = sl.unit_cover(d.runs.windows)
+    slot, t, _ = sl.unit_cover()
     n_t = len(d.periods)
     ramp = sl.ramp_unit
     rows, row_of_slot, row_of_serve, row_of_ramp = _rows_of(
@@ -730,7 +730,7 @@ def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     for run, _, _, _, f in combos:
         worst[run] = max(worst[run], f)
     terms, lower = [], np.zeros(len(r.level_run))
-    unit_days = sl.unit_days(w)
+    unit_days = sl.unit_days
     for lv in range(len(r.level_run)):
         run, group, rate = int(r.level_run[lv]), r.level_group[lv], r.level_rate[lv]
         keep_acc = np.array([g == group and x_ >= rate - 1e-15 for g, x_ in zip(r.acc_group[run],
@@ -770,7 +770,7 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     row_of[several] = _arange(several.size)
     run_u, run_v = w.run[sl.unit_window], w.run[sl.rent_window]
     u, v = row_of[run_u] >= 0, row_of[run_v] >= 0
-    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * sl.unit_days(w)
+    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * sl.unit_days
     own_v = r.offer_rate[run_v, sl.rent_offer] * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
     ramp = sl.ramp_unit
     run_g = run_u[ramp]

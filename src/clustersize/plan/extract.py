@@ -65,7 +65,7 @@ def _working(d: ModelData, lp: LinearProgram, x: np.ndarray) -> tuple[np.ndarray
     servers): a run's cluster in every quarter of its window, a growing run's ramp before its last."""
     sl = d.slots
     units, ramp = _cols(lp, x, "units"), _cols(lp, x, "ramp")
-    slot, quarter, days = sl.unit_cover(d.runs.windows)
+    slot, quarter, days = sl.unit_cover()
     keep = units[slot] > ZERO
     on = ramp > ZERO
     return (np.concatenate([slot[keep], sl.ramp_unit[on]]), np.concatenate([quarter[keep], sl.ramp_quarter[on]]),
@@ -172,7 +172,7 @@ def cluster_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFram
                                  rent[v] * d.cloud_units_per_instance[sl.rent_offer[v]]]),
         "rate_tflops": np.concatenate([r.acc_rate[run_u, sl.unit_acc[u]], r.offer_rate[run_v, sl.rent_offer[v]]]) * 1e6,
         # days at full size: the window, or a growing run's last quarter of it (its ramp works before)
-        "days": np.concatenate([sl.unit_days(w)[u], w.days[sl.rent_window[v]]]),
+        "days": np.concatenate([sl.unit_days[u], w.days[sl.rent_window[v]]]),
     })
 
 
