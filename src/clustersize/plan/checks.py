@@ -13,12 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..periods import quarter_start
-from ..schema.problem import Problem
-from ..schema.runs import planned_runs
 from ..schema.sustained import demand_by_quarter
 from .cashflows import cash_flows
 from .costing import recomputed_cost
-from .ledger import Checker, Ledger, Serve, delivered_flop, span_of
+from .ledger import Checker, Ledger, delivered_flop, span_of
 
 Check = Callable[[Ledger, Checker], None]
 
@@ -85,19 +83,14 @@ def check_fleet(ledger: Ledger, c: Checker) -> None:
                   "accelerators in runs or serving beyond those installed")
 
 
-def _serving_mw(serve: Serve, problem: Problem) -> float:
-    """Facility load of owned accelerators serving [MW]."""
-    return serve.units * (serve.chip.it_power_kw or 0.0) / 1000.0 * problem.sites[serve.location].pue
-
-
 def check_serving_energy(ledger: Ledger, c: Checker) -> None:
     """Facility energy of the accelerators serving at each site and quarter within the contracted
     energy taken for serving then [MWh]."""
     need: dict[tuple[str, int], float] = defaultdict(float)
     for serve in ledger.serving:
         if serve.kind == "site":
-            draw = serve.chip.average_draw_fraction or _default_draw(ledger)
-            need[(serve.location, serve.quarter)] += _serving_mw(serve, ledger.problem) * draw \
+            draw = serve.chip.average_draw_fraction or ledger.default_draw
+            need[(serve.location, serve.quarter)] += ledger.serve_mw(serve) * draw \
                 * ledger.quarter_hours(serve.quarter)
     taken: dict[tuple[str, int], float] = defaultdict(float)
     for (contract, quarter), mwh in ledger.serving_energy.items():
@@ -105,11 +98,6 @@ def check_serving_energy(ledger: Ledger, c: Checker) -> None:
     for (sid, quarter), mwh in sorted(need.items()):
         c.at_most("serving_energy", f"{sid},{ledger.label(quarter)}", mwh, taken.get((sid, quarter), 0.0), "MWh",
                   "facility energy of serving exceeds contracted energy")
-
-
-def _default_draw(ledger: Ledger) -> float:
-    """Average draw of a chip without its own figure: the runs' (the first run's, as the model reads it)."""
-    return next(iter(planned_runs(ledger.problem).values())).average_draw_fraction
 
 
 def check_sustained_demand(ledger: Ledger, c: Checker) -> None:
@@ -159,7 +147,7 @@ def check_firm_power(ledger: Ledger, c: Checker) -> None:
             load[(sid, quarter)] += units * (chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[sid].pue
     for serve in ledger.serving:
         if serve.kind == "site":
-            load[(serve.location, serve.quarter)] += _serving_mw(serve, ledger.problem)
+            load[(serve.location, serve.quarter)] += ledger.serve_mw(serve)
     for (sid, quarter), mw in load.items():
         firm = sum(u.terms.firm_fraction * u.mw for u in ledger.contracts
                    if u.terms.site == sid and _live(ledger, quarter, u.terms.first_available))

@@ -15,7 +15,6 @@ solver, formulation or model-data code.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import pandas as pd
 
 from ..costlines import BASES, CATEGORY, ECONOMICS, HOURS_PER_MONTH
 from ..errors import InputError
-from ..periods import quarter_index, quarter_label, quarter_start
+from ..periods import quarter_label, quarter_start
 from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
@@ -124,12 +123,12 @@ def _site_runs(ledger: Ledger) -> tuple[dict[str, float], dict[str, float]]:
             mw = units * (chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[sid].pue
             energy[sid] += mw * (chip.average_draw_fraction or tally_.run.average_draw_fraction) * days * 24.0
             load[(sid, quarter)] += mw
-    draw = next(iter(planned_runs(ledger.problem).values())).average_draw_fraction
     for serve in ledger.serving:
         if serve.kind == "site":
-            mw = serve.units * (serve.chip.it_power_kw or 0.0) / 1000.0 * ledger.problem.sites[serve.location].pue
+            mw = ledger.serve_mw(serve)
             load[(serve.location, serve.quarter)] += mw
-            energy[serve.location] += mw * (serve.chip.average_draw_fraction or draw) * ledger.quarter_hours(serve.quarter)
+            energy[serve.location] += mw * (serve.chip.average_draw_fraction or ledger.default_draw) \
+                * ledger.quarter_hours(serve.quarter)
     peak: dict[str, float] = defaultdict(float)
     for (sid, _), mw in load.items():
         peak[sid] = max(peak[sid], mw)
@@ -284,9 +283,9 @@ def _check_fleet(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -
 
 def _check_serving(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     """The serving table's peak and rental cost from its units; serving energy rows span their quarter."""
+    served = {(s.location, s.kind, s.accelerator, ledger.label(s.quarter)): s for s in ledger.serving}
     for i, row in enumerate(rec.rows("serving")):
-        serve = next((s for s in ledger.serving if s.location == row.location and s.kind == row.kind
-                      and s.accelerator == row.accelerator and ledger.label(s.quarter) == row.quarter), None)
+        serve = served.get((row.location, row.kind, row.accelerator, row.quarter))
         if serve is None:
             continue
         units = float(_value(row, "units"))
@@ -297,11 +296,10 @@ def _check_serving(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger)
             if offer is not None and not offer.committed else 0.0
         rec.number(f"tables.serving[{i}].cost_usd", _value(row, "cost_usd"), cost,
                    "on-demand units x price x hours of the quarter [USD]")
+    starts = {quarter_start(problem.planning_start, t).isoformat(): t for t in range(len(ledger.labels))}
     for i, row in enumerate(rec.rows("energy")):
-        if str(row.run) == SERVING and str(row.start) in [quarter_start(problem.planning_start, t).isoformat()
-                                                           for t in range(len(ledger.labels))]:
-            quarter = quarter_index(dt.date.fromisoformat(str(row.start)), problem.planning_start)
-            rec.number(f"tables.energy[{i}].days", _value(row, "days"), ledger.quarter_hours(quarter) / 24.0,
+        if str(row.run) == SERVING and str(row.start) in starts:
+            rec.number(f"tables.energy[{i}].days", _value(row, "days"), ledger.quarter_hours(starts[str(row.start)]) / 24.0,
                        "days of the quarter served")
 
 

@@ -233,6 +233,15 @@ class Ledger:
             found[key] += units
         return found
 
+    @property
+    def default_draw(self) -> float:
+        """Average draw of a chip without its own figure when it serves: the first run's, as the model reads it."""
+        return next(iter(planned_runs(self.problem).values())).average_draw_fraction
+
+    def serve_mw(self, serve: Serve) -> float:
+        """Facility load of owned accelerators serving [MW]."""
+        return serve.units * (serve.chip.it_power_kw or 0.0) / 1000.0 * self.problem.sites[serve.location].pue
+
     def quarter_hours(self, quarter: int) -> float:
         """Hours in a quarter [h]."""
         origin = self.problem.planning_start
