@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..families import definitional_names
 from ..plan.plan import Plan
 from . import charts
 from .numbers import count, flop, usd
+from .terminal import binding_worth
 
 SECTIONS = ("answer", "mix", "timeline", "costs", "compute", "binding", "break-even", "assumptions", "provenance")
 STYLE = """
@@ -137,16 +137,11 @@ def _compute(plan: Plan) -> str:
 
 
 def _binding(plan: Plan) -> str:
-    binding = plan.table("binding")
-    if binding.empty:
+    worth = binding_worth(plan)
+    if worth.empty:
         return '<p class="note">nothing binds</p>'
-    tight = binding[binding.binding & ~binding.family.isin(definitional_names())].copy()
-    tight["worth"] = [("not priced" if pd.isna(v) else f"{usd(v)} {u.replace('USD ', '')}")
-                      for v, u in zip(tight.value_usd, tight.unit)]
-    tight = tight.reindex(tight.value_usd.abs().fillna(-1.0).sort_values(ascending=False).index)
     return ('<p>Limits that change the answer, and what one more unit of each saves, with the plan\'s sites, '
-            'contracts and choices kept (local to this plan).</p>'
-            + _table(tight[["family", "index", "worth"]].rename(columns={"index": "at", "worth": "one more unit saves"})))
+            'contracts and choices kept (local to this plan).</p>' + _table(worth))
 
 
 def _break_even(plan: Plan) -> str:

@@ -126,23 +126,26 @@ def serving_timeline(plan: Plan) -> Table | None:
     return frame_table(per_quarter, "Sustained demand served by quarter [PFLOP/s dense BF16]")
 
 
-def binding_summary(plan: Plan, shown: int = 12) -> Table | None:
-    """Limits that bind, definitions left out, with what one more unit of each is worth (the most
-    valuable first; an unpriced limit last)."""
+def binding_worth(plan: Plan) -> pd.DataFrame:
+    """Limits that bind, definitions left out, with what one more unit of each saves (the most
+    valuable first; an unpriced limit last): columns limit, at, one more unit saves."""
     binding = plan.table("binding")
     if binding.empty:
-        return None
+        return pd.DataFrame(columns=["limit", "at", "one more unit saves"])
     tight = binding[binding.binding & ~binding.family.isin(definitional_names())]
-    if tight.empty:
-        return None
-    value = tight.value_usd if "value_usd" in tight else pd.Series(float("nan"), index=tight.index)
-    order = value.abs().fillna(-1.0).sort_values(ascending=False).index
-    rows = tight.loc[order].head(shown)
+    tight = tight.loc[tight.value_usd.abs().fillna(-1.0).sort_values(ascending=False).index]
     worth = [("not priced" if pd.isna(v) else f"{usd(v)} {unit.replace('USD ', '')}")
-             for v, unit in zip(value.loc[rows.index], rows.get("unit", pd.Series("", index=rows.index)))]
-    more = f" (the {shown} most valuable of {len(tight)})" if len(tight) > shown else ""
-    return frame_table(pd.DataFrame({"limit": rows.family, "at": rows["index"], "one more unit saves": worth}),
-                       f"What binds, and what one more unit of it is worth{more}")
+             for v, unit in zip(tight.value_usd, tight.unit)]
+    return pd.DataFrame({"limit": tight.family, "at": tight["index"], "one more unit saves": worth})
+
+
+def binding_summary(plan: Plan, shown: int = 12) -> Table | None:
+    """The limits that bind and their worth, the `shown` most valuable."""
+    worth = binding_worth(plan)
+    if worth.empty:
+        return None
+    more = f" (the {shown} most valuable of {len(worth)})" if len(worth) > shown else ""
+    return frame_table(worth.head(shown), f"What binds, and what one more unit of it is worth{more}")
 
 
 def hidden_assumptions(plan: Plan) -> list[str]:
