@@ -74,6 +74,9 @@ SERVING = "(sustained)"
 """The `run` of an energy row that serves sustained demand for one quarter (no run can be named so)."""
 
 
+GAP_ROUND_OFF = 1e-12  # a relative gap below this is the arithmetic of cost minus bound, not a gap
+
+
 @dataclass
 class Plan:
     """A solved (or unsolved) plan. Costs in USD, compute in FLOP, power in MW, energy in MWh."""
@@ -113,10 +116,11 @@ class Plan:
 
     @property
     def gap(self) -> float | None:
-        """Relative gap between the plan's cost and the proven lower bound."""
+        """Relative gap between the plan's cost and the proven lower bound; round-off (1e-16) reads as 0."""
         if self.objective_usd is None or self.bound_usd is None:
             return None
-        return max(0.0, self.objective_usd - self.bound_usd) / max(abs(self.objective_usd), 1e-9)
+        gap = max(0.0, self.objective_usd - self.bound_usd) / max(abs(self.objective_usd), 1e-9)
+        return gap if gap > GAP_ROUND_OFF else 0.0
 
     @property
     def has_plan(self) -> bool:
