@@ -10,7 +10,11 @@ import sys
 import pytest
 
 import clustersize
+from clustersize.data.modeldata import build_model_data
 from clustersize.explanation import explain
+from clustersize.explanation.breakeven import options_of
+from clustersize.explanation.probes import use_columns
+from clustersize.formulation import build
 from conftest import ROOT, base_problem, chip, grid, site
 
 
@@ -62,18 +66,78 @@ def test_export_cap_value():
     assert values(doc)[("export_cap", "AE")] == pytest.approx(15_832 / 5000 * 2.4 * 10, rel=1e-6)
 
 
-def test_break_even_prices():
-    """beta enters below alpha's $10,000; alpha leaves above beta's $15,000 (within 1 %)."""
+def beta_doc(**budget: float) -> dict:
+    """alpha ($10,000) and beta ($15,000), equal chips: alpha is bought."""
     doc = base_problem()
     doc["accelerators"]["beta"] = chip(price=15_000.0, name="Beta")
-    ex = explain(clustersize.load_problem(doc), tolerance=0.01, workers=1)
-    rows = {r["option"]: r for r in ex["break_even"]}
+    if budget:
+        doc["budget"] = budget
+    return doc
+
+
+def break_even_rows(doc: dict, tolerance: float = 0.01) -> dict[str, dict]:
+    ex = explain(clustersize.load_problem(doc), tolerance=tolerance, workers=1)
+    return {r["option"]: r for r in ex["break_even"]}
+
+
+def test_break_even_prices():
+    """beta enters below alpha's $10,000; alpha leaves above beta's $15,000 (within 1 %). A
+    plan's cost is linear in a price, so each search closes in two probes past its first."""
+    rows = break_even_rows(beta_doc())
     assert rows["beta"]["in_plan"] is False
     assert rows["beta"]["break_even_price"] == pytest.approx(10_000, rel=0.01)
     assert "beta 1,000" in rows["beta"]["plan_past_it"]
     assert rows["alpha"]["in_plan"] is True
     assert rows["alpha"]["break_even_price"] == pytest.approx(15_000, rel=0.01)
+    assert "beta 1,000" in rows["alpha"]["plan_past_it"]
+    assert rows["alpha"]["solves"] <= 3 and rows["beta"]["solves"] <= 3
     assert rows["s1-grid"]["note"].startswith("stays in the plan")
+
+
+def test_break_even_bisects_where_a_budget_row_holds_the_price():
+    """A budget row carries the purchase prices, so a plan's cost is not a line in them: the
+    search bisects (more probes) and finds the same prices."""
+    rows = break_even_rows(beta_doc(total_usd=1e9))
+    assert rows["beta"]["break_even_price"] == pytest.approx(10_000, rel=0.01)
+    assert rows["alpha"]["break_even_price"] == pytest.approx(15_000, rel=0.01)
+    assert rows["alpha"]["solves"] > 5 and rows["beta"]["solves"] > 5
+
+
+def test_break_even_tolerance_is_met():
+    """At 1e-4 the bracket is that narrow: beta enters at $10,000 within 0.01 %."""
+    rows = break_even_rows(beta_doc(), tolerance=1e-4)
+    assert rows["beta"]["break_even_price"] == pytest.approx(10_000, rel=1e-4)
+    assert rows["alpha"]["break_even_price"] == pytest.approx(15_000, rel=1e-4)
+
+
+def test_custom_program_break_even_is_its_saving():
+    """A $4M program saves 1,000 x ($10,000 - $5,000) = $5M of chips: it leaves the plan at an NRE of $5M."""
+    doc = base_problem()
+    doc["custom_programs"] = {"cp": {"name": "Custom", "nre_usd": 4_000_000.0, "months_to_volume": 0.0,
+                                     "success_probability": 0.5, "volume_per_quarter": 1e6,
+                                     "chip": chip(price=5_000.0, name="Custom")}}
+    row = break_even_rows(doc)["cp"]
+    assert row["in_plan"] is True
+    assert row["break_even_price"] == pytest.approx(5_000_000, rel=0.01)
+    assert "alpha 1,000" in row["plan_past_it"]
+
+
+def test_probe_use_matches_the_plan_tables():
+    """The columns a break-even search reads as "in the plan" say what the plan's tables say, for
+    every option of gpt5 (sites, contracts at their megawatts, cloud, accelerators, programs)."""
+    problem = clustersize.load_problem(ROOT / "problems" / "gpt5.yaml")
+    plan = clustersize.solve(problem)
+    lp = build(build_model_data(problem))
+    tables = {
+        "accelerator": set(plan.table("purchases").accelerator),
+        "site": set(plan.table("sites").query("opened").site),
+        "contract": set(plan.table("contracts").query("signed").contract),
+        "cloud": set(plan.table("rentals").offer) | set(plan.table("commitments").offer),
+        "program": set(plan.table("custom_programs").query("funded").program),
+    }
+    for option in options_of(problem):
+        uses = bool((plan.solution[use_columns(lp, option.kind, option.option)] > 1e-6).any())
+        assert uses is (option.option in tables[option.kind]), option
 
 
 def diagnosis(doc: dict) -> dict:

@@ -338,7 +338,7 @@ def frontier(
     from .plan.writers import check_out_dir
     from .solving.objectives import AXES
     from .solving.objectives import frontier as trace
-    from .solving.pipeline import _settings
+    from .solving.pipeline import solver_settings
 
     if axis not in AXES:
         raise InputError(f"unknown axis {axis!r}", path="--axis", fix=f"use one of {', '.join(AXES)}")
@@ -347,7 +347,7 @@ def frontier(
     out_dir = check_out_dir(out, FRONTIER_ENTRIES)
     _check_solve_options(solver, time_limit, gap)
     problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(None, budget, run)})
-    problem, settings, backend = _settings(problem, solver=solver, time_limit=time_limit, gap=gap)
+    problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap)
     found, _ = trace(problem, axis, points, settings, backend)
     frame = _frontier_frame(found, axis, problem.planning_start)
     _show(frame, f"Cost against {axis}")

@@ -1,9 +1,17 @@
-"""Break-even prices: the price at which each option enters or leaves the plan, by bisection.
+"""Break-even prices: the price at which each option enters or leaves the plan.
 
-Each evaluation is a full solve (discrete choices free). An option outside the plan is
-priced down from its price toward ~0; one in the plan is priced up, doubling up to
-MAX_FACTOR. The break-even price is bracketed to a relative tolerance (default 1 %), and
-the plan just past it is summarised.
+An option in the plan is priced up until it leaves (to MAX_FACTOR at most); one outside is
+priced down until it enters (to MIN_FACTOR). Each probe solves the problem at a price
+(explanation/probes.py), and the answer is bracketed to a relative tolerance (default 1 %).
+
+The search keeps a bracket [inside, outside]: the option is in the plan found at the lower
+factor and out of the one at the upper. Because a plan's cost is linear in the price, the
+plan at `inside` costs `cost + (f - inside) slope` at any factor f, and the plan at
+`outside` does not depend on the option's price at all; where these two lines cross, the
+plan with the option ties the best one without it, so the break-even is at least there. The
+search moves `inside` to that crossing and probes just past it: most options close in one
+or two probes after the first, where bisection took about ten. Where the price is not linear
+in the program (a budget row), the search bisects, as it would without the lines.
 """
 
 from __future__ import annotations
@@ -18,17 +26,14 @@ from typing import Any
 
 from ..data.modeldata import Exclusion
 from ..errors import InputError
-from ..plan.plan import Plan
 from ..processes import kill_executor
-from ..schema.load import load_problem
 from ..schema.problem import Problem
-from ..solving.pipeline import solve
+from .probes import PricedOption, Probe, program_at, solve_program
 
 MIN_FACTOR = 1e-3
 MAX_FACTOR = 64.0
-# Bisection needs log2(log(MAX_FACTOR / MIN_FACTOR) / log(1 + tolerance)) solves per option:
-# about 17 at 1e-4 and 24 at 1e-6. Below MIN_TOLERANCE the solver's own gap makes the digits
-# meaningless.
+MAX_PROBES = 60   # bisection alone needs log2(log(MAX_FACTOR / MIN_FACTOR) / log(1 + tolerance)): 24 at 1e-6
+# Below MIN_TOLERANCE the solver's own gap makes the digits meaningless.
 MIN_TOLERANCE = 1e-6
 MAX_TOLERANCE = 1.0
 
@@ -78,80 +83,78 @@ def options_of(problem: Problem) -> list[Option]:
     return found
 
 
-def in_plan(plan: Plan, option: Option) -> bool:
-    """Whether the plan uses the option."""
-    if not plan.has_plan:
-        return False
-    if option.kind == "accelerator":
-        purchases = plan.table("purchases")
-        return bool((purchases.accelerator == option.option).any())
-    if option.kind == "site":
-        sites = plan.table("sites")
-        return bool(sites.loc[sites.site == option.option, "opened"].any())
-    if option.kind == "contract":
-        contracts = plan.table("contracts")
-        return bool(contracts.loc[contracts.contract == option.option, "signed"].any())
-    if option.kind == "cloud":
-        return bool((plan.table("rentals").offer == option.option).any())
-    programs = plan.table("custom_programs")
-    return bool(programs.loc[programs.program == option.option, "funded"].any())
+@dataclass(frozen=True)
+class BasePlan:
+    """The problem solved once at its own prices, shared by every option's search.
+
+    cost [USD], x : the plan's decisions (None without a plan), summary : as in a probe.
+    """
+
+    cost: float
+    x: Any
+    summary: str
 
 
-def _summary(plan: Plan) -> str:
-    if not plan.has_plan or plan.objective_usd is None:
-        return plan.status.value
-    purchases, rentals = plan.table("purchases"), plan.table("rentals")
-    mix = purchases.groupby("accelerator").units.sum().to_dict() if len(purchases) else {}
-    mix.update({f"cloud:{r.offer}": r.units for r in rentals.itertuples()})
-    top = sorted(mix.items(), key=lambda kv: -kv[1])[:4]
-    return f"${plan.objective_usd / 1e9:,.3f}B: " + ", ".join(f"{k} {v:,.0f}" for k, v in top)
+def base_plan(base: dict[str, Any], settings: dict[str, Any]) -> BasePlan:
+    """Solve the problem at its own prices as every probe is solved (counts continuous)."""
+    return BasePlan(*solve_program(program_at(base, {}, settings)))
 
 
-def break_even(base: dict[str, Any], option: Option, used: bool, settings: dict[str, Any],
+def _bracket(line: PricedOption, inside: Probe, outside: Probe, tolerance: float) -> tuple[Probe, float, Probe]:
+    """Narrow [inside, outside] to `tolerance`: (the last plan with the option, the lower end, the last without).
+
+    The lower end may lie past the last probe with the option: where that plan's cost line
+    meets the best cost found without the option (module docstring).
+    """
+    low, best_out = inside.factor, outside.cost
+    for _ in range(MAX_PROBES):
+        if outside.factor - low <= tolerance * low:
+            break
+        slope = line.slope(inside) if line.linear else float("nan")
+        if slope > 0:
+            crossing = inside.factor + (best_out - inside.cost) / slope
+            low = max(low, crossing) if crossing < outside.factor else low
+        if outside.factor - low <= tolerance * low:
+            break
+        just_past = low * (1 + tolerance / 2)
+        factor = just_past if slope > 0 and just_past < outside.factor else (low * outside.factor) ** 0.5
+        probe = line.probe(factor, start=inside)
+        if probe.uses:
+            inside, low = probe, factor
+        else:
+            outside, best_out = probe, min(best_out, probe.cost)
+    return inside, low, outside
+
+
+def break_even(base: dict[str, Any], option: Option, plan: BasePlan, settings: dict[str, Any],
                tolerance: float) -> dict[str, Any]:
-    """Bisect the price multiplier at which `option` flips in or out of the plan."""
-    def solve_at(factor: float) -> Plan:
-        problem = load_problem(base, {option.path: option.price * factor})
-        return solve(problem, check=False, **settings)
-
-    row: dict[str, Any] = {"kind": option.kind, "option": option.option, "in_plan": used, "price": option.price,
+    """The price at which `option` flips in or out of the plan, within `tolerance` (relative)."""
+    row: dict[str, Any] = {"kind": option.kind, "option": option.option, "in_plan": False, "price": option.price,
                            "unit": option.unit, "break_even_price": None, "plan_past_it": "", "solves": 0, "note": ""}
     if option.blocked:
         row["note"] = f"excluded before solving at any price: {option.blocked}"
         return row
+    line = PricedOption(base, option.path, option.price, option.kind, option.option, settings)
+    here = line.at(1.0, plan.x, plan.cost, plan.summary)
+    row["in_plan"] = used = here.uses
     if used:
-        inside, outside = 1.0, 2.0
-        plan = solve_at(outside)
-        row["solves"] += 1
-        while in_plan(plan, option) and outside < MAX_FACTOR:
-            inside, outside = outside, outside * 2
-            plan = solve_at(outside)
-            row["solves"] += 1
-        if in_plan(plan, option):
-            row["note"] = f"stays in the plan up to {MAX_FACTOR:g}x its price"
+        inside, outside = here, line.probe(MAX_FACTOR if line.linear else 2.0, start=here)
+        while not line.linear and outside.uses and outside.factor < MAX_FACTOR:  # double up to the cap
+            inside, outside = outside, line.probe(outside.factor * 2)
+        if outside.uses:
+            row.update(solves=line.solves, note=f"stays in the plan up to {MAX_FACTOR:g}x its price")
             return row
     else:
-        outside, inside = 1.0, MIN_FACTOR
-        plan = solve_at(inside)
-        row["solves"] += 1
-        if not in_plan(plan, option):
+        inside, outside = line.probe(MIN_FACTOR, start=here), here
+        if not inside.uses:
             why = "another limit keeps it out"
             if option.kind == "contract":
                 why = f"its site {problem_site(base, option.option)} would also have to open"
-            row["note"] = f"does not enter even at {MIN_FACTOR:.1%} of its price ({why})"
+            row.update(solves=line.solves, note=f"does not enter even at {MIN_FACTOR:.1%} of its price ({why})")
             return row
-    while abs(outside - inside) > tolerance * min(inside, outside):
-        middle = (inside * outside) ** 0.5
-        row["solves"] += 1
-        if in_plan(solve_at(middle), option):
-            inside = middle
-        else:
-            outside = middle
-    # The plan just past the break-even point: without the option if it was in, with it if not.
-    past = solve_at(outside if used else inside)
-    row["solves"] += 1
-    row["break_even_price"] = option.price * (inside + outside) / 2
-    row["plan_past_it"] = _summary(past)
+    with_it, low, without = _bracket(line, inside, outside, tolerance)
+    row.update(solves=line.solves, break_even_price=option.price * (low + without.factor) / 2,
+               plan_past_it=without.summary if used else with_it.summary)
     return row
 
 
@@ -160,7 +163,7 @@ def problem_site(base: dict[str, Any], contract: str) -> str:
     return str((base.get("contracts") or {}).get(contract, {}).get("site", "?"))
 
 
-def _task(args: tuple[dict[str, Any], Option, bool, dict[str, Any], float]) -> dict[str, Any]:
+def _task(args: tuple[dict[str, Any], Option, BasePlan, dict[str, Any], float]) -> dict[str, Any]:
     return break_even(*args)
 
 
@@ -177,14 +180,15 @@ def blocking_reasons(exclusions: Iterable[Exclusion]) -> dict[tuple[str, str], s
     return reasons
 
 
-def break_even_table(base: dict[str, Any], problem: Problem, plan: Plan, settings: dict[str, Any],
+def break_even_table(base: dict[str, Any], problem: Problem, settings: dict[str, Any],
                      tolerance: float = 0.01, workers: int | None = None,
                      exclusions: Iterable[Exclusion] = ()) -> list[dict[str, Any]]:
     """Break-even prices of every option, options in parallel on local processes."""
     tolerance = check_tolerance(tolerance)
     blocked = blocking_reasons(exclusions)
     options = [dataclasses.replace(o, blocked=blocked.get((o.kind, o.option), "")) for o in options_of(problem)]
-    jobs = [(base, option, in_plan(plan, option), settings, tolerance) for option in options]
+    here = base_plan(base, settings)
+    jobs = [(base, option, here, settings, tolerance) for option in options]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         return [_task(job) for job in jobs]

@@ -69,7 +69,7 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         compute; the budget; the run the objective is about).
     """
     problem = with_objective(problem, objective, budget, run)
-    problem, settings, backend = _settings(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
+    problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
                                            seed=seed, integer_units=integer_units)
     if problem.objective.kind != "cost":
         from .objectives import solve_objective
@@ -149,7 +149,7 @@ def budget_findings(problem: Problem, data: ModelData, families: tuple[Family, .
     return found
 
 
-def _settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOptions, Backend]:
+def solver_settings(problem: Problem, **overrides: Any) -> tuple[Problem, SolverOptions, Backend]:
     """The problem with its solver settings overridden and validated, and the backend they name."""
     if not isinstance(problem, Problem):
         raise InputError(f"expected a Problem, found {type(problem).__name__}", path="problem",
