@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import clustersize
+from clustersize.reports.numbers import usd
 from clustersize.status import Status
 from conftest import BASE_COST, ROOT, base_problem
 
@@ -83,7 +84,8 @@ def test_finish_by_that_no_window_meets_names_its_field():
 def test_frontier_cost_never_rises_as_the_finish_moves_later(tmp_path):
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(window_problem()))
     done = subprocess.run([sys.executable, "-m", "clustersize.cli", "frontier", str(tmp_path / "p.yaml"),
-                           "--points", "3", "--out", str(tmp_path / "f")], capture_output=True, text=True,
+                           "--points", "3", "--out", str(tmp_path / "f"), "--report", str(tmp_path / "f.html")],
+                          capture_output=True, text=True,
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(tmp_path / "f" / "frontier.csv")
@@ -92,3 +94,6 @@ def test_frontier_cost_never_rises_as_the_finish_moves_later(tmp_path):
     assert frame.finish.iloc[0] == "2027-07-01" and frame.finish.iloc[-1] == "2027-07-20"
     costs = frame.sort_values("finish").cost_usd.to_numpy()
     assert all(later <= earlier * (1 + 1e-4) for earlier, later in zip(costs, costs[1:]))
+    page = (tmp_path / "f.html").read_text()   # its own page: every point against the cheapest, verified
+    assert '<figure class="chart">' in page and "3 verified points: the cheapest plan" in page
+    assert all(usd(cost) in page for cost in frame.cost_usd)

@@ -10,13 +10,15 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import clustersize
 from clustersize.reports.browser import FLAGS, find_chromium
 from clustersize.reports.html import SECTIONS, render_html
 from clustersize.reports.numbers import usd
-from conftest import ROOT, served_problem
+from clustersize.reports.study import STUDY_SECTIONS, whatif_html
+from conftest import ROOT, base_problem, served_problem
 
 ARTEFACTS = ROOT / "test-artifacts"
 
@@ -142,3 +144,54 @@ def test_wide_prints_the_summary_at_full_width():
     wide = cli("solve", str(ROOT / "problems" / "rent-vs-buy.yaml"), "--wide")
     assert narrow.returncode == wide.returncode == 0
     assert max(map(len, wide.stdout.splitlines())) > max(map(len, narrow.stdout.splitlines()))
+
+
+PRICE = "accelerators.alpha.price_usd"
+
+
+def study_page(html: str) -> tuple[Page, str]:
+    page = Page()
+    page.feed(html)
+    assert page.sections == list(STUDY_SECTIONS)
+    assert page.scripts == 0 and page.external == []
+    return page, " ".join(page.text)
+
+
+def test_a_sweep_page_shows_each_point_against_the_problems_own_value():
+    """1,000 alpha at $8k/$10k/$12k plus $120,000 of energy; the problem's own $10,000 is the base,
+    so the points differ by -$2M, 0 and +$2M (worked by hand)."""
+    frame = clustersize.sweep(base_problem(), vary={PRICE: [8000, 10000, 12000]}, workers=1)
+    html = whatif_html(frame, [PRICE], problem="known-answer", input_hash="abc", settings={"solver": "scip"},
+                       base={PRICE: 10_000.0})
+    page, text = study_page(html)
+    assert len(page.figures) == 2 and all(f["svg"] and f["caption"] for f in page.figures)
+    assert "$8.12M to $12.12M; each compared with the point at the problem's own values, $10.12M" in text
+    assert "-$2.00M" in text and "+$2.00M" in text and "+19.8%" in text
+    assert "independently verified" in text and "abc" in text
+
+
+def test_a_scenario_page_names_each_override_and_the_largest_change():
+    frame = clustersize.sweep(base_problem(), scenarios={"dear": {PRICE: 12_000}, "cheap": {PRICE: 9_000}}, workers=1)
+    _, text = study_page(whatif_html(frame, [], problem="known-answer", input_hash="abc", settings={}))
+    assert "the largest change from the base is dear: +$2.00M (+19.8%), $12.12M in all" in text
+    assert f"{PRICE}=12000" in text and f"{PRICE}=9000" in text
+
+
+def test_a_sample_page_gives_the_percentiles_of_the_table():
+    frame = clustersize.sweep(base_problem(), samples={PRICE: "uniform(9000,11000)"}, n_samples=8, seed=1, workers=1)
+    _, text = study_page(whatif_html(frame, [PRICE], problem="known-answer", input_hash="abc", settings={}))
+    p50 = float(frame.objective_usd.quantile(0.5))
+    assert "reachable in 100%" in text and f"{usd(p50)} (P50)" in text
+
+
+def test_whatif_and_frontier_write_their_pages_from_the_cli(tmp_path):
+    done = cli("whatif", str(ROOT / "problems" / "rent-vs-buy.yaml"), "--vary",
+               "cloud.h100-market-median.price_usd_per_hour=1.5,2.5", "--out", str(tmp_path / "w"), "--report",
+               str(tmp_path / "w.html"), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(tmp_path / "w" / "results.csv")
+    _, text = study_page((tmp_path / "w.html").read_text())
+    for cost in frame.objective_usd:
+        assert usd(cost) in text
+    bad = cli("whatif", str(ROOT / "problems" / "gpt5.yaml"), "--vary", f"{PRICE}=1,2", "--report", str(tmp_path))
+    assert bad.returncode == 2 and "--report" in bad.stderr and "Traceback" not in bad.stderr

@@ -163,13 +163,19 @@ def solve(
         raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
 
 
+def _write_page(html: str, path: Path) -> None:
+    """Write an HTML page atomically and say so."""
+    from .plan.writers import write_text
+
+    write_text(html, path)
+    err.print(f"wrote {plain(path)}")
+
+
 def _write_report(plan: Any, path: Path, pdf: Path | None = None, chromium: str | None = None) -> None:
     """Write the HTML report (and its PDF) atomically."""
-    from .plan.writers import write_text
     from .reports.html import render_html
 
-    write_text(render_html(plan), path)
-    err.print(f"wrote {plain(path)}")
+    _write_page(render_html(plan), path)
     if pdf is not None and chromium is not None:
         from .reports.browser import print_pdf
 
@@ -273,6 +279,7 @@ def whatif(
     out: str = typer.Option("whatif-out",
                             help="Directory for results.parquet, results.csv and plots (replaced as a whole)."),
     plot: bool = typer.Option(False, "--plot", help="Write PNG plots under --out."),
+    report_file: str | None = typer.Option(None, "--report", help="Also write the run as one HTML page here."),
 ) -> None:
     """Solve the problem over a sweep, Monte Carlo samples or scenarios; every point verified."""
     from .plan.writers import check_out_dir
@@ -281,6 +288,7 @@ def whatif(
     from .whatif.runner import check_scheduler
 
     out_dir = check_out_dir(out, WHATIF_ENTRIES)
+    report_path = _output_file(report_file, "--report") if report_file is not None else None
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
     _check_solve_options(solver, time_limit, gap)
@@ -299,8 +307,15 @@ def whatif(
         err.print(f"interrupted: {len(frame)} of {len(points)} points finished and written under {plain(out_dir)}")
         raise typer.Exit(result.exit_code)
     _print_whatif(frame, parameters, points[0].mode if points else "")
-    written = _write_whatif(frame, parameters, out_dir, plot, {p: _value_at(base_problem, p) for p in parameters})
+    own = {p: _value_at(base_problem, p) for p in parameters}
+    written = _write_whatif(frame, parameters, out_dir, plot, own)
     err.print(f"wrote {', '.join(plain(p) for p in written)}")
+    if report_path is not None:
+        from .reports.study import whatif_html
+        from .schema.load import input_hash
+
+        _write_page(whatif_html(frame, parameters, problem=base_problem.name, input_hash=input_hash(base_problem),
+                                settings=settings, base=own), report_path)
 
 
 def _filter_sets(exclude_site: list[str] | None, exclude_country: list[str] | None, only_sites: list[str] | None,
@@ -332,8 +347,10 @@ def frontier(
     solver: str | None = typer.Option(None, help="scip (default), highs, cpsat or cbc."),
     time_limit: float | None = typer.Option(None, help="Time budget for each point [s]."),
     gap: float | None = typer.Option(None, help="Relative optimality gap."),
+    report_file: str | None = typer.Option(None, "--report", help="Also write the frontier as one HTML page here."),
 ) -> None:
     """Trace cost against the finish date (or emissions): every point solved and verified."""
+    report_path = _output_file(report_file, "--report") if report_file is not None else None
     from . import load_problem
     from .plan.writers import check_out_dir
     from .solving.objectives import AXES
@@ -353,6 +370,13 @@ def frontier(
     _show(frame, f"Cost against {axis}")
     written = _write_frontier(frame, axis, out_dir)
     err.print(f"wrote {len(written)} files under {plain(out_dir)}")
+    if report_path is not None:
+        from .reports.study import frontier_html
+        from .schema.load import input_hash
+
+        _write_page(frontier_html(frame, axis, problem=problem.name, input_hash=input_hash(problem),
+                                  settings={"solver": settings.name, "time_limit_s": settings.time_limit_s,
+                                            "gap": settings.gap}), report_path)
     if not frame.verified.all():
         raise typer.Exit(EXIT_BY_STATUS.get(Status(frame.status.iloc[0]), 4) if len(frame) == 1 else 5)
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 COLOURS = {"in_run": "#1f77b4", "serving": "#2ca02c", "idle": "#c7c7c7", "capex": "#1f77b4", "opex": "#ff7f0e",
            "commitments": "#9467bd", "residual": "#8c564b"}
@@ -31,11 +32,24 @@ def _figure(draw: Callable[[Axes], None], width: float = 8.0, height: float = 3.
         fig, ax = plt.subplots(figsize=(width, height))
         try:
             draw(ax)
+        except BaseException:
+            plt.close(fig)
+            raise
+        return svg(fig)
+
+
+def svg(fig: Figure) -> str:
+    """A finished figure as an inline <svg> element (glyphs as paths), the figure released."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    try:
+        with matplotlib.rc_context({"svg.fonttype": "path"}):
             fig.tight_layout()
             buffer = io.StringIO()
             fig.savefig(buffer, format="svg")
-        finally:
-            plt.close(fig)
+    finally:
+        plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 

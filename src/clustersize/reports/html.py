@@ -36,30 +36,32 @@ figcaption { color: #555; font-size: 13px; }
 """
 
 
-def _e(value: object) -> str:
+def escape(value: object) -> str:
+    """Text made safe for HTML."""
     return html.escape(str(value))
 
 
-def _table(frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]] | None = None, limit: int = 200) -> str:
+def html_table(frame: pd.DataFrame, formats: Mapping[str, Callable[[Any], str]] | None = None, limit: int = 200) -> str:
     """A DataFrame as an HTML table; numbers right-aligned and formatted by `formats` (or as counts)."""
     if frame.empty:
         return '<p class="note">none</p>'
     formats = formats or {}
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
     rows = []
     for values in frame.head(limit).itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, values):
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             shown = formats[column](value) if column in formats else count(value) if numeric else value
-            cells.append(f'<td class="num">{_e(shown)}</td>' if numeric else f"<td>{_e(shown)}</td>")
+            cells.append(f'<td class="num">{escape(shown)}</td>' if numeric else f"<td>{escape(shown)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = f'<p class="note">{len(frame) - limit} more rows in the plan file</p>' if len(frame) > limit else ""
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
-def _figure(svg: str, caption: str) -> str:
-    return f'<figure class="chart">{svg}<figcaption>{_e(caption)}</figcaption></figure>'
+def figure(svg: str, caption: str) -> str:
+    """An inline chart with its caption."""
+    return f'<figure class="chart">{svg}<figcaption>{escape(caption)}</figcaption></figure>'
 
 
 def answer_sentence(plan: Plan) -> str:
@@ -86,25 +88,25 @@ def _mix(plan: Plan) -> str:
     signed = contracts[contracts.signed][["contract", "site", "kind", "contracted_mw", "energy_mwh",
                                           "energy_cost_usd"]] if len(contracts) else contracts
     money = {"capex_usd": usd, "cost_usd": usd, "energy_cost_usd": usd}
-    return ("<h3>Accelerators bought</h3>" + _table(bought, money) + "<h3>Cloud rented for runs</h3>"
-            + _table(rented, money) + "<h3>Sites [MW]</h3>" + _table(opened)
-            + "<h3>Energy contracts</h3>" + _table(signed, money))
+    return ("<h3>Accelerators bought</h3>" + html_table(bought, money) + "<h3>Cloud rented for runs</h3>"
+            + html_table(rented, money) + "<h3>Sites [MW]</h3>" + html_table(opened)
+            + "<h3>Energy contracts</h3>" + html_table(signed, money))
 
 
 def _timeline(plan: Plan) -> str:
     parts = []
     if len(plan.table("runs")):
-        parts.append(_figure(charts.runs(plan.table("runs")), "Run windows: each run's start and end, with its "
+        parts.append(figure(charts.runs(plan.table("runs")), "Run windows: each run's start and end, with its "
                                                               "compute and accelerators."))
-        parts.append(_table(plan.table("runs")[["run", "start", "end", "days", "stacks", "locations", "units",
+        parts.append(html_table(plan.table("runs")[["run", "start", "end", "days", "stacks", "locations", "units",
                                                 "goodput", "flop"]], {"flop": flop}))
     if len(plan.table("fleet")):
-        parts.append(_figure(charts.fleet(plan.table("fleet")), "Accelerators installed each quarter: working in a "
+        parts.append(figure(charts.fleet(plan.table("fleet")), "Accelerators installed each quarter: working in a "
                                                                 "run, serving sustained demand, or idle [units]."))
     serving = plan.table("serving")
     if len(serving):
         served = serving.groupby(["quarter", "kind"], as_index=False)[["units", "pflops", "cost_usd"]].sum()
-        parts.append("<h3>Sustained demand served [PFLOP/s dense BF16]</h3>" + _table(served, {"cost_usd": usd}))
+        parts.append("<h3>Sustained demand served [PFLOP/s dense BF16]</h3>" + html_table(served, {"cost_usd": usd}))
     return "".join(parts)
 
 
@@ -112,18 +114,18 @@ def _costs(plan: Plan) -> str:
     costs, basis = plan.table("costs"), plan.cost_basis
     shown = costs[(costs[["full_usd", "npv_usd", "amortised_usd"]].abs() > 0.5).any(axis=1)]
     money = {c: usd for c in ("full_usd", "npv_usd", "amortised_usd", "cost_usd")}
-    parts = [_figure(charts.cost_waterfall(costs, basis), f"Cost by line on the {basis} basis, adding up to the "
+    parts = [figure(charts.cost_waterfall(costs, basis), f"Cost by line on the {basis} basis, adding up to the "
                                                           f"plan's {usd(plan.objective_usd)} [USD]."),
-             _table(shown[["component", "full_usd", "npv_usd", "amortised_usd"]], money)]
+             html_table(shown[["component", "full_usd", "npv_usd", "amortised_usd"]], money)]
     cash = plan.table("cashflows")
     if len(cash):
-        parts.append(_figure(charts.cash_flows(cash), "Cash paid each quarter, nominal: capital, operating cost, "
+        parts.append(figure(charts.cash_flows(cash), "Cash paid each quarter, nominal: capital, operating cost, "
                                                       "cloud commitments, and the resale credit at the end [USD]."))
     economics = plan.table("economics")
     if len(economics):
         shown = [usd(v) if "usd" in m else f"{v:.0%}" if m.endswith("share") else count(v)
                  for m, v in zip(economics.metric, economics.value)]
-        parts.append(_table(economics.assign(value=shown)[["metric", "value", "meaning"]]))
+        parts.append(html_table(economics.assign(value=shown)[["metric", "value", "meaning"]]))
     return "".join(parts)
 
 
@@ -131,9 +133,9 @@ def _compute(plan: Plan) -> str:
     compute = plan.table("compute")
     if compute.empty:
         return '<p class="note">no compute</p>'
-    return (_figure(charts.compute_sources(compute), "Compute each source gives each run at the run's pace, before "
+    return (figure(charts.compute_sources(compute), "Compute each source gives each run at the run's pace, before "
                                                      "goodput and span losses [FLOP].")
-            + _table(compute, {"flop": flop}))
+            + html_table(compute, {"flop": flop}))
 
 
 def _binding(plan: Plan) -> str:
@@ -141,7 +143,7 @@ def _binding(plan: Plan) -> str:
     if worth.empty:
         return '<p class="note">nothing binds</p>'
     return ('<p>Limits that change the answer, and what one more unit of each saves, with the plan\'s sites, '
-            'contracts and choices kept (local to this plan).</p>' + _table(worth))
+            'contracts and choices kept (local to this plan).</p>' + html_table(worth))
 
 
 def _break_even(plan: Plan) -> str:
@@ -151,7 +153,7 @@ def _break_even(plan: Plan) -> str:
                 'or <code>clustersize explain PROBLEM</code> finds the price at which each option enters or leaves '
                 'the plan.</p>')
     frame = pd.DataFrame(found)
-    return _table(frame[["kind", "option", "in_plan", "price", "break_even_price", "unit", "plan_past_it", "note"]])
+    return html_table(frame[["kind", "option", "in_plan", "price", "break_even_price", "unit", "plan_past_it", "note"]])
 
 
 def _assumptions(plan: Plan) -> str:
@@ -167,10 +169,10 @@ def _assumptions(plan: Plan) -> str:
                      & parts.map(lambda p: len(p) < 2 or p[1] in used or p[0] in ("goodput", "defaults"))]
     cluster = plan.table("cluster")
     rates = cluster[["run", "location", "accelerator", "rate_tflops"]] if len(cluster) else cluster
-    return ("<h3>MFU, goodput and PUE in force</h3>" + _table(in_force)
-            + "<h3>Rate per accelerator in each run (dense peak x MFU) [TFLOP/s]</h3>" + _table(rates)
+    return ("<h3>MFU, goodput and PUE in force</h3>" + html_table(in_force)
+            + "<h3>Rate per accelerator in each run (dense peak x MFU) [TFLOP/s]</h3>" + html_table(rates)
             + f"<details><summary>Every input with its source and date ({len(frame):,})</summary>"
-            + _table(frame, limit=len(frame)) + "</details>")
+            + html_table(frame, limit=len(frame)) + "</details>")
 
 
 def _provenance(plan: Plan) -> str:
@@ -181,11 +183,11 @@ def _provenance(plan: Plan) -> str:
             ("requested gap", f"{plan.requested_gap:g}"), ("solve time", f"{plan.solve_seconds:.2f} s"),
             ("verification", f"{'passed' if v.get('ok') else 'FAILED'}: {v.get('checks', 0):,} checks, "
                              f"{len(v.get('violations') or [])} violations"), ("created", plan.created)]
-    return _table(pd.DataFrame(rows, columns=["what", "value"]))
+    return html_table(pd.DataFrame(rows, columns=["what", "value"]))
 
 
 BUILDERS: dict[str, tuple[str, Callable[[Plan], str]]] = {
-    "answer": ("The answer", lambda plan: f'<p class="answer">{_e(answer_sentence(plan))}</p>'),
+    "answer": ("The answer", lambda plan: f'<p class="answer">{escape(answer_sentence(plan))}</p>'),
     "mix": ("Mix and sites", _mix), "timeline": ("Fleet and run timeline", _timeline),
     "costs": ("Costs and cash flows", _costs), "compute": ("Compute by source", _compute),
     "binding": ("What binds, and what each limit is worth", _binding),
@@ -196,12 +198,17 @@ BUILDERS: dict[str, tuple[str, Callable[[Plan], str]]] = {
 def render_html(plan: Plan) -> str:
     """The whole page for a plan with a solution (or, without one, its status and messages)."""
     if not plan.has_plan:
-        body = (f'<p class="answer">{_e(plan.problem_name)}: no plan ({_e(plan.status.value)}).</p>'
-                + "".join(f"<p>{_e(m)}</p>" for m in plan.messages))
+        body = (f'<p class="answer">{escape(plan.problem_name)}: no plan ({escape(plan.status.value)}).</p>'
+                + "".join(f"<p>{escape(m)}</p>" for m in plan.messages))
     else:
-        body = "".join(f'<section id="{key}"><h2>{_e(BUILDERS[key][0])}</h2>{BUILDERS[key][1](plan)}</section>'
+        body = "".join(f'<section id="{key}"><h2>{escape(BUILDERS[key][0])}</h2>{BUILDERS[key][1](plan)}</section>'
                        for key in SECTIONS)
+    return page(f"{plan.problem_name}: clustersize plan", plan.problem_name, body)
+
+
+def page(title: str, heading: str, body: str) -> str:
+    """A whole self-contained page around `body` (HTML)."""
     # the empty data: icon keeps a browser from asking for /favicon.ico: the page fetches nothing
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
-            f"<title>{_e(plan.problem_name)}: clustersize plan</title><style>{STYLE}</style></head>"
-            f"<body><h1>{_e(plan.problem_name)}</h1>{body}</body></html>\n")
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<body><h1>{escape(heading)}</h1>{body}</body></html>\n")

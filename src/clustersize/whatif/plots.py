@@ -1,7 +1,8 @@
-"""PNG plots of a what-if table (matplotlib, installed with the `plot` extra)."""
+"""Charts of a what-if table or a cost frontier (matplotlib): PNG files, or figures for the HTML page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -50,34 +51,50 @@ def axis_label(path: str) -> str:
     return f"{text}\n({path})"
 
 
-def plot(frame: pd.DataFrame, parameters: list[str], out: Path, base: dict[str, float] | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class Chart:
+    """One figure of a what-if run: its file name, the figure, and what it shows."""
+
+    name: str
+    figure: Figure
+    caption: str
+
+
+def charts(frame: pd.DataFrame, parameters: list[str], base: dict[str, float] | None = None) -> list[Chart]:
     """Objective and compute mix against the first parameter; cost distribution for samples; scenario
     costs. `base` holds the problem's own value of each parameter, marked on the sweep's axis."""
     plt = _pyplot()
-    out.mkdir(parents=True, exist_ok=True)
     planned = frame[frame.status.isin(PLANNED)] if "status" in frame else frame.iloc[:0]
     mode = frame["mode"].iloc[0] if len(frame) else ""
     if planned.empty or "objective_usd" not in planned:
         return []  # no point has a plan: nothing to draw
     if mode == "sample":
-        return [_samples(plt, frame, planned, out)]
+        return [_samples(plt, frame, planned)]
     if mode == "scenario":
-        return [_scenarios(plt, planned, out)]
+        return [_scenarios(plt, planned)]
     if parameters and pd.api.types.is_numeric_dtype(frame[parameters[0]]):
-        return _sweep(plt, planned, parameters, out, (base or {}).get(parameters[0]))
+        return _sweep(plt, planned, parameters, (base or {}).get(parameters[0]))
     return []
 
 
-def _samples(plt: ModuleType, frame: pd.DataFrame, planned: pd.DataFrame, out: Path) -> Path:
+def plot(frame: pd.DataFrame, parameters: list[str], out: Path, base: dict[str, float] | None = None) -> list[Path]:
+    """The charts of a what-if table as PNG files under `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_png(chart.figure, out / f"{chart.name}.png") for chart in charts(frame, parameters, base)]
+
+
+def _samples(plt: ModuleType, frame: pd.DataFrame, planned: pd.DataFrame) -> Chart:
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.hist(planned.objective_usd / 1e9, bins=30, color="#4c72b0")
     ax.set_xlabel("plan cost [USD billion]")
     ax.set_ylabel("samples")
-    ax.set_title(f"Cost over {len(frame)} samples ({len(planned) / max(len(frame), 1):.0%} reach the target)")
-    return _save(fig, out / "cost_distribution.png", plt)
+    share = len(planned) / max(len(frame), 1)
+    ax.set_title(f"Cost over {len(frame)} samples ({share:.0%} reach the target)")
+    return Chart("cost_distribution", fig, f"Plan cost over the {len(planned)} samples with a plan [USD billion]; "
+                                           f"{share:.0%} of samples reach the target.")
 
 
-def _scenarios(plt: ModuleType, planned: pd.DataFrame, out: Path) -> Path:
+def _scenarios(plt: ModuleType, planned: pd.DataFrame) -> Chart:
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(planned) + 1.5))
     colours = ["#333333" if name == "base" else "#4c72b0" for name in planned.scenario]
     ax.barh(planned.scenario, planned.objective_usd / 1e9, color=colours)
@@ -85,15 +102,15 @@ def _scenarios(plt: ModuleType, planned: pd.DataFrame, out: Path) -> Path:
     ax.set_xlabel("plan cost [USD billion]")
     ax.set_title("Plan cost by scenario (base in black)")
     ax.invert_yaxis()
-    return _save(fig, out / "scenario_costs.png", plt)
+    return Chart("scenario_costs", fig, "Plan cost in each scenario with a plan, the base in black [USD billion].")
 
 
-def _sweep(plt: ModuleType, planned: pd.DataFrame, parameters: list[str], out: Path, base: float | None) -> list[Path]:
+def _sweep(plt: ModuleType, planned: pd.DataFrame, parameters: list[str], base: float | None) -> list[Chart]:
     x = parameters[0]
     first = planned
     for other in parameters[1:]:
         first = first[first[other] == first[other].iloc[0]] if len(first) else first
-    label = axis_label(x)
+    label, name = axis_label(x), x.rsplit(".", 1)[-1]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.plot(first[x], first.objective_usd / 1e9, marker="o")
     if base is not None:
@@ -101,8 +118,9 @@ def _sweep(plt: ModuleType, planned: pd.DataFrame, parameters: list[str], out: P
         ax.legend(frameon=False)
     ax.set_xlabel(label)
     ax.set_ylabel("plan cost [USD billion]")
-    ax.set_title(f"Plan cost as {x.rsplit('.', 1)[-1]} varies")
-    written = [_save(fig, out / "objective.png", plt)]
+    ax.set_title(f"Plan cost as {name} varies")
+    found = [Chart("objective", fig, f"Plan cost against {x} [USD billion]; the dashed line is the problem's own "
+                                     "value.")]
     flop = [c for c in first.columns if c.startswith("flop:")]
     shares = first[flop].fillna(0.0)
     shares = shares.loc[:, shares.sum(axis=0) > 0]           # no legend entry for a source never used
@@ -115,20 +133,22 @@ def _sweep(plt: ModuleType, planned: pd.DataFrame, parameters: list[str], out: P
         ax.set_xlabel(label)
         ax.set_ylabel("share of compute")
         ax.set_ylim(0, 1)
-        ax.set_title(f"Where the compute comes from as {x.rsplit('.', 1)[-1]} varies")
+        ax.set_title(f"Where the compute comes from as {name} varies")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-        written.append(_save(fig, out / "mix.png", plt))
-    return written
+        found.append(Chart("mix", fig, f"Share of the compute from each source against {x}."))
+    return found
 
 
-def _save(fig: Figure, path: Path, plt: ModuleType) -> Path:
+def save_png(fig: Figure, path: Path) -> Path:
+    """Write the figure as a PNG and release it."""
+    plt = _pyplot()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def frontier_plot(frame: pd.DataFrame, axis: str, path: Path) -> Path:
+def frontier_chart(frame: pd.DataFrame, axis: str) -> Chart:
     """Cost [USD] against the finish date or emissions [tCO2], one marker per verified point."""
     plt = _pyplot()
     column = "finish" if axis == "finish" else "emissions_t"
@@ -138,10 +158,12 @@ def frontier_plot(frame: pd.DataFrame, axis: str, path: Path) -> Path:
     ax.plot(x, shown.cost_usd / 1e9, marker="o")
     ax.set_xlabel("finish of the run [date]" if axis == "finish" else "emissions [tCO2]")
     ax.set_ylabel("plan cost [billion USD]")
-    ax.set_title(f"Cheapest plan by {'finish date' if axis == 'finish' else 'emissions'}")
+    what = "finish date" if axis == "finish" else "emissions"
+    ax.set_title(f"Cheapest plan by {what}")
     fig.autofmt_xdate() if axis == "finish" else None
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return Chart("frontier", fig, f"The cheapest plan at each {what}, one marker per verified point [USD billion].")
 
+
+def frontier_plot(frame: pd.DataFrame, axis: str, path: Path) -> Path:
+    """The frontier chart as a PNG file."""
+    return save_png(frontier_chart(frame, axis).figure, path)
