@@ -118,7 +118,7 @@ def _bracket(line: PricedOption, inside: Probe, outside: Probe, tolerance: float
             break
         just_past = low * (1 + tolerance / 2)
         factor = just_past if slope > 0 and just_past < outside.factor else (low * outside.factor) ** 0.5
-        probe = line.probe(factor, start=inside)
+        probe = line.probe(factor)
         if probe.uses:
             inside, low = probe, factor
         else:
@@ -138,14 +138,14 @@ def break_even(base: dict[str, Any], option: Option, plan: BasePlan, settings: d
     here = line.at(1.0, plan.x, plan.cost, plan.summary)
     row["in_plan"] = used = here.uses
     if used:
-        inside, outside = here, line.probe(MAX_FACTOR if line.linear else 2.0, start=here)
+        inside, outside = here, line.probe(MAX_FACTOR if line.linear else 2.0)
         while not line.linear and outside.uses and outside.factor < MAX_FACTOR:  # double up to the cap
             inside, outside = outside, line.probe(outside.factor * 2)
         if outside.uses:
             row.update(solves=line.solves, note=f"stays in the plan up to {MAX_FACTOR:g}x its price")
             return row
     else:
-        inside, outside = line.probe(MIN_FACTOR, start=here), here
+        inside, outside = line.probe(MIN_FACTOR), here
         if not inside.uses:
             why = "another limit keeps it out"
             if option.kind == "contract":

@@ -24,7 +24,7 @@ import numpy as np
 from ..data.modeldata import USD_PER_MUSD, ModelData, build_model_data
 from ..formulation import LinearProgram, build
 from ..schema.load import load_problem
-from ..solvers import Backend, SolveOptions, honoured, solve_with_watchdog
+from ..solvers import Backend, SolveOptions, solve_with_watchdog
 from ..solving.pipeline import CONTINUOUS_GAP_SHARE, PIPELINE_GRACE, solver_settings
 from ..solving.rounding import with_integer_counts
 
@@ -107,11 +107,9 @@ def program_at(base: dict[str, Any], overrides: dict[str, Any], settings: dict[s
     return Program(data, lp, options, backend)
 
 
-def solve_program(program: Program, start: np.ndarray | None = None) -> tuple[float, np.ndarray | None, str]:
-    """(cost [USD], decisions, summary) of the program solved, from `start` where the solver takes one;
-    (inf, None, status) without a plan."""
-    options = honoured(program.backend, dataclasses.replace(program.options, hint=start))
-    result = solve_with_watchdog(program.backend, program.lp, options)
+def solve_program(program: Program) -> tuple[float, np.ndarray | None, str]:
+    """(cost [USD], decisions, summary) of the program solved; (inf, None, status) without a plan."""
+    result = solve_with_watchdog(program.backend, program.lp, program.options)
     if not result.status.has_plan or result.x is None:
         return float("inf"), None, result.status.value
     cost = float(program.lp.cost @ result.x) * USD_PER_MUSD
@@ -152,13 +150,12 @@ class PricedOption:
         """A probe from a plan solved elsewhere at this factor (the base plan, at factor 1)."""
         return Probe(factor, cost, self.uses(self.reference, x), x, summary)
 
-    def probe(self, factor: float, start: Probe | None = None) -> Probe:
-        """Solve the problem at `factor`, from `start`'s plan where the solver takes a start."""
+    def probe(self, factor: float) -> Probe:
+        """Solve the problem at `factor` (cold: a start costs SCIP more than it saves, solver-bench.md)."""
         program = self._program(factor)
         if self.linear and not self._interpolates(program.lp, factor):
             self.linear = False
-        hint = start.x if start is not None and self.linear else None
-        cost, x, summary = solve_program(program, hint)
+        cost, x, summary = solve_program(program)
         self.solves += 1
         return Probe(factor, cost, self.uses(program.lp, x), x, summary)
 
