@@ -141,7 +141,8 @@ def explain(problem: Problem, plan: Plan | None = None, *, break_even: bool = Tr
         from ..whatif import base_document
 
         doc = base if base is not None else base_document(problem)
-        breaks = break_even_table(doc, problem, settings, tolerance, workers, exclusions=data.exclusions)
+        breaks = break_even_table(doc, problem, settings, tolerance, workers, exclusions=data.exclusions,
+                                  solved=plan)
     return Explanation(plan.status.value, plan.objective_usd, binding=binding_summary(plan),
                        marginal_values=marginal_values(problem, data, lp, x).to_dict(orient="records"),
                        run_length=run_length_value(problem, data, lp, x), break_even=breaks,

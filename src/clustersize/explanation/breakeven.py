@@ -24,11 +24,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..data.modeldata import Exclusion
+from ..data.modeldata import USD_PER_MUSD, Exclusion
 from ..errors import InputError
+from ..plan.plan import Plan
 from ..processes import kill_executor
 from ..schema.problem import Problem
-from .probes import PricedOption, Probe, program_at, solve_program
+from .probes import PricedOption, Probe, mix_summary, program_at, solve_program
 
 MIN_FACTOR = 1e-3
 MAX_FACTOR = 64.0
@@ -95,9 +96,15 @@ class BasePlan:
     summary: str
 
 
-def base_plan(base: dict[str, Any], settings: dict[str, Any]) -> BasePlan:
-    """Solve the problem at its own prices as every probe is solved (counts continuous)."""
-    return BasePlan(*solve_program(program_at(base, {}, settings)))
+def base_plan(base: dict[str, Any], settings: dict[str, Any], solved: Plan | None = None) -> BasePlan:
+    """The problem at its own prices: the solved plan's decisions where they fit its program, else
+    a solve as every probe is solved (counts continuous)."""
+    program = program_at(base, {}, settings)
+    if solved is not None and solved.solution is not None and solved.structure == program.lp.structure_key():
+        x = solved.solution
+        cost = float(program.lp.cost @ x) * USD_PER_MUSD
+        return BasePlan(cost, x, mix_summary(program.data, program.lp, x, cost))
+    return BasePlan(*solve_program(program))
 
 
 def _bracket(line: PricedOption, inside: Probe, outside: Probe, tolerance: float) -> tuple[Probe, float, Probe]:
@@ -182,12 +189,13 @@ def blocking_reasons(exclusions: Iterable[Exclusion]) -> dict[tuple[str, str], s
 
 def break_even_table(base: dict[str, Any], problem: Problem, settings: dict[str, Any],
                      tolerance: float = 0.01, workers: int | None = None,
-                     exclusions: Iterable[Exclusion] = ()) -> list[dict[str, Any]]:
-    """Break-even prices of every option, options in parallel on local processes."""
+                     exclusions: Iterable[Exclusion] = (), solved: Plan | None = None) -> list[dict[str, Any]]:
+    """Break-even prices of every option, options in parallel on local processes, from the `solved`
+    plan where it is the problem's."""
     tolerance = check_tolerance(tolerance)
     blocked = blocking_reasons(exclusions)
     options = [dataclasses.replace(o, blocked=blocked.get((o.kind, o.option), "")) for o in options_of(problem)]
-    here = base_plan(base, settings)
+    here = base_plan(base, settings, solved)
     jobs = [(base, option, here, settings, tolerance) for option in options]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
