@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # ForkContext and ForkServerContext exist only where fork doe
     from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 
 
+CHILD_EXIT_S = 1.0  # [s] a child that has sent its result gets this long to exit before it is killed
+
+
 def _child(backend: Backend, lp: LinearProgram, options: SolveOptions, conn: Connection[SolverResult, Any],
            parent_pid: int | None = None) -> None:
     if parent_pid is not None:
@@ -72,6 +75,8 @@ def solve_with_watchdog(backend: Backend, lp: LinearProgram, options: SolveOptio
             except EOFError:
                 result = None
     finally:
+        if result is not None:
+            child.join(timeout=CHILD_EXIT_S)  # it has answered and is exiting: no process tree to scan
         if child.is_alive() and child.pid is not None:  # a started child has a pid
             # The whole tree: CBC runs as the child's own subprocess.
             kill_trees([child.pid])
