@@ -131,6 +131,25 @@ def problem_timings() -> list[dict]:
     return rows
 
 
+def explain_timing(problem: str = "gpt5", runs: int = 3) -> dict:
+    """`clustersize explain` end to end (solve, marginal values, break-even prices of every option),
+    a fresh process each run: min and median of `runs`."""
+    path = HERE.parent / "problems" / f"{problem}.yaml"
+    seconds, options, probes = [], 0, 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "clustersize.cli", "explain", str(path), "--json"],
+                             capture_output=True, text=True, timeout=600, check=True)
+        seconds.append(time.perf_counter() - started)
+        rows = json.loads(run.stdout)["break_even"]
+        options, probes = len(rows), sum(r["solves"] for r in rows)
+    seconds.sort()
+    record = {"problem": problem, "min_s": round(seconds[0], 2), "median_s": round(seconds[runs // 2], 2),
+              "options": options, "probes": probes}
+    print(json.dumps(record), flush=True)
+    return record
+
+
 FRESH_BUILD = """
 import json, time
 import clustersize
@@ -231,6 +250,7 @@ def main() -> None:
         record["startup"] = startup()
     if "problems" not in args.skip:
         record["problems"] = problem_timings()
+        record["explain"] = explain_timing()
     if "x1m" in args.sizes:
         record["fresh_build"] = fresh_build(SIZES["x1m"])
     if "large" in args.sizes:

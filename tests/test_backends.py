@@ -46,6 +46,8 @@ def test_every_backend_conforms_to_the_protocol(backend):
 def test_capabilities_are_asked_by_feature():
     assert not get_backend("scip").capabilities.supports("threads")      # model_builder's SCIP: one thread
     assert get_backend("scip").capabilities.supports("warm_start")
+    assert not get_backend("scip").capabilities.supports("start_pays")  # a start made its sweeps slower
+    assert get_backend("cbc").capabilities.supports("start_pays")
     assert not get_backend("highs").capabilities.supports("warm_start")  # OR-Tools 9.15's HiGHS crashes on a start
     assert not get_backend("highs").capabilities.supports("incumbent_at_limit")
     assert not get_backend("cpsat").capabilities.supports("exact_continuous")

@@ -3,18 +3,22 @@ fixture per family, named with its index and the size of the shortfall."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 
 import pytest
+from rich.console import Console
 
 import clustersize
 from clustersize.data.modeldata import build_model_data
 from clustersize.explanation import explain
 from clustersize.explanation.breakeven import options_of
 from clustersize.explanation.probes import use_columns
+from clustersize.explanation.render import render
 from clustersize.formulation import build
+from clustersize.reports.numbers import price
 from conftest import ROOT, base_problem, chip, grid, site
 
 
@@ -92,6 +96,16 @@ def test_break_even_prices():
     assert "beta 1,000" in rows["alpha"]["plan_past_it"]
     assert rows["alpha"]["solves"] <= 3 and rows["beta"]["solves"] <= 3
     assert rows["s1-grid"]["note"].startswith("stays in the plan")
+
+
+def test_break_even_prices_read_in_their_units():
+    ex = explain(clustersize.load_problem(beta_doc()), tolerance=0.01, workers=1)
+    console = Console(file=io.StringIO(), width=200)
+    render(ex, console)
+    shown = console.file.getvalue()
+    assert "$15,000 per unit" in shown and "$50.00 per MWh" in shown and "e+0" not in shown
+    assert [price(v, u) for v, u in ((9.3e6, "USD per MW"), (6.69, "USD per accelerator-hour"), (4e6, "USD"))] == [
+        "$9.30M per MW", "$6.69 per accelerator-hour", "$4.00M"]
 
 
 def test_break_even_bisects_where_a_budget_row_holds_the_price():

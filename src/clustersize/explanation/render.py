@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from rich.console import Console
 
-from ..reports.numbers import usd
+from ..reports.numbers import price, usd
 from ..reports.terminal import frame_table
 
 if TYPE_CHECKING:
@@ -48,11 +48,11 @@ def render(explanation: Explanation, console: Console | None = None) -> None:
     breaks = breaks.assign(closest=breaks.change.abs().fillna(float("inf"))).sort_values("closest")
     table = pd.DataFrame({
         "option": breaks.kind + " " + breaks.option, "in plan": breaks.in_plan,
-        "price": breaks.price.map(lambda v: f"{v:,.4g}"),
-        "flips at": breaks.break_even_price.map(lambda v: "-" if pd.isna(v) else f"{v:,.4g}"),
+        "price": [price(v, u) for v, u in zip(breaks.price, breaks.unit)],
+        "flips at": [price(v, u) for v, u in zip(breaks.break_even_price, breaks.unit)],
         "change": breaks.change.map(lambda v: "-" if pd.isna(v) else f"{v:+.0%}")})
-    console.print(frame_table(table, f"Break-even prices, closest first (bisection within "
-                                     f"{explanation.break_even_tolerance:.0%}; prices in each option's unit)"))
+    console.print(frame_table(table, f"Break-even prices, closest first (within "
+                                     f"{explanation.break_even_tolerance:.0%})"))
     for row in breaks.itertuples():
         what = (f"past it: {row.plan_past_it}" if row.plan_past_it else row.note)
-        console.print(f"  {row.kind} {row.option} ({row.unit}): {what}")
+        console.print(f"  {row.kind} {row.option}: {what}")

@@ -19,7 +19,7 @@ import pandas as pd
 from .. import __version__
 from ..plan.plan import Plan
 from . import charts
-from .numbers import count, flop, usd
+from .numbers import count, flop, price, usd
 from .terminal import binding_worth
 
 SECTIONS = ("answer", "mix", "timeline", "costs", "compute", "binding", "break-even", "assumptions", "provenance")
@@ -153,7 +153,9 @@ def _break_even(plan: Plan) -> str:
                 'or <code>clustersize explain PROBLEM</code> finds the price at which each option enters or leaves '
                 'the plan.</p>')
     frame = pd.DataFrame(found)
-    return html_table(frame[["kind", "option", "in_plan", "price", "break_even_price", "unit", "plan_past_it", "note"]])
+    shown = frame.assign(price=[price(v, u) for v, u in zip(frame.price, frame.unit)],
+                         break_even_price=[price(v, u) for v, u in zip(frame.break_even_price, frame.unit)])
+    return html_table(shown[["kind", "option", "in_plan", "price", "break_even_price", "plan_past_it", "note"]])
 
 
 def _assumptions(plan: Plan) -> str:

@@ -34,3 +34,13 @@ def count(value: float | None) -> str:
 def flop(value: float | None) -> str:
     """5.0e+26 FLOP."""
     return "-" if _missing(value) else f"{value:.2g} FLOP".replace("e+", "e")
+
+
+def price(value: float | None, unit: str = "USD") -> str:
+    """A price in its unit: $9.30M per MW, $112.50 per MWh, $6.69 per accelerator-hour, $42,400 per unit."""
+    if _missing(value):
+        return "-"
+    assert value is not None
+    per = unit.removeprefix("USD").strip()
+    text = f"${value:,.2f}" if abs(value) < 1000 else usd(value)
+    return f"{text} {per}" if per else text

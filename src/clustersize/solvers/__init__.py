@@ -20,8 +20,9 @@ from .watchdog import solve_with_watchdog
 def backends() -> dict[str, Backend]:
     """All known backends by name (installed or not)."""
     return {
-        # model_builder's SCIP runs one thread; it takes hints (they cost time, so only when asked).
-        "scip": OrtoolsBackend("scip", "SCIP", Capabilities()),
+        # model_builder's SCIP runs one thread; it takes hints, but a previous plan as a start made a
+        # 50-point medium sweep 32 % slower (BENCHMARKS.md): what-if points are solved cold.
+        "scip": OrtoolsBackend("scip", "SCIP", Capabilities(start_pays=False)),
         # model_builder + HiGHS drops its incumbent (and bound) at a time limit (measured), and
         # HiGHS 1.12 in OR-Tools 9.15 crashes when given a start, so none is ever passed.
         "highs": OrtoolsBackend("highs", "HIGHS", Capabilities(threads=True, warm_start=False,

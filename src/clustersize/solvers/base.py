@@ -47,7 +47,8 @@ class Capabilities:
       incumbent_at_limit: returns its best plan when stopped early (else a plain-language hint is
       added when a limit leaves no plan); bound_at_limit: reports a dual bound when stopped early;
       exact_continuous: False when continuous columns are solved on a grid, so neither its
-      bound nor its "infeasible" is a proof (CP-SAT).
+      bound nor its "infeasible" is a proof (CP-SAT); start_pays: a previous plan given as a start
+      makes a re-solve faster (read by the pipeline before it passes a what-if point's start).
     """
 
     threads: bool = False
@@ -59,6 +60,7 @@ class Capabilities:
     incumbent_at_limit: bool = True
     bound_at_limit: bool = True
     exact_continuous: bool = True
+    start_pays: bool = True
 
     def supports(self, feature: str) -> bool:
         """True when the backend has `feature` (a field name); ValueError for an unknown name."""

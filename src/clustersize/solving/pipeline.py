@@ -62,7 +62,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     check : raise InfeasibleError / NoSolutionError / VerificationError instead of
         returning a plan without a verified solution.
     warm_start : a previous plan; its solution is passed to the solver as a start when the
-        model has the same structure (only coefficients changed), and ignored otherwise.
+        model has the same structure (only coefficients changed) and a start pays for the
+        backend (capabilities.start_pays), and ignored otherwise.
     families : the constraint families to build and verify (default: the package's own, see
         families.py); a plug-in or a test adds its own declared with `build` and `verify`.
     objective, budget [USD], run : override the problem's `objective:` section (cost, finish or
@@ -105,7 +106,8 @@ def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: Sol
                            seed=settings.seed, grace_s=PIPELINE_GRACE)
     structure = lp.structure_key()
     budget = max(time_limit if time_limit is not None else settings.time_limit_s, MIN_SOLVE_SECONDS)
-    if warm_start is not None and warm_start.solution is not None and warm_start.structure == structure:
+    if (warm_start is not None and warm_start.solution is not None and warm_start.structure == structure
+            and backend.capabilities.start_pays):
         options = dataclasses.replace(options, hint=warm_start.solution)
     # Options the backend cannot honour are reported in the plan, never dropped silently; a start
     # is never passed to a backend that cannot take one (HiGHS in OR-Tools 9.15 crashes on it).
