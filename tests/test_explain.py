@@ -8,14 +8,15 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from rich.console import Console
 
 import clustersize
 from clustersize.data.modeldata import build_model_data
 from clustersize.explanation import explain
-from clustersize.explanation.breakeven import options_of
-from clustersize.explanation.probes import use_columns
+from clustersize.explanation.breakeven import _bracket, options_of
+from clustersize.explanation.probes import Probe, use_columns
 from clustersize.explanation.render import render
 from clustersize.formulation import build
 from clustersize.reports.numbers import price
@@ -247,3 +248,42 @@ def test_library_explain_refuses_a_tolerance_that_can_never_be_met(tolerance, mo
     monkeypatch.setattr(explanation, "solve", lambda *a, **k: pytest.fail("solved before checking the tolerance"))
     with pytest.raises(clustersize.InputError, match="tolerance"):
         clustersize.explain(clustersize.load_problem(base_problem()), tolerance=tolerance)
+
+
+class Market:
+    """A made-up option whose plans are known lines: with it, plan k costs a_k + b_k f at price
+    factor f; the best plan without it costs C. `noise` misreports the cost without it, as a
+    solver's gap can. The true break-even is where min_k(a_k + b_k f) meets C."""
+
+    linear = True
+
+    def __init__(self, lines: list[tuple[float, float]], without: float, noise: float = 0.0) -> None:
+        self.lines, self.without, self.noise, self.probes = lines, without, noise, 0
+
+    def slope(self, probe: Probe) -> float:
+        return self.lines[int(probe.x[0])][1]
+
+    def probe(self, factor: float) -> Probe:
+        self.probes += 1
+        k = min(range(len(self.lines)), key=lambda i: self.lines[i][0] + self.lines[i][1] * factor)
+        cost = self.lines[k][0] + self.lines[k][1] * factor
+        if cost < self.without:
+            return Probe(factor, cost, True, np.array([float(k)]), "with")
+        return Probe(factor, self.without * (1 - self.noise), False, None, "without")
+
+
+@pytest.mark.parametrize("lines, without, noise, most", [
+    ([(100.0, 50.0)], 200.0, 0.0, 1),                              # one plan with it: f* = 2, one probe
+    ([(100.0, 50.0), (130.0, 20.0), (160.0, 5.0)], 200.0, 0.0, 2),  # the quantity falls as the price rises: f* = 8
+    ([(100.0, 50.0), (130.0, 20.0), (160.0, 5.0)], 200.0, 0.02, 12),  # a 2 % misreport (a solver's gap): still found
+    ([(100.0, 50.0)], 200.0, 0.02, 12),
+])
+def test_the_search_brackets_the_true_break_even(lines, without, noise, most):
+    truth = max((without - a) / b for a, b in lines)
+    market = Market(lines, without, noise)
+    inside, outside = market.probe(1e-3), market.probe(64.0)
+    market.probes = 0
+    _, low, last_without = _bracket(market, inside, outside, 0.01)
+    assert low <= truth * (1 + 1e-9) and last_without.factor >= truth * (1 - 1e-9)
+    assert last_without.factor - low <= 0.01 * low
+    assert market.probes <= most

@@ -118,13 +118,15 @@ def _bracket(line: PricedOption, inside: Probe, outside: Probe, tolerance: float
         if outside.factor - low <= tolerance * low:
             break
         slope = line.slope(inside) if line.linear else float("nan")
-        if slope > 0:
-            crossing = inside.factor + (best_out - inside.cost) / slope
-            low = max(low, crossing) if crossing < outside.factor else low
+        crossing = inside.factor + (best_out - inside.cost) / slope if slope > 0 else float("nan")
+        # A crossing outside [low, outside) contradicts a probe (solver gap): bisect instead.
+        jumped = low <= crossing < outside.factor
+        if jumped:
+            low = crossing
         if outside.factor - low <= tolerance * low:
             break
         just_past = low * (1 + tolerance / 2)
-        factor = just_past if slope > 0 and just_past < outside.factor else (low * outside.factor) ** 0.5
+        factor = just_past if jumped and just_past < outside.factor else (low * outside.factor) ** 0.5
         probe = line.probe(factor)
         if probe.uses:
             inside, low = probe, factor
