@@ -39,3 +39,13 @@ def test_no_tight_limit_with_a_zero_value_is_called_binding():
     assert len(priced) == len(explained)
     for row in priced.itertuples():
         assert row.value_usd == pytest.approx(explained[(row.family, row.index)], rel=1e-9)
+
+
+def test_a_pace_level_not_chosen_is_not_a_near_tight_limit():
+    """gpt5's run chooses one pace level; the target rows of the others are relaxed by their big-M
+    and say nothing about the plan: only the chosen level's row is listed."""
+    plan = clustersize.solve(clustersize.load_problem(ROOT / "problems" / "gpt5.yaml"), solver="scip")
+    chosen = {f"{r.run}:{r.group}@{r.pace_tflops:.4g}" for r in plan.table("runs").itertuples()}
+    binding = plan.table("binding")
+    listed = set(binding[binding.family == "compute_target"]["index"])
+    assert listed and listed <= chosen

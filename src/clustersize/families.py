@@ -49,8 +49,9 @@ class Family:
         is the energy price again) and max_sites (constant once the locations are fixed).
     definitional : the rows define a quantity rather than limit the plan: they never "bind".
     relaxation : how the diagnosis relaxes the family; None when it stays hard.
-    hangs_on : a binary column family (open, sign, use_cloud, fund) whose choice the row belongs to,
-        keyed by the row's first index: a limit on an option not chosen has no marginal value.
+    hangs_on : a binary column family (open, sign, fund, pace) whose choice the row belongs to,
+        keyed by the row's first index: a limit on an option not chosen has no marginal value and
+        is not near-tight (a pace level not chosen leaves its target row relaxed by its big-M).
     linked : the row is `capacity x choice`; the diagnosis splits it so that slack can enlarge the
         capacity but never bypass the choice.
     loose : the row is `x - M y <= 0` with M a bound derived from other limits (site power, supply,
@@ -377,7 +378,8 @@ FAMILIES: tuple[Family, ...] = (
         ">= T[r] (1 - f_max) (single level: >= T[r]) [EFLOP/s-day], d[w] = days the full cluster works",
         "1e24 FLOP", "1e24flop_per_efday", "1e24 FLOP more training compute for {level}",
         "each run's compute at its pace, after goodput, span and stack losses, reaches its target",
-        relaxation=Relaxation(1e11, "{level} short {amount:.3g} x 1e24 FLOP even with every other limit relaxed")),
+        relaxation=Relaxation(1e11, "{level} short {amount:.3g} x 1e24 FLOP even with every other limit relaxed"),
+        hangs_on="pace"),
     Family(
         "compute_bound", ("run",),
         "sum_{members} rho[r,a] n d[w] (units, rent) - loss[r] >= T[r]   (implied by compute_target) [EFLOP/s-day]",
@@ -419,6 +421,11 @@ def family_named(name: str, families: tuple[Family, ...] = FAMILIES) -> Family:
         if family.name == name:
             return family
     raise KeyError(f"no constraint family {name!r}; known: {', '.join(f.name for f in families)}")
+
+
+def hangs_on(families: tuple[Family, ...] = FAMILIES) -> dict[str, str]:
+    """Row family -> the binary column family whose choice its rows belong to (Family.hangs_on)."""
+    return {f.name: f.hangs_on for f in families if f.hangs_on}
 
 
 def definitional_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:

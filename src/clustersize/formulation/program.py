@@ -153,6 +153,24 @@ class LinearProgram:
         part = self.col_slices.get(family, slice(0, 0))
         return np.arange(part.start, part.stop)
 
+    def unchosen_rows(self, x: np.ndarray, hangs_on: Mapping[str, str]) -> np.ndarray:
+        """Rows that belong to an option the solution `x` did not choose: for each row family in
+        `hangs_on`, its rows whose first key is not the first key of a chosen (value 1) column of
+        the binary family it hangs on (families.HANGS_ON)."""
+        unchosen = np.zeros(self.shape[0], dtype=bool)
+        for row_family, col_family in hangs_on.items():
+            rows = np.flatnonzero(self.row_family == row_family)
+            if rows.size == 0:
+                continue
+            cols = self.columns_of(col_family)
+            chosen_keys = self.col_keys.take(cols[x[cols] > 0.5]) if cols.size else None
+            chosen = ({str(v) for v in np.asarray(chosen_keys.values[0], dtype=object)[chosen_keys.codes[0]]}
+                      if chosen_keys is not None and len(chosen_keys) else set())
+            keys = self.row_keys.take(rows)
+            first = np.asarray(keys.values[0], dtype=object)[keys.codes[0]]
+            unchosen[rows] = ~np.isin(first.astype(str), list(chosen))
+        return unchosen
+
     @cached_property
     def _structure(self) -> str:
         digest = hashlib.sha256()

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..costlines import CATEGORY, ECONOMICS, HOURS_PER_MONTH, LINES
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
-from ..families import FAMILIES
+from ..families import FAMILIES, hangs_on
 from ..formulation import LinearProgram
 from ..periods import quarter_start
 from ..schema.problem import Problem
@@ -327,6 +327,7 @@ def binding_table(lp: LinearProgram, x: np.ndarray, values: np.ndarray) -> pd.Da
     # A row such as contract_mw - M sign <= 0 at 0 <= 0 is tight but says nothing: skip rows
     # whose every term is zero and whose bound is zero.
     near = (slack <= 0.01 * scale) & ((magnitude > 1e-9) | (np.abs(np.where(np.isfinite(bound), bound, 0.0)) > 1e-9))
+    near &= ~lp.unchosen_rows(x, hangs_on())   # a limit on an option not chosen is relaxed by that choice
     priced = np.nan_to_num(np.abs(values)) > VALUE_TOL_USD
     near |= priced          # tight in the plan's LP, though rounding to whole servers may leave slack
     labels = np.asarray(lp.row_keys.labels(), dtype=object)

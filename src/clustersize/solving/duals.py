@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data.modeldata import USD_PER_MUSD, ModelData
 from ..data.units import user_per_internal
-from ..families import FAMILIES
+from ..families import FAMILIES, hangs_on
 from ..formulation import LinearProgram
 from ..formulation.variables import ROW_REPEATED_BOUNDS
 from ..solvers import SolveOptions, SolverResult, Status, solve_with_watchdog
@@ -39,12 +39,6 @@ def lp_solve(lp: LinearProgram, x: np.ndarray, time_limit: float = 30.0) -> Solv
     return solve_with_watchdog(GlopDuals(), fixed_discrete_lp(lp, x), SolveOptions(time_limit_s=time_limit))
 
 
-def _chosen(lp: LinearProgram, x: np.ndarray, family: str) -> set[str]:
-    """First key element of each column of a binary family chosen (value 1) in the plan."""
-    cols = lp.columns_of(family)
-    return {lp.col_keys.key(int(j))[0] for j in cols[x[cols] > 0.5]}
-
-
 def row_values(data: ModelData, lp: LinearProgram, x: np.ndarray, result: SolverResult | None = None) -> np.ndarray:
     """What one more user unit of each row's limit saves [USD per the family's unit]: 0 where the dual
     is zero, NaN where the family's value is not reported (definitions), the limit hangs on an option
@@ -54,13 +48,13 @@ def row_values(data: ModelData, lp: LinearProgram, x: np.ndarray, result: Solver
     if result.status is not Status.OPTIMAL or result.duals is None:
         return values
     reported = {f.name: f for f in FAMILIES if f.meaning is not None}
-    chosen = {f.hangs_on: _chosen(lp, x, f.hangs_on) for f in reported.values() if f.hangs_on}
+    unchosen = lp.unchosen_rows(x, hangs_on())
     for name, family in reported.items():
         rows = np.flatnonzero(lp.row_family == name)
         values[rows] = 0.0
         for i in rows[np.abs(result.duals[rows]) > DUAL_TOL]:
             key = lp.row_keys.key(int(i))
-            if family.hangs_on and key[0] not in chosen[family.hangs_on]:
+            if unchosen[i]:
                 values[i] = np.nan
                 continue
             # A <= limit saves -dual per unit of relaxation; a >= target costs +dual per unit.
