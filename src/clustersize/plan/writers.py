@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -46,10 +47,19 @@ def check_out_dir(out: str | Path | None, allowed: Collection[str], option: str 
     if out is None or not str(out).strip():
         raise InputError("the output directory is empty", path=option, fix="name a directory, e.g. --out out/plan")
     path = Path(out)
-    if path.exists() and not path.is_dir():
+    # One stat, and a vanished directory read as absent: a concurrent writer of the same output
+    # moves it aside for an instant (_swap_in), and exists() then is_dir() would see a non-directory.
+    try:
+        is_dir: bool | None = stat.S_ISDIR(path.stat().st_mode)
+    except FileNotFoundError:
+        is_dir = None
+    if is_dir is False:
         raise InputError(f"{path} exists and is not a directory", path=option, fix="name a new directory")
-    if path.is_dir():
-        foreign = sorted(e.name for e in path.iterdir() if e.name not in allowed)
+    if is_dir:
+        try:
+            foreign = sorted(e.name for e in path.iterdir() if e.name not in allowed)
+        except FileNotFoundError:
+            foreign = []
         if foreign:
             shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
             raise InputError(f"{path} holds files this command did not write ({shown}); it would be replaced "
