@@ -61,9 +61,7 @@ def use_columns(lp: LinearProgram, kind: str, name: str) -> np.ndarray:
     for family in USE_FAMILIES[kind]:
         columns = lp.columns_of(family)
         if columns.size:
-            keys = lp.col_keys.take(columns)
-            first = np.asarray(keys.values[0], dtype=object)[keys.codes[0]]
-            found.append(columns[first == name])
+            found.append(columns[lp.col_keys.take(columns).firsts() == name])
     return np.concatenate(found)
 
 
@@ -75,8 +73,7 @@ def mix_summary(data: ModelData, lp: LinearProgram, x: np.ndarray, cost_usd: flo
         columns = lp.columns_of(family)
         if not columns.size:
             continue
-        keys = lp.col_keys.take(columns)
-        names = np.asarray(keys.values[0], dtype=object)[keys.codes[0]]
+        names = lp.col_keys.take(columns).firsts()
         per = dict(zip(ids, per_member))
         for name, amount in zip(names, x[columns]):
             if amount > IN_USE:

@@ -45,6 +45,13 @@ class Keys:
         columns = [np.asarray(values, dtype=object)[codes] for values, codes in zip(self.values, self.codes)]
         return zip(*columns) if columns else iter(())
 
+    def firsts(self) -> np.ndarray:
+        """Each member's first key part (an option's name: accelerator, site, offer, level), as strings."""
+        if not self.codes:
+            return np.zeros(0, dtype=object)
+        names: np.ndarray = np.asarray(self.values[0], dtype=object)[self.codes[0]].astype(str)
+        return names
+
     def take(self, members: np.ndarray) -> Keys:
         """The keys of a subset of members."""
         return Keys(self.dims, self.values, tuple(codes[members] for codes in self.codes))
@@ -155,20 +162,15 @@ class LinearProgram:
 
     def unchosen_rows(self, x: np.ndarray, hangs_on: Mapping[str, str]) -> np.ndarray:
         """Rows that belong to an option the solution `x` did not choose: for each row family in
-        `hangs_on`, its rows whose first key is not the first key of a chosen (value 1) column of
-        the binary family it hangs on (families.HANGS_ON)."""
+        `hangs_on` (families.hangs_on()), its rows whose first key part is not that of a chosen
+        (value 1) column of the binary family it hangs on."""
         unchosen = np.zeros(self.shape[0], dtype=bool)
         for row_family, col_family in hangs_on.items():
             rows = np.flatnonzero(self.row_family == row_family)
-            if rows.size == 0:
-                continue
-            cols = self.columns_of(col_family)
-            chosen_keys = self.col_keys.take(cols[x[cols] > 0.5]) if cols.size else None
-            chosen = ({str(v) for v in np.asarray(chosen_keys.values[0], dtype=object)[chosen_keys.codes[0]]}
-                      if chosen_keys is not None and len(chosen_keys) else set())
-            keys = self.row_keys.take(rows)
-            first = np.asarray(keys.values[0], dtype=object)[keys.codes[0]]
-            unchosen[rows] = ~np.isin(first.astype(str), list(chosen))
+            if rows.size:
+                cols = self.columns_of(col_family)
+                chosen = self.col_keys.take(cols[x[cols] > 0.5]).firsts() if cols.size else np.zeros(0, dtype=object)
+                unchosen[rows] = ~np.isin(self.row_keys.take(rows).firsts(), chosen)
         return unchosen
 
     @cached_property
