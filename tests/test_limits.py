@@ -89,3 +89,48 @@ def test_yaml_bombs_are_input_errors(text, fragment):
 def test_library_calls_with_wrong_types_raise_input_errors(call):
     with pytest.raises(InputError):
         call()
+
+
+BAD_YAML = ["a: 1\na: 2\n", "a: &x 1\nb: *x\n", "a: " + "[" * 60 + "]" * 60, "a: !!python/object 1",
+            "a: [1, 2\n", "d: 2027-13-01\n", "i: " + "9" * 50 + "\n", "a:\n  - b: 1\n   c: 2\n"]
+
+
+def test_every_loader_reads_the_shipped_files_alike_and_refuses_the_same_input():
+    """libyaml's parser (where PyYAML has it) and the pure-Python one: same documents, same errors."""
+    import yaml
+
+    from clustersize.schema.yamlsafe import LOADERS
+
+    files = sorted((ROOT / "catalogs").glob("*.yaml")) + sorted((ROOT / "problems").glob("*.yaml"))
+    for path in files:
+        text = path.read_text()
+        assert all(yaml.load(text, Loader=loader) == loads(text) for loader in LOADERS), path  # noqa: S506
+    for text in BAD_YAML:   # our own rules word their errors alike; syntax errors are libyaml's or PyYAML's words
+        seen = set()
+        for loader in LOADERS:
+            with pytest.raises(yaml.MarkedYAMLError) as caught:
+                yaml.load(text, Loader=loader)  # noqa: S506
+            error = caught.value
+            words = error.problem if isinstance(error, yaml.constructor.ConstructorError) else ""
+            seen.add((type(error).__name__, error.problem_mark.line, words))
+        assert len(seen) == 1, (text, seen)
+
+
+def test_the_reader_works_without_libyaml(monkeypatch):
+    import importlib
+
+    import yaml
+
+    import clustersize.schema.yamlsafe as yamlsafe
+
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    try:
+        plain = importlib.reload(yamlsafe)
+        assert [loader.__name__ for loader in plain.LOADERS] == ["_Loader"]
+        assert plain.loads("x: 1e26\nn: NO\n") == {"x": 1e26, "n": "NO"}
+        with pytest.raises(InputError, match="duplicate key"):
+            plain.loads("a: 1\na: 2\n")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(yamlsafe)

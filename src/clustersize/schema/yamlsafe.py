@@ -76,14 +76,19 @@ class _Loader(_Strict, yaml.SafeLoader):
     """The rules above with YAML 1.2 core-schema resolvers, on PyYAML's pure-Python parser."""
 
 
-class _CLoader(_Strict, yaml.CSafeLoader):
-    """The same with libyaml scanning and parsing (about 3x faster on the catalogs); nodes are still
-    composed in Python by _Strict, so aliases, node count and depth are checked the same way."""
+if yaml.__with_libyaml__:   # PyYAML built without libyaml has no CSafeLoader: the Python parser alone
+    class _CLoader(_Strict, yaml.CSafeLoader):
+        """The same with libyaml scanning and parsing (about 3x faster on the catalogs); nodes are
+        still composed in Python by _Strict, so aliases, node count and depth are checked the same way."""
 
-    def __init__(self, stream: str) -> None:
-        yaml.CSafeLoader.__init__(self, stream)
-        Composer.__init__(self)  # CSafeLoader composes in C and never sets up Python composition
+        def __init__(self, stream: str) -> None:
+            yaml.CSafeLoader.__init__(self, stream)
+            Composer.__init__(self)  # CSafeLoader composes in C and never sets up Python composition
 
+    LOADERS: tuple[type[yaml.CSafeLoader] | type[yaml.SafeLoader], ...] = (_CLoader, _Loader)
+else:
+    LOADERS = (_Loader,)
+"""The loaders of the same rules, fastest first: `loads` uses the first."""
 
 _RESOLVERS_12 = [
     ("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF")),
@@ -92,7 +97,6 @@ _RESOLVERS_12 = [
     ("tag:yaml.org,2002:null", _NULL_12, ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789")),
 ]
-
 
 
 def _construct_float(loader: _Loader, node: ScalarNode) -> float:
@@ -120,7 +124,7 @@ def _construct_date(loader: _Loader, node: ScalarNode) -> dt.date:
         raise ConstructorError(None, None, f"invalid date {text!r} ({exc})", node.start_mark) from None
 
 
-for _loader in (_Loader, _CLoader):
+for _loader in LOADERS:
     _loader.yaml_implicit_resolvers = {}
     for _tag, _regex, _first in _RESOLVERS_12:
         _loader.add_implicit_resolver(_tag, _regex, _first)
@@ -132,8 +136,7 @@ for _loader in (_Loader, _CLoader):
 def loads(text: str, *, source: str = "<string>") -> Any:
     """Parse YAML text safely; raise InputError naming `source` and the line."""
     try:
-        loader = _CLoader if yaml.__with_libyaml__ else _Loader
-        return yaml.load(text, Loader=loader)  # noqa: S506 - both derive from a SafeLoader
+        return yaml.load(text, Loader=LOADERS[0])  # noqa: S506 - each is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
