@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..periods import quarter_index, quarter_label, quarter_start
@@ -233,7 +234,7 @@ class Ledger:
             found[key] += units
         return found
 
-    @property
+    @cached_property
     def default_draw(self) -> float:
         """Average draw of a chip without its own figure when it serves: the first run's, as the model reads it."""
         return next(iter(planned_runs(self.problem).values())).average_draw_fraction
