@@ -97,12 +97,12 @@ def _timeline(plan: Plan) -> str:
     parts = []
     if len(plan.table("runs")):
         parts.append(figure(charts.runs(plan.table("runs")), "Run windows: each run's start and end, with its "
-                                                              "compute and accelerators."))
+                                                             "compute and accelerators."))
         parts.append(html_table(plan.table("runs")[["run", "start", "end", "days", "stacks", "locations", "units",
-                                                "goodput", "flop"]], {"flop": flop}))
+                                                    "goodput", "flop"]], {"flop": flop}))
     if len(plan.table("fleet")):
         parts.append(figure(charts.fleet(plan.table("fleet")), "Accelerators installed each quarter: working in a "
-                                                                "run, serving sustained demand, or idle [units]."))
+                                                               "run, serving sustained demand, or idle [units]."))
     serving = plan.table("serving")
     if len(serving):
         served = serving.groupby(["quarter", "kind"], as_index=False)[["units", "pflops", "cost_usd"]].sum()
@@ -115,12 +115,12 @@ def _costs(plan: Plan) -> str:
     shown = costs[(costs[["full_usd", "npv_usd", "amortised_usd"]].abs() > 0.5).any(axis=1)]
     money = {c: usd for c in ("full_usd", "npv_usd", "amortised_usd", "cost_usd")}
     parts = [figure(charts.cost_waterfall(costs, basis), f"Cost by line on the {basis} basis, adding up to the "
-                                                          f"plan's {usd(plan.objective_usd)} [USD]."),
+                                                         f"plan's {usd(plan.objective_usd)} [USD]."),
              html_table(shown[["component", "full_usd", "npv_usd", "amortised_usd"]], money)]
     cash = plan.table("cashflows")
     if len(cash):
         parts.append(figure(charts.cash_flows(cash), "Cash paid each quarter, nominal: capital, operating cost, "
-                                                      "cloud commitments, and the resale credit at the end [USD]."))
+                                                     "cloud commitments, and the resale credit at the end [USD]."))
     economics = plan.table("economics")
     if len(economics):
         shown = [usd(v) if "usd" in m else f"{v:.0%}" if m.endswith("share") else count(v)
@@ -134,7 +134,7 @@ def _compute(plan: Plan) -> str:
     if compute.empty:
         return '<p class="note">no compute</p>'
     return (figure(charts.compute_sources(compute), "Compute each source gives each run at the run's pace, before "
-                                                     "goodput and span losses [FLOP].")
+                                                    "goodput and span losses [FLOP].")
             + html_table(compute, {"flop": flop}))
 
 

@@ -70,8 +70,8 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
         compute; the budget; the run the objective is about).
     """
     problem = with_objective(problem, objective, budget, run)
-    problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
-                                           seed=seed, integer_units=integer_units)
+    problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap,
+                                                 threads=threads, seed=seed, integer_units=integer_units)
     if problem.objective.kind != "cost":
         from .objectives import solve_objective
 
