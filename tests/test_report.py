@@ -170,6 +170,14 @@ def test_a_sweep_page_shows_each_point_against_the_problems_own_value():
     assert "independently verified" in text and "abc" in text
 
 
+def test_a_sweep_over_words_is_compared_with_its_first_point():
+    """A ruleset sweep has no number to match: each point is compared with the first, named by its word."""
+    frame = clustersize.sweep(base_problem(), vary={"export.ruleset": ["none", "us-2023-10"]}, workers=1)
+    _, text = study_page(whatif_html(frame, ["export.ruleset"], problem="known-answer", input_hash="abc",
+                                     settings={}, base={"export.ruleset": None}))
+    assert "each compared with the first point with a plan (export.ruleset = none), $10.12M" in text
+
+
 def test_a_scenario_page_names_each_override_and_the_largest_change():
     frame = clustersize.sweep(base_problem(), scenarios={"dear": {PRICE: 12_000}, "cheap": {PRICE: 9_000}}, workers=1)
     _, text = study_page(whatif_html(frame, [], problem="known-answer", input_hash="abc", settings={}))

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..whatif.evaluate import TIMING_COLUMNS
 from ..whatif.plots import Chart, charts, frontier_chart
-from ..whatif.summary import PLANNED, comparison, percentiles, reachable_share
+from ..whatif.summary import DECISION_PREFIXES, PLANNED, comparison, percentiles, reachable_share
 from .charts import svg
 from .html import escape, figure, html_table, page
 from .numbers import usd
@@ -34,6 +35,8 @@ def _share(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:+.1%}"
 
 
+NOT_PER_SAMPLE = ("point", "mode", "scenario", "plan_hash", "message", "bound_usd", "gap", *TIMING_COLUMNS)
+PER_SOURCE = (*DECISION_PREFIXES, "cost:", "flop:")   # a column per accelerator, offer, site or cost line
 MONEY = {"objective_usd": usd, "cost_usd": usd, "change_usd": _signed_usd, "change": _share, "mean": usd,
          "p10": usd, "p50": usd, "p90": usd}
 
@@ -50,8 +53,13 @@ def _base_row(frame: pd.DataFrame, parameters: list[str], base: Mapping[str, flo
     if parameters and len(own):
         return int(own.index[0]), "the point at the problem's own values"
     first = planned.index[0]
-    return int(first), "the first point with a plan (" + ", ".join(f"{p} = {planned.at[first, p]:,.6g}"
+    return int(first), "the first point with a plan (" + ", ".join(f"{p} = {_value(planned.at[first, p])}"
                                                                    for p in parameters) + ")"
+
+
+def _value(value: Any) -> str:
+    """A varied value as the table shows it: numbers to 6 figures, words as they are."""
+    return f"{value:,.6g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def _sweep_points(frame: pd.DataFrame, parameters: list[str], base: Mapping[str, float | None]) -> tuple[str, str]:
@@ -81,9 +89,7 @@ def _sample_points(frame: pd.DataFrame) -> tuple[str, str]:
     money = table.quantity == "objective_usd"
     shown = table.assign(**{c: [usd(v) if m else f"{v:,.0f}" for v, m in zip(table[c], money)]
                             for c in ("mean", "p10", "p50", "p90")})
-    samples = [c for c in frame.columns if c not in ("point", "mode", "scenario") and not c.startswith(
-        ("cost:", "units:", "rent:", "mw:", "flop:")) and c not in ("plan_hash", "message", "bound_usd", "gap",
-                                                                    "solve_seconds", "seconds")]
+    samples = [c for c in frame.columns if c not in NOT_PER_SAMPLE and not c.startswith(PER_SOURCE)]
     return sentence, ("<h3>Percentiles over samples with a plan</h3>" + html_table(shown)
                       + "<h3>Every sample</h3>" + html_table(frame[samples], MONEY))
 
