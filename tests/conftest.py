@@ -7,11 +7,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clustersize.solvers import available_backends
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+ALL_PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+TWO_STAGE_PROBLEMS = [p for p in ALL_PROBLEMS if "scenarios" in (yaml.safe_load(p.read_text()) or {})]
+PROBLEMS = [p for p in ALL_PROBLEMS if p not in TWO_STAGE_PROBLEMS]
+"""The deterministic problems; those with scenarios are solved as two-stage problems (test_risk.py)."""
 BACKENDS = available_backends()
 
 # Base case, derived by hand (sunk existing MW, no operating cost line, no discounting; the money

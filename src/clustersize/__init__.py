@@ -5,6 +5,9 @@
 ...                                    overrides={"accelerators.h100-sxm.price_usd": 25000})
 >>> plan = clustersize.solve(problem)            # doctest: +SKIP
 >>> plan.tables["purchases"]                     # doctest: +SKIP
+>>> risky = clustersize.load_problem("problems/custom-chip-risk.yaml")
+>>> two_stage = clustersize.solve_two_stage(risky)   # doctest: +SKIP
+>>> two_stage.figures["vss_usd"]                     # doctest: +SKIP
 
 The public names are imported on first use, so `import clustersize` (and `clustersize --help`)
 does not pay for pandas, SciPy and the solvers until they are needed.
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     from .explanation import explain
     from .plan import Plan, write_plan
     from .plan.verify import Verification
+    from .risk.plan import TwoStagePlan
+    from .risk.solve import solve_two_stage
     from .schema.load import load_problem
     from .schema.problem import Problem
     from .solving.pipeline import solve
@@ -32,6 +37,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Plan": ".plan", "write_plan": ".plan", "Verification": ".plan.verify", "load_problem": ".schema.load",
     "Problem": ".schema.problem", "solve": ".solving.pipeline", "explain": ".explanation", "sweep": ".whatif",
+    "solve_two_stage": ".risk.solve", "TwoStagePlan": ".risk.plan",
 }
 
 
@@ -52,6 +58,7 @@ def verify(plan: Plan, problem: Problem) -> Verification:
 
 __all__ = [
     "ClustersizeError", "InfeasibleError", "InputError", "NoSolutionError", "Plan", "Problem", "Status",
-    "Verification", "VerificationError", "explain", "load_problem", "solve", "sweep", "verify", "write_plan",
+    "TwoStagePlan", "Verification", "VerificationError", "explain", "load_problem", "solve", "solve_two_stage",
+    "sweep", "verify", "write_plan",
     "__version__",
 ]

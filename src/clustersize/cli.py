@@ -79,6 +79,41 @@ def read_plan(path: Path) -> Any:
                          fix="pass plan.json from solve --out") from None
 
 
+def _deterministic_only(problem: Any, what: str, problem_file: Path) -> None:
+    """InputError before any solve when a command of deterministic solves is given a two-stage problem."""
+    if problem.scenarios:
+        raise InputError(f"{what} are deterministic solves, and this problem has scenarios (a two-stage problem)",
+                         file=str(problem_file), path="scenarios",
+                         fix="solve its scenarios with `clustersize solve`, or use a copy of the file without them")
+
+
+def _is_two_stage(path: Path) -> bool:
+    """True when `path` is the plan.json of a two-stage plan directory."""
+    try:
+        return path.stat().st_size <= MAX_PLAN_BYTES and json.loads(path.read_text(encoding="utf-8")).get("kind") \
+            == "two_stage"
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False
+
+
+def _verify_two_stage(plan_file: Path, problem: Any) -> None:
+    """Verify a written two-stage plan: each scenarios/NAME/plan.json on its scenario's problem, then
+    one first stage for all and every figure recomputed."""
+    from .risk.verify import verify_written
+
+    if not problem.scenarios:
+        raise InputError("this is a two-stage plan, but the problem has no scenarios", file=str(plan_file),
+                         fix="pass the problem file with the scenarios it was solved with")
+    report = verify_written(json.loads(plan_file.read_text(encoding="utf-8")), plan_file.parent, problem, read_plan)
+    if report["ok"]:
+        typer.echo(f"verified: every scenario's plan and {report['checks']} two-stage checks passed")
+        return
+    typer.echo(f"NOT verified: {len(report['violations'])} violations")
+    for v in report["violations"]:
+        typer.echo(_CONTROL.sub("", f"  {v['check']} [{v['index']}]: {v['message']}"))
+    raise typer.Exit(5)
+
+
 def _check_solve_options(solver: str | None, time_limit: float | None, gap: float | None) -> None:
     """Reject bad solver options before any work (the library checks them again)."""
     from .schema.errors import input_error_from_validation
@@ -133,14 +168,23 @@ def solve(
     from .plan import write_plan
     from .plan.writers import PLAN_ENTRIES, check_out_dir, check_table_format
     from .reports.terminal import render
+    from .risk.plan import ENTRIES as TWO_STAGE_ENTRIES
 
     # Everything that can be checked before the solve is: a bad --out must not cost a solve.
     check_table_format(table_format)
-    out_dir = check_out_dir(out, PLAN_ENTRIES) if out is not None else None
+    # a problem with scenarios writes a two-stage plan directory: either may replace the other
+    out_dir = check_out_dir(out, PLAN_ENTRIES | TWO_STAGE_ENTRIES) if out is not None else None
     report_path = _output_file(report_file, "--report") if report_file is not None else None
     _check_solve_options(solver, time_limit, gap)
     filters = _filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)
     problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters})
+    if problem.scenarios:
+        if report_path is not None:
+            raise InputError("a two-stage problem has no single-page report yet", path="--report",
+                             fix="write --out DIR and report one scenario: clustersize report DIR/scenarios/NAME/plan.json")
+        _solve_two_stage(problem, out_dir, table_format, as_json, wide, solver=solver, time_limit=time_limit, gap=gap,
+                         threads=threads, seed=seed, integer_units=integer_units or None)
+        return
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
                      integer_units=integer_units or None, check=False)
     if as_json:
@@ -154,6 +198,31 @@ def solve(
         _write_report(plan, report_path)
     if plan.has_plan and not plan.verified:
         err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
+        for v in (plan.verification or {}).get("violations", [])[:10]:
+            err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
+        raise typer.Exit(5)
+    if not plan.has_plan:
+        for message in plan.messages:
+            err.print(plain(message))
+        raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+
+
+def _solve_two_stage(problem: Any, out_dir: Path | None, table_format: str, as_json: bool, wide: bool,
+                     **settings: Any) -> None:
+    """Solve, print and write a problem with scenarios (docs/risk.md); exit codes as for one plan."""
+    from .reports.twostage import render as render_two_stage
+    from .risk.solve import solve_two_stage
+
+    plan = solve_two_stage(problem, check=False, **settings)
+    if as_json:
+        typer.echo(plan.to_json())
+    else:
+        render_two_stage(plan, Console(width=WIDE_COLUMNS) if wide else Console())
+    if out_dir is not None and plan.has_plan:
+        written = plan.write(out_dir, table_format)
+        err.print(f"wrote {len(written)} files under {plain(out_dir)}")
+    if plan.has_plan and not plan.verified:
+        err.print("[red]the two-stage plan failed independent verification; this is a bug in clustersize[/red]")
         for v in (plan.verification or {}).get("violations", [])[:10]:
             err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
         raise typer.Exit(5)
@@ -238,9 +307,12 @@ def verify(
     from . import load_problem
     from .plan.verify import verify as run_verify
 
-    plan = read_plan(plan_file)
     problem = load_problem(problem_file, {**parse_sets(set_),
                                           **_filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)})
+    if _is_two_stage(plan_file):
+        _verify_two_stage(plan_file, problem)
+        return
+    plan = read_plan(plan_file)
     report = run_verify(plan, problem)
     mismatches = report.mismatches
     if report.ok:
@@ -297,6 +369,7 @@ def whatif(
     from . import load_problem
 
     base_problem = load_problem(base)  # the base problem itself must be valid
+    _deterministic_only(base_problem, "what-if points", problem_file)
     points, parameters = make_points(base, vary=vary, zip_values=zip_values, samples=sample, n_samples=samples,
                                      seed=seed, correlations=correlate, scenarios=scenarios)
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap, "warm_start": warm_start}
@@ -364,6 +437,7 @@ def frontier(
     out_dir = check_out_dir(out, FRONTIER_ENTRIES)
     _check_solve_options(solver, time_limit, gap)
     problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(None, budget, run)})
+    _deterministic_only(problem, "frontier points", problem_file)
     problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap)
     found, _ = trace(problem, axis, points, settings, backend)
     frame = _frontier_frame(found, axis, problem.planning_start)

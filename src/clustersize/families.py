@@ -361,28 +361,32 @@ FAMILIES: tuple[Family, ...] = (
         "a run's accelerators within its goodput band's size", definitional=True),
     Family(
         "efficiency_loss", ("run", "band", "span", "extras"),
-        "loss[r] - T[r] (f - 1) sum(binaries) >= -T[r] (f - 1) (len(binaries) - 1),  f = 1 / (g[b] eta[h] e^n) "
-        "[EFLOP/s-day]",
+        "loss[r] - T[r] (f - 1) sum(binaries) + (f - 1) short[r] >= -T[r] (f - 1) (len(binaries) - 1),  "
+        "f = 1 / (g[b] eta[h] e^n) [EFLOP/s-day]; short[r] only with a shortfall penalty (docs/risk.md)",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "the compute a run loses to goodput, span and stack mixing for the band, span and stacks it takes",
         definitional=True),
     Family(
         "goodput_loss", ("run",),
-        "loss[r] - T[r] sum_b (1/g[b] - 1) band[b] >= 0   (implied by efficiency_loss) [EFLOP/s-day]",
+        "loss[r] - T[r] sum_b (1/g[b] - 1) band[b] + c_max short[r] >= 0   (implied by efficiency_loss) "
+        "[EFLOP/s-day]",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "a run loses at least the goodput of its band (a valid inequality that holds for fractional bands)",
         definitional=True),
     Family(
         "compute_target", ("level",),
-        "sum_{members at l} rho[l] n (d[w] units + sum_t d[w,t] ramp + d[w] rent) - loss[r] - T[r] f_max pace[l] "
-        ">= T[r] (1 - f_max) (single level: >= T[r]) [EFLOP/s-day], d[w] = days the full cluster works",
+        "sum_{members at l} rho[l] n (d[w] units + sum_t d[w,t] ramp + d[w] rent) - loss[r] + short[r] "
+        "- T[r] f_max pace[l] >= T[r] (1 - f_max) (single level: >= T[r]) [EFLOP/s-day], d[w] = days the full "
+        "cluster works",
         "1e24 FLOP", "1e24flop_per_efday", "1e24 FLOP more training compute for {level}",
-        "each run's compute at its pace, after goodput, span and stack losses, reaches its target",
+        "each run's compute at its pace, after goodput, span and stack losses, reaches its target (less any "
+        "shortfall paid for)",
         relaxation=Relaxation(1e11, "{level} short {amount:.3g} x 1e24 FLOP even with every other limit relaxed"),
         hangs_on="pace"),
     Family(
         "compute_bound", ("run",),
-        "sum_{members} rho[r,a] n d[w] (units, rent) - loss[r] >= T[r]   (implied by compute_target) [EFLOP/s-day]",
+        "sum_{members} rho[r,a] n d[w] (units, rent) - loss[r] + short[r] >= T[r]   (implied by compute_target) "
+        "[EFLOP/s-day]",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "each run's compute at its members' own rates, after its losses, reaches its target (a valid "
         "inequality that keeps the relaxation's bound strong)", definitional=True),

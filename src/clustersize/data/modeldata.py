@@ -36,13 +36,13 @@ from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
 from ..schema.sustained import demand_by_quarter
+from .money import FLOP_PER_EFLOPS_DAY as FLOP_PER_EFLOPS_DAY  # re-exported: the model and the plan read it here
 from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
 from .serving import PFLOPS_PER_TFLOPS, Serving, build_serving
 from .siteload import SiteLoad, build_site_load
 from .slots import Slots, build_slots
 
-FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
 USD_PER_MUSD = 1e6
 TPP_PER_MTPP = 1e6
 SECONDS_PER_DAY = 86400.0

@@ -22,6 +22,7 @@ cloud           rent (instance in a run window)           over the window's quar
                 serve_rent (instance serving a quarter)   in that quarter (on demand)
 commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
+shortfall       shortfall (EFLOP/s-day short of a target)  in the quarter of the run's deadline (a penalty, no cash)
 =============== ========================================= ===========================================
 
 Each flow carries its nominal amount (the full basis and the per-year budget), and its charge on
@@ -41,12 +42,14 @@ from ..costlines import HOURS_PER_MONTH, LINES
 from ..errors import InputError
 from ..periods import quarter_index, quarter_label, quarter_start
 from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Problem
+from ..schema.risk import FLOP_PER_SHORTFALL_UNIT
 from ..schema.runs import first_energy_quarter
 
 if TYPE_CHECKING:
     from .modeldata import ModelData
 
 USD_PER_MUSD = 1e6
+FLOP_PER_EFLOPS_DAY = 1e18 * 86400.0
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
@@ -330,6 +333,18 @@ def _program_flows(problem: Problem, d: ModelData) -> list[Flows]:
     return [_flows("fund", "custom_nre", col, quarter, amount)]
 
 
+def _shortfall_flows(problem: Problem, d: ModelData) -> list[Flows]:
+    """The penalty per EFLOP/s-day a run falls short, charged in the quarter of its deadline [$M]; no
+    columns when the problem states no penalty (targets are then hard)."""
+    penalty = problem.risk.shortfall_usd_per_1e24_flop
+    if penalty is None:
+        return []
+    n = len(d.runs.ids)
+    quarter = np.array([quarter_index(run.deadline, problem.planning_start) for run in d.runs.runs], dtype=np.int64)
+    per_unit = penalty * FLOP_PER_EFLOPS_DAY / FLOP_PER_SHORTFALL_UNIT / USD_PER_MUSD
+    return [_flows("shortfall", "shortfall", np.arange(n), np.minimum(quarter, len(d.periods) - 1), np.full(n, per_unit))]
+
+
 def _commit_columns(problem: Problem, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
     """(offer, start quarter) of each commitment column: the offer's term_start, else every quarter in
     which a window the offer can serve starts (a term starting there covers the run from its first day),
@@ -375,7 +390,7 @@ def build_money(problem: Problem, d: ModelData) -> Money:
                                   dtype=np.int64)
     terms = _terms(problem, d)
     flows = {"buy": _hardware_flows(d, terms), "lease": _lease_flows(problem, d, money, terms),
-             "fund": _program_flows(problem, d)}
+             "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d)}
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),
                  _serving_flows(problem, d)):
         flows.update(part)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..costlines import LINES
+from ..costlines import LINES, NOT_CASH
 from ..data.modeldata import ModelData
 from .program import ProgramBuilder, Term
 from .shape import SPAN_CODE
@@ -686,6 +686,9 @@ def add_efficiency_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     stacks (f = 1 / product of the factors kept) [EFLOP/s-day]:
 
         loss[r] - T (f - 1) sum(binaries) >= -T (f - 1) (len(binaries) - 1)
+
+    With a shortfall penalty the loss is that of the compute delivered, (T - shortfall[r]) (f - 1):
+    the row gains + (f - 1) shortfall[r].
     """
     r = d.runs
     r_sp, h = b.column_keys("spread").codes
@@ -700,7 +703,8 @@ def add_efficiency_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
         binaries = [] if fixed_band[band] else [x["band"][band]]
         binaries += [x["spread"][spread_pos[(run, span)]]] if span else []
         binaries += [x["extra"][extra_pos[(run, n)]]] if n else []
-        terms += [Term(x["loss"][[run]], i, 1.0), Term(np.array(binaries, dtype=np.int64), i, -need)]
+        terms += [Term(x["loss"][[run]], i, 1.0), Term(np.array(binaries, dtype=np.int64), i, -need),
+                  Term(_shortfall_of(x, [run]), i, f - 1.0)]
         lower[i] = -need * (len(binaries) - 1)
     keys = [np.array([c[i] for c in combos], dtype=np.int64) for i in range(4)]
     b.add_rows("efficiency_loss", b.keys(("run", "band", "span", "extras"), *keys), terms, lower, INF)
@@ -708,15 +712,27 @@ def add_efficiency_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 def add_goodput_loss(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per run with several bands: loss[r] >= T sum_b (1/g[b] - 1) band[b]. Implied by
-    efficiency_loss (one band is chosen), it holds in the relaxation for fractional bands too."""
+    efficiency_loss (one band is chosen), it holds in the relaxation for fractional bands too. With a
+    shortfall penalty the row gains + c_max shortfall[r], c_max the run's largest 1/g - 1: valid
+    whichever band is chosen, as the loss of the compute delivered is (T - shortfall) (1/g - 1)."""
     r = d.runs
     several = np.flatnonzero(np.bincount(r.band_run, minlength=len(r.ids)) > 1)
     bands = np.flatnonzero(np.isin(r.band_run, several))
     row_of = np.searchsorted(several, r.band_run[bands])
+    factor = 1.0 / r.band_goodput[bands] - 1.0
+    largest = np.zeros(several.size)
+    np.maximum.at(largest, row_of, factor)
     b.add_rows("goodput_loss", b.keys(("run",), several),
                [Term(x["loss"][several], _arange(several.size), 1.0),
-                Term(x["band"][bands], row_of, -r.target[r.band_run[bands]] * (1.0 / r.band_goodput[bands] - 1.0))],
+                Term(x["band"][bands], row_of, -r.target[r.band_run[bands]] * factor),
+                Term(_shortfall_of(x, several), _arange(several.size) if x["shortfall"].size else 0, largest
+                     if x["shortfall"].size else 0.0)],
                0.0, INF)
+
+
+def _shortfall_of(x: Columns, runs: np.ndarray | list[int]) -> np.ndarray:
+    """The shortfall columns of some runs; none when targets are hard."""
+    return x["shortfall"][np.asarray(runs, dtype=np.int64)] if x["shortfall"].size else np.zeros(0, dtype=np.int64)
 
 
 def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -741,7 +757,8 @@ def add_compute_target(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
         per_offer = rate * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
         cols, coef = _member_terms(d, x, run, keep_acc, keep_offer, per_acc, per_offer)
         ramp_cols, ramp_coef = _ramp_terms(d, x, run, keep_acc, rate)
-        terms += [Term(cols, lv, coef), Term(ramp_cols, lv, ramp_coef), Term(x["loss"][[run]], lv, -1.0)]
+        terms += [Term(cols, lv, coef), Term(ramp_cols, lv, ramp_coef), Term(x["loss"][[run]], lv, -1.0),
+                  Term(_shortfall_of(x, [run]), lv, 1.0)]
         big_m = r.target[run] * worst[run]
         if several[lv]:
             terms.append(Term(x["pace"][[lv]], lv, -big_m))
@@ -779,7 +796,9 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     b.add_rows("compute_bound", b.keys(("run",), several),
                [Term(x["units"][u], row_of[run_u[u]], own_u[u]), Term(x["rent"][v], row_of[run_v[v]], own_v[v]),
                 Term(x["ramp"][g], row_of[run_g[g]], own_g[g]),
-                Term(x["loss"][several], _arange(several.size), -1.0)], r.target[several], INF)
+                Term(x["loss"][several], _arange(several.size), -1.0),
+                Term(_shortfall_of(x, several), _arange(several.size) if x["shortfall"].size else 0, 1.0)],
+               r.target[several], INF)
 
 
 def add_serving_energy(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -824,12 +843,12 @@ def add_annual_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     if d.budget_per_year_musd is None:
         return
     m = d.money
-    residual = LINES.index("residual")
+    not_cash = [LINES.index(line) for line in NOT_CASH]
     terms = []
     for family, flows in m.flows.items():
         for f in flows:
             position, row, amount = m.per_year(f)
-            keep = f.line[position] != residual
+            keep = ~np.isin(f.line[position], not_cash)
             terms.append(Term(x[family][f.column[position[keep]]], row[keep], amount[keep]))
     b.add_rows("annual_budget", b.keys(("year",), _arange(np.unique(m.years).size)), terms, -INF,
                d.budget_per_year_musd)

@@ -14,6 +14,7 @@ amortised:
        + sum_p c[fund] fund[p]                                 custom-chip programs
        + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
        + sum_{k,t} c[serve_energy] serve_energy[k,t]           energy of owned servers serving it
+       + sum_r c[shortfall] shortfall[r]                       compute short of a target (risk.shortfall_...)
 
 Purchases and
 the fleet are never split by run: only the run assignments `units[a,s,w]` and `rent[o,w]` are,
@@ -109,11 +110,19 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
 
 
 def _least_loss(data: ModelData) -> np.ndarray:
-    """The loss no run avoids: its target x (1 / its best goodput - 1) [EFLOP/s-day]."""
+    """The loss no run avoids: its target x (1 / its best goodput - 1) [EFLOP/s-day]; none when a run
+    may fall short of its target (the loss is then that of the compute delivered)."""
     r = data.runs
+    if has_shortfall(data):
+        return np.zeros(len(r.ids))
     best = np.zeros(len(r.ids))
     np.maximum.at(best, r.band_run, r.band_goodput)
     return np.asarray(r.target * (1.0 / best - 1.0))
+
+
+def has_shortfall(data: ModelData) -> bool:
+    """True when runs may fall short of their targets at a penalty (one shortfall column per run)."""
+    return bool(data.money.flows.get("shortfall"))
 
 
 def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) -> dict[str, np.ndarray]:
@@ -144,6 +153,9 @@ def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) ->
         ("extra",      builder.keys(("run", "extra"), shape.extra_run, shape.extra), 0.0, 1.0, 0.0, True),
         ("loss",       builder.all_of("run"), _least_loss(data), INF, 0.0, False),
         ("active",     builder.keys(("site", "window"), shape.active_site, shape.active_window), 0.0, 1.0, 0.0, False),
+        ("shortfall",  builder.keys(("run",), np.arange(len(data.runs.ids)) if has_shortfall(data) else [], ),
+         0.0, data.runs.target if has_shortfall(data) else 0.0, m.charges("shortfall", len(data.runs.ids))
+         if has_shortfall(data) else 0.0, False),
     ]
     return {family: builder.add_columns(family, keys, lower, upper, cost, integer)
             for family, keys, lower, upper, cost, integer in table}

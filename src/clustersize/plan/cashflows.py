@@ -13,6 +13,7 @@ from collections import defaultdict
 from ..costlines import HOURS_PER_MONTH
 from ..periods import quarter_index, quarter_start
 from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Chip, Problem
+from ..schema.risk import FLOP_PER_SHORTFALL_UNIT
 from ..schema.runs import first_energy_quarter
 from .ledger import Ledger, amortised_share, unit_cost_usd
 
@@ -160,12 +161,22 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
                         program.nre_usd)
 
 
+def _shortfalls(ledger: Ledger, cash: Cash) -> None:
+    """The penalty for compute a run falls short, in the quarter of its deadline (no cash; docs/risk.md)."""
+    problem = ledger.problem
+    penalty = problem.risk.shortfall_usd_per_1e24_flop
+    for tally_ in ledger.runs.values():
+        if penalty is not None and tally_.shortfall_flop > 0:
+            quarter = min(quarter_index(tally_.run.deadline, problem.planning_start), n_quarters(ledger) - 1)
+            _pay(cash, "shortfall", quarter, penalty * tally_.shortfall_flop / FLOP_PER_SHORTFALL_UNIT)
+
+
 def cash_flows(ledger: Ledger) -> Cash:
     """Every cost line's nominal cash per quarter [USD], the resale credit as a negative line;
     computed once per ledger (the checks, the cost lines and the integrity check all read it)."""
     if ledger.cash is None:
         cash: Cash = defaultdict(dict)
-        for part in (_hardware, _sites, _contracts, _usage):
+        for part in (_hardware, _sites, _contracts, _usage, _shortfalls):
             part(ledger, cash)
         ledger.cash = cash
     return ledger.cash

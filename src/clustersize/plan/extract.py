@@ -192,6 +192,7 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
     """One row per run: window, pace, locations, span, goodput, compute delivered and target."""
     r, w = d.runs, d.runs.windows
     chosen, pace = _cols(lp, x, "window"), _cols(lp, x, "pace")
+    short = _cols(lp, x, "shortfall")
     rows = []
     for i, name in enumerate(r.ids):
         mine = np.flatnonzero(w.run == i)
@@ -211,16 +212,19 @@ def runs_table(d: ModelData, lp: LinearProgram, x: np.ndarray, cluster: pd.DataF
         rate = float(r.level_rate[level])
         mine_ramp = ramp[ramp.run == name]
         raw = rate * (float((here.units * here.days).sum()) + float((mine_ramp.units * mine_ramp.days).sum()))
+        # a run wholly short of its target has no member, hence no pace
         rows.append({
             "run": name, "start": w.starts[win].isoformat(),
             "end": (w.starts[win] + dt.timedelta(days=float(w.days[win]))).isoformat(), "days": float(w.days[win]),
-            "group": r.level_group[level], "stacks": ";".join(stacks), "pace_tflops": rate * 1e6,
+            "group": r.level_group[level], "stacks": ";".join(stacks), "pace_tflops": rate * 1e6 if len(here) else 0.0,
             "locations": ";".join(locations), "span": span, "span_efficiency": span_eff, "units": units,
             "goodput": float(r.band_goodput[band]), "extra_stacks": extra,
             "flop": raw * kept * FLOP_PER_EFLOPS_DAY, "target_flop": float(r.stated_flop[i]),
+            "shortfall_flop": float(short[i]) * FLOP_PER_EFLOPS_DAY if short.size else 0.0,
         })
     return pd.DataFrame(rows, columns=["run", "start", "end", "days", "group", "stacks", "pace_tflops", "locations", "span",
-                                       "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop"])
+                                       "span_efficiency", "units", "goodput", "extra_stacks", "flop", "target_flop",
+                                       "shortfall_flop"])
 
 
 def _stack_of(d: ModelData, location: str, accelerator: str, kind: str) -> str:

@@ -103,6 +103,7 @@ class RunTally:
     days: float
     members: list[Member] = field(default_factory=list)
     ramp: list[Ramp] = field(default_factory=list)
+    shortfall_flop: float = 0.0     # compute the plan says the run falls short of its target [FLOP]
 
     @property
     def end(self) -> dt.date:
@@ -502,7 +503,7 @@ def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
             c.true("window", name, False, f"start {str(row.start)[:40]!r} is not a date (YYYY-MM-DD)")
             continue
         _check_window(ledger, run, start, days, c)
-        ledger.runs[name] = RunTally(run, start, days)
+        ledger.runs[name] = RunTally(run, start, days, shortfall_flop=_shortfall(problem, name, row, c))
     for name in stated:
         c.true("known_option", name, name in planned, f"unknown run {name}")
     for row in cluster.itertuples():
@@ -510,6 +511,19 @@ def _tally_runs(ledger: Ledger, runs: Any, cluster: Any, c: Checker) -> None:
             _tally_member(ledger, ledger.runs[str(row.run)], row, c)
     for row in ledger.plan.table("ramp").itertuples():
         _tally_ramp(ledger, row, c)
+
+
+def _shortfall(problem: Problem, name: str, row: Any, c: Checker) -> float:
+    """The compute a run's row says it falls short [FLOP]: never negative, never more than its target,
+    and none unless the problem prices a shortfall (its targets are hard otherwise)."""
+    short = float(getattr(row, "shortfall_flop", 0.0) or 0.0)
+    c.true("shortfall", name, short >= -REL_TOL * max(1.0, float(row.target_flop)),
+           f"run {name} has a negative shortfall {short:,.6g} FLOP")
+    c.at_most("shortfall", name, short, float(row.target_flop), "FLOP", f"run {name} falls short by more than its target")
+    if problem.risk.shortfall_usd_per_1e24_flop is None:
+        c.at_most("shortfall", name, short, 0.0, "FLOP",
+                  f"run {name} falls short of its target, but the problem prices no shortfall (risk.shortfall_usd_per_1e24_flop)")
+    return short
 
 
 def _check_window(ledger: Ledger, run: PlannedRun, start: dt.date, days: float, c: Checker) -> None:

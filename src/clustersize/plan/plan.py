@@ -40,7 +40,8 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "ramp": {"run": "str", "quarter": "str", "location": "str", "accelerator": "str", "units": "fin", "days": "fin"},
     "runs": {"run": "str", "start": "str", "end": "str", "days": "fin", "group": "str", "stacks": "str", "pace_tflops": "fin",
              "locations": "str", "span": "str", "span_efficiency": "fin", "units": "fin", "goodput": "fin",
-             "extra_stacks": "int", "flop": "fin", "target_flop": "fin"},
+             "extra_stacks": "int", "flop": "fin", "target_flop": "fin",
+             "shortfall_flop": "fin"},
     "fleet": {"quarter": "str", "site": "str", "accelerator": "str", "installed": "fin", "in_run": "fin",
               "serving": "fin", "idle": "fin"},
     "serving": {"quarter": "str", "location": "str", "kind": "str", "accelerator": "str", "units": "fin",
@@ -217,6 +218,9 @@ def check_document(doc: Any) -> None:
     """Raise PlanFileError (a ValueError) naming the first field of `doc` a plan document cannot have."""
     if not isinstance(doc, dict):
         raise PlanFileError(f"a plan is a JSON object, found {type(doc).__name__}")
+    if doc.get("kind") == "two_stage":
+        raise PlanFileError("this is a two-stage plan (the scenarios' summary): each scenario's plan is "
+                            "scenarios/NAME/plan.json beside it")
     if doc.get("schema") != SCHEMA_VERSION:
         raise PlanFileError(f"expected schema {SCHEMA_VERSION!r}, found {str(doc.get('schema'))[:80]!r}")
     if doc.get("status") not in {s.value for s in Status}:

@@ -18,6 +18,7 @@ from typing_extensions import TypedDict
 
 from .catalog import load_catalog
 from .errors import did_you_mean
+from .risk import RiskOptions, Scenario, check_scenarios
 from .rules import ExportRuleset
 from .sustained import Sustained
 from .types import (
@@ -719,6 +720,11 @@ class Problem(Strict):
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     budget: Budget = Field(default_factory=Budget, description="Spending limits (objective.budget_usd is total_usd).")
     filters: Filters = Field(default_factory=Filters, description="Sites, countries and accelerators ruled out or in.")
+    risk: RiskOptions = Field(default_factory=RiskOptions,
+                              description="Reveal date, shortfall penalty and risk measure (docs/risk.md).")
+    scenarios: FrozenMap[Identifier, Scenario] = Field(
+        default_factory=FrozenDict, description="Named scenarios with probabilities and overrides: a problem with "
+                                                "scenarios is solved as a two-stage problem (docs/risk.md).")
     sustained: FrozenMap[Identifier, Sustained] = Field(
         default_factory=FrozenDict, description="Capacity served every quarter beside the runs (inference, research), "
                                                 "by name: dense BF16 PFLOP/s or H100-equivalents from a quarter on.")
@@ -799,6 +805,11 @@ class Problem(Strict):
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         self._filters_name_known_options()
         self._sustained_within_planning()
+        for loc, message, value in check_scenarios(dict(self.scenarios), self.risk):
+            raise field_error(loc, message, value)
+        if self.risk.reveal is not None and self.risk.reveal < self.planning_start:
+            raise field_error(("risk", "reveal"), f"{self.risk.reveal} is before planning_start {self.planning_start}",
+                              self.risk.reveal)
         return self
 
     def _sustained_within_planning(self) -> None:

@@ -69,6 +69,10 @@ def solve(problem: Problem, *, solver: str | None = None, time_limit: float | No
     objective, budget [USD], run : override the problem's `objective:` section (cost, finish or
         compute; the budget; the run the objective is about).
     """
+    if isinstance(problem, Problem) and problem.scenarios:
+        raise InputError("this problem has scenarios: it is a two-stage problem", path="scenarios",
+                         fix="solve it with clustersize.solve_two_stage(problem) (the CLI's solve does), or its "
+                             "deterministic base with clustersize.risk.scenarios.base_problem(problem)")
     problem = with_objective(problem, objective, budget, run)
     problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap,
                                                  threads=threads, seed=seed, integer_units=integer_units)
@@ -114,7 +118,7 @@ def plan_for(problem: Problem, data: ModelData, lp: LinearProgram, settings: Sol
     notes = unsupported_options(backend, options)
     options = honoured(backend, options)
     capacity = location_capacity(data, lp) if lp.shape[1] >= LARGE_COLUMNS else None
-    result = _solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()),
+    result = solve_within(backend, lp, options, budget, settings.integer_units, int(data.runs.max_sites.max()),
                            capacity)
     plan = make_plan(problem, data, lp, result, options, families)
     plan.messages.extend(notes + limit_messages(backend, result.status, result.bound))
@@ -172,7 +176,7 @@ def solver_settings(problem: Problem, **overrides: Any) -> tuple[Problem, Solver
     return problem.model_copy(update={"solver": settings}), settings, backend
 
 
-def _solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, budget: float, integer_units: bool,
+def solve_within(backend: Backend, lp: LinearProgram, options: SolveOptions, budget: float, integer_units: bool,
                   max_sites: int, capacity: np.ndarray | None = None) -> SolverResult:
     """The continuous solve in most of the budget [s], then rounding to whole servers (and any
     polish) in the rest; with integer_units, the whole budget for the exact solve.
@@ -278,6 +282,9 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
                                                        plan.objective_usd, plan.delivered_flop)
     funded = plan.tables["custom_programs"]
     plan.success_probability = float(funded.loc[funded.funded & (funded.units > 0), "success_probability"].prod())
+    for row in runs[runs.shortfall_flop > 0].itertuples():
+        plan.messages.append(f"run {row.run} falls {row.shortfall_flop:.3g} FLOP short of its {row.target_flop:.3g} FLOP "
+                             f"target, at the penalty risk.shortfall_usd_per_1e24_flop (the costs' shortfall line)")
     sites = plan.tables["sites"]
     for row in sites[sites.opened & (sites.existing_basis == "sunk") & (sites.existing_mw > 0)].itertuples():
         plan.messages.append(f"site {row.site}: its {row.existing_mw:,.0f} MW of existing capacity is sunk "
