@@ -24,6 +24,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import clustersize
@@ -135,8 +136,6 @@ def test_one_sure_scenario_is_the_deterministic_plan():
 
 def test_measures_by_hand():
     costs, probabilities = [10.0, 20.0, 40.0], [0.5, 0.3, 0.2]
-    import numpy as np
-
     c, p = np.array(costs), np.array(probabilities)
     assert quantile(c, p, 0.5) == 10.0 and quantile(c, p, 0.6) == 20.0 and quantile(c, p, 0.9) == 40.0
     # the worst 25 %: 0.2 at 40 and 0.05 at 20 -> (8 + 1) / 0.25 = 36
@@ -254,3 +253,87 @@ def test_cli_bad_probabilities_exit_2_naming_the_field(tmp_path):
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     result = cli("solve", str(path))
     assert result.returncode == 2 and "scenarios" in result.stderr and "sum to 0.75" in result.stderr
+
+
+def sampled_risk_problem(shortage: float = 0.5) -> dict:
+    doc = risk_problem()
+    del doc["scenarios"]
+    doc["uncertainty"] = {
+        "factors": {"price": {"distribution": "lognormal(1.0, 0.2)", "scales": {"accelerators.alpha.price_usd": 1.0}}},
+        "events": {"supply": {"normal": {"probability": 1.0 - shortage},
+                              "shortage": {"probability": shortage, "overrides": dict(SHORTAGE)}}}}
+    return doc
+
+
+def test_samples_scale_by_their_factor_and_draw_events_by_probability():
+    from clustersize.risk.sampling import sample_overrides
+
+    problem = clustersize.load_problem(sampled_risk_problem(shortage=0.3))
+    draws = sample_overrides(problem, 4000, seed=7)
+    assert draws == sample_overrides(problem, 4000, seed=7)          # the seed fixes the draws
+    prices = np.array([d["accelerators.alpha.price_usd"] for d in draws])
+    assert np.median(prices) == pytest.approx(10_000, rel=0.02)      # lognormal(1, 0.2) x $10,000
+    assert np.std(np.log(prices)) == pytest.approx(0.2, rel=0.05)
+    short = np.mean([d.get("accelerators.alpha.supply_by_quarter.2027Q2") == 0 for d in draws])
+    assert abs(short - 0.3) < 3 * np.sqrt(0.3 * 0.7 / 4000)
+
+
+def test_a_sure_shortage_sampled_is_the_hedged_plan_and_evaluates_exactly():
+    """Every draw is a shortage, so the plan orders 1,000 units in Q1, paid at each draw's price: the
+    objective is the mean of 1,000 x (price + $120) over the samples. Out of sample, the same order
+    costs 1,000 x (price + $120) at each fresh price: the mean and 95 % interval of those."""
+    problem = clustersize.load_problem(sampled_risk_problem(shortage=1.0))
+    from clustersize.risk.sampling import sample_overrides
+
+    plan = solve_two_stage(problem, solver="scip", samples=4, sample_seed=3, evaluate=6)
+    assert plan.verified, plan.verification
+    prices = [d["accelerators.alpha.price_usd"] for d in sample_overrides(problem, 4, 3)]
+    assert plan.figures["objective_usd"] == pytest.approx(np.mean([1000 * (p + 120) for p in prices]), rel=REL)
+    first = plan.first_stage.set_index("decision")
+    assert first.loc["buy alpha at s1 in 2027Q1", "two_stage"] == pytest.approx(1000)
+    oos = plan.out_of_sample
+    fresh = [d["accelerators.alpha.price_usd"] for d in sample_overrides(problem, 6, oos["seed"])]
+    costs = np.array([1000 * (p + 120) for p in fresh])
+    assert oos["solved"] == 6 and oos["mean_usd"] == pytest.approx(costs.mean(), rel=REL)
+    half = 1.959963984540054 * costs.std(ddof=1) / np.sqrt(6)
+    assert oos["ci95_high_usd"] - oos["ci95_low_usd"] == pytest.approx(2 * half, rel=1e-4)
+    assert plan.sampling == {"samples": 4, "seed": 3}
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda u: u["events"]["supply"]["normal"].update(probability=0.2), "uncertainty.events.supply"),
+    (lambda u: u["factors"]["price"].update(scales={}), "uncertainty.factors.price.scales"),
+    (lambda u: u.update(parameters={"accelerators.alpha.price_usd": "uniform(1, 2)"}),
+     "uncertainty.factors.price.scales.accelerators.alpha.price_usd"),
+])
+def test_bad_uncertainty_names_the_field(edit, field):
+    doc = sampled_risk_problem()
+    edit(doc["uncertainty"])
+    with pytest.raises(InputError) as caught:
+        clustersize.load_problem(doc)
+    assert field in str(caught.value)
+
+
+@pytest.mark.parametrize("edit, samples, field", [
+    (lambda u: u["factors"]["price"].update(distribution="lognormal(1.0)"), 3, "uncertainty.factors.price.distribution"),
+    (lambda u: u["factors"]["price"].update(scales={"sites.s1.country": 1.0}), 3, "sites.s1.country"),
+    (lambda u: None, 0, "--samples"),
+])
+def test_bad_sampling_names_the_field(edit, samples, field):
+    doc = sampled_risk_problem()
+    edit(doc["uncertainty"])
+    with pytest.raises(InputError) as caught:
+        solve_two_stage(clustersize.load_problem(doc), solver="scip", samples=samples)
+    assert field in str(caught.value)
+
+
+def test_cli_samples_and_evaluate(tmp_path):
+    result = cli("solve", "problems/custom-chip-risk.yaml", "--samples", "4", "--sample-seed", "1", "--evaluate", "4",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["sampling"] == {"samples": 4, "seed": 1} and len(doc["scenarios"]) == 4
+    assert doc["out_of_sample"]["samples"] == 4 and doc["verification"]["ok"]
+    assert cli("solve", "problems/custom-chip-risk.yaml", "--samples", "0").returncode == 2
+    result = cli("solve", "problems/gpt5.yaml", "--evaluate", "3")
+    assert result.returncode == 2 and "--evaluate" in result.stderr

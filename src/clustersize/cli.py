@@ -161,8 +161,14 @@ def solve(
     only_accelerators: OnlyAccelerators = None,
     report_file: str | None = typer.Option(None, "--report", help="Also write the plan as one HTML page here."),
     wide: bool = typer.Option(False, "--wide", help="Print the summary's tables at full width, whatever the terminal."),
+    samples: int | None = typer.Option(None, "--samples", help="Solve a two-stage plan over N scenarios drawn from "
+                                                                "the problem's uncertainty: (instead of its scenarios)."),
+    sample_seed: int = typer.Option(0, "--sample-seed", help="Seed of the --samples draws (--seed is the solver's)."),
+    evaluate: int = typer.Option(0, "--evaluate", help="Evaluate the two-stage plan on M fresh draws: mean cost and "
+                                                        "its 95 % confidence interval."),
 ) -> None:
-    """Solve a problem, verify the plan, print it and write it."""
+    """Solve a problem, verify the plan, print it and write it; a problem with scenarios (or --samples)
+    as a two-stage plan (docs/risk.md)."""
     from . import load_problem
     from . import solve as run_solve
     from .plan import write_plan
@@ -178,13 +184,20 @@ def solve(
     _check_solve_options(solver, time_limit, gap)
     filters = _filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)
     problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters})
-    if problem.scenarios:
+    if problem.scenarios or samples is not None:
         if report_path is not None:
             raise InputError("a two-stage problem has no single-page report yet", path="--report",
                              fix="write --out DIR and report one scenario: clustersize report DIR/scenarios/NAME/plan.json")
         _solve_two_stage(problem, out_dir, table_format, as_json, wide, solver=solver, time_limit=time_limit, gap=gap,
-                         threads=threads, seed=seed, integer_units=integer_units or None)
+                         threads=threads, seed=seed, integer_units=integer_units or None, samples=samples,
+                         sample_seed=sample_seed, evaluate=evaluate)
         return
+    if evaluate:
+        raise InputError("--evaluate judges a two-stage plan, and this problem has no scenarios", path="--evaluate",
+                         fix="add --samples N (or scenarios: to the problem), or drop --evaluate")
+    if problem.uncertainty.given:
+        err.print("note: the problem declares uncertainty:; this is its deterministic plan "
+                  "(--samples N solves a two-stage plan over N draws)")
     plan = run_solve(problem, solver=solver, time_limit=time_limit, gap=gap, threads=threads, seed=seed,
                      integer_units=integer_units or None, check=False)
     if as_json:

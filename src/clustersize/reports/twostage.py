@@ -29,6 +29,14 @@ def headline(plan: TwoStagePlan) -> Panel:
             f"scenarios {usd(f.get('eev_usd'))}",
             f"value of the stochastic solution (VSS) [bold]{usd(f.get('vss_usd'))}[/bold]; "
             f"of perfect information (EVPI) {usd(f.get('evpi_usd'))}"]
+        if plan.sampling:
+            lines.append(f"scenarios: {plan.sampling['samples']} draws of uncertainty: (seed {plan.sampling['seed']}), "
+                         "probability 1/N each")
+        oos = plan.out_of_sample
+        if oos and oos.get("mean_usd") is not None:
+            lines.append(f"out of sample, this first stage on {oos['solved']} fresh draws: mean {usd(oos['mean_usd'])}, "
+                         f"95 % CI {usd(oos['ci95_low_usd'])} .. {usd(oos['ci95_high_usd'])}"
+                         + (f" ({oos['unsolved']} draws without a plan)" if oos.get("unsolved") else ""))
         checks = (plan.verification or {}).get("checks", 0)
         lines.append(f"verified: every scenario's plan and {checks} two-stage checks passed" if plan.verified
                      else "[red]verification FAILED[/red]")

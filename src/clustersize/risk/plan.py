@@ -52,6 +52,8 @@ class TwoStagePlan:
     bound_usd: float | None = None
     messages: list[str] = field(default_factory=list)
     verification: dict[str, Any] | None = None
+    sampling: dict[str, Any] | None = None          # {samples, seed} when the scenarios were sampled
+    out_of_sample: dict[str, Any] | None = None     # the first stage on fresh draws: mean and 95 % CI
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @property
@@ -83,6 +85,7 @@ class TwoStagePlan:
             "bound_usd": self.bound_usd, **self.figures,
             "scenarios": self.scenarios.to_dict(orient="records"),
             "first_stage": self.first_stage.to_dict(orient="records"),
+            "sampling": self.sampling, "out_of_sample": self.out_of_sample,
             "messages": self.messages, "verification": self.verification, "created": self.created})
         return doc
 

@@ -38,17 +38,17 @@ def base_problem(problem: Problem) -> Problem:
 
 def scenario_problems(problem: Problem) -> list[ScenarioProblem]:
     """Each scenario's problem; InputError naming scenarios.NAME.overrides.PATH for a bad override."""
-    doc = deterministic_document(problem)
+    base = base_problem(problem)
     found = []
     for name, scenario in problem.scenarios.items():
         overrides = dict(scenario.overrides)
         try:
-            scenario_problem = load_problem(doc, overrides)
+            scenario_problem = base.with_(overrides)
         except InputError as exc:
             where = f"scenarios.{name}.overrides"
-            path = exc.path if exc.path and exc.path in overrides else None
+            path = (exc.path or "").removeprefix("--set ")
             raise InputError(f"scenario {name}: {exc.reason}", file=problem.source,
-                             path=f"{where}.{path}" if path else (f"{where} ({exc.path})" if exc.path else where),
+                             path=f"{where}.{path}" if path in overrides else (f"{where} ({path})" if path else where),
                              fix=exc.fix or "override a field the problem has, with a valid value") from None
         found.append(ScenarioProblem(str(name), float(scenario.probability), scenario_problem, overrides))
     return found

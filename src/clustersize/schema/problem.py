@@ -18,7 +18,7 @@ from typing_extensions import TypedDict
 
 from .catalog import load_catalog
 from .errors import did_you_mean
-from .risk import RiskOptions, Scenario, check_scenarios
+from .risk import RiskOptions, Scenario, Uncertainty, check_scenarios, check_uncertainty
 from .rules import ExportRuleset
 from .sustained import Sustained
 from .types import (
@@ -725,6 +725,8 @@ class Problem(Strict):
     scenarios: FrozenMap[Identifier, Scenario] = Field(
         default_factory=FrozenDict, description="Named scenarios with probabilities and overrides: a problem with "
                                                 "scenarios is solved as a two-stage problem (docs/risk.md).")
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty,
+                                     description="Distributions `solve --samples N` draws scenarios from (docs/risk.md).")
     sustained: FrozenMap[Identifier, Sustained] = Field(
         default_factory=FrozenDict, description="Capacity served every quarter beside the runs (inference, research), "
                                                 "by name: dense BF16 PFLOP/s or H100-equivalents from a quarter on.")
@@ -805,7 +807,7 @@ class Problem(Strict):
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         self._filters_name_known_options()
         self._sustained_within_planning()
-        for loc, message, value in check_scenarios(dict(self.scenarios), self.risk):
+        for loc, message, value in check_scenarios(dict(self.scenarios), self.risk) + check_uncertainty(self.uncertainty):
             raise field_error(loc, message, value)
         if self.risk.reveal is not None and self.risk.reveal < self.planning_start:
             raise field_error(("risk", "reveal"), f"{self.risk.reveal} is before planning_start {self.planning_start}",

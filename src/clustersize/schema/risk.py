@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .types import Day, FrozenDict, FrozenMap, Positive, Share, Strict
+from .types import Day, FrozenDict, FrozenMap, Identifier, Num, Positive, Share, Strict
 
 PROBABILITY_TOLERANCE = 1e-9
 """How far the scenarios' probabilities may sum from 1."""
@@ -55,6 +55,70 @@ class RiskOptions(Strict):
         None, description="Penalty per 1e24 FLOP a run falls short of its target [USD]; absent: targets are hard. "
                           "Needed with scenarios, so that every scenario has a finite cost.")
     cvar: Cvar | None = Field(None, description="Mix CVaR into the two-stage objective; absent: expected cost.")
+
+
+class Factor(Strict):
+    """One draw that moves several fields together: each becomes its own value x factor ** elasticity."""
+
+    distribution: str = Field(description="The factor's distribution, e.g. lognormal(1.0, 0.25) (docs/whatif.md).")
+    scales: FrozenMap[str, Num] = Field(
+        description="Field path -> elasticity: 1 moves with the factor (prices, rents), -1 against it (supply).")
+    description: str | None = None
+
+
+class Outcome(Strict):
+    """One outcome of an event, with its probability and what it changes."""
+
+    probability: Share = Field(description="Chance of this outcome [fraction]; an event's outcomes sum to 1.")
+    overrides: FrozenMap[str, Any] = Field(default_factory=FrozenDict, description="Field path -> value.")
+    description: str | None = None
+
+
+class Uncertainty(Strict):
+    """What `clustersize solve --samples N` draws scenarios from (docs/risk.md)."""
+
+    parameters: FrozenMap[str, str] = Field(
+        default_factory=FrozenDict, description="Field path -> distribution, e.g. triangular(40000, 47000, 60000).")
+    correlations: tuple[str, ...] = Field(
+        (), description="Rank correlations of parameters and factors, 'PATH_A,PATH_B=RHO' (a factor is factor:NAME).")
+    factors: FrozenMap[Identifier, Factor] = Field(
+        default_factory=FrozenDict, description="Draws that move several fields together (a boom-bust cycle).")
+    events: FrozenMap[Identifier, FrozenMap[Identifier, Outcome]] = Field(
+        default_factory=FrozenDict, description="Event -> its outcomes (a program on time, late or failed; a licence "
+                                                "denied; a vendor's shortfall); one outcome is drawn per event.")
+
+    @property
+    def given(self) -> bool:
+        """True when the problem declares something to sample."""
+        return bool(self.parameters or self.factors or self.events)
+
+
+def check_uncertainty(u: Uncertainty) -> list[tuple[tuple[str, ...], str, Any]]:
+    """Problems with the uncertainty section as (field path, message, value); empty when it is sound."""
+    found: list[tuple[tuple[str, ...], str, Any]] = []
+    set_by: dict[str, str] = {path: f"uncertainty.parameters.{path}" for path in u.parameters}
+    for name, factor in u.factors.items():
+        if not factor.scales:
+            found.append((("uncertainty", "factors", name, "scales"), "a factor scales at least one field path", None))
+        for path in factor.scales:
+            if path in set_by:
+                found.append((("uncertainty", "factors", name, "scales", path), f"{path} is also set by {set_by[path]}"
+                                                                                  "; let one source move it", path))
+            set_by[path] = f"uncertainty.factors.{name}"
+    for name, outcomes in u.events.items():
+        if not outcomes:
+            found.append((("uncertainty", "events", name), "an event needs at least one outcome", None))
+            continue
+        total = math.fsum(o.probability for o in outcomes.values())
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            found.append((("uncertainty", "events", name), f"the outcomes' probabilities sum to {total:.12g}, not 1", total))
+        for outcome_name, outcome in outcomes.items():
+            for path in outcome.overrides:
+                if path in set_by and not set_by[path].startswith(f"uncertainty.events.{name}."):
+                    found.append((("uncertainty", "events", name, outcome_name, "overrides", path),
+                                  f"{path} is also set by {set_by[path]}; let one source move it", path))
+                set_by.setdefault(path, f"uncertainty.events.{name}.{outcome_name}")
+    return found
 
 
 def check_scenarios(scenarios: dict[str, Scenario], risk: RiskOptions) -> list[tuple[tuple[str, ...], str, Any]]:
