@@ -166,6 +166,10 @@ def solve(
     sample_seed: int = typer.Option(0, "--sample-seed", help="Seed of the --samples draws (--seed is the solver's)."),
     evaluate: int = typer.Option(0, "--evaluate", help="Evaluate the two-stage plan on M fresh draws: mean cost and "
                                                         "its 95 % confidence interval."),
+    workers: int | None = typer.Option(None, "--workers", help="Two-stage: solve scenario programs on N local "
+                                                                "processes (default: one per core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Two-stage: solve scenario programs on this Dask "
+                                                                    "scheduler, e.g. tcp://127.0.0.1:8786."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it; a problem with scenarios (or --samples)
     as a two-stage plan (docs/risk.md)."""
@@ -190,8 +194,12 @@ def solve(
                              fix="write --out DIR and report one scenario: clustersize report DIR/scenarios/NAME/plan.json")
         _solve_two_stage(problem, out_dir, table_format, as_json, wide, solver=solver, time_limit=time_limit, gap=gap,
                          threads=threads, seed=seed, integer_units=integer_units or None, samples=samples,
-                         sample_seed=sample_seed, evaluate=evaluate)
+                         sample_seed=sample_seed, evaluate=evaluate, workers=workers, scheduler=scheduler)
         return
+    for given, option in ((workers, "--workers"), (scheduler, "--scheduler")):
+        if given is not None:
+            raise InputError(f"{option} spreads a two-stage solve's scenarios, and this problem has none", path=option,
+                             fix=f"drop {option}, or give scenarios (or --samples N)")
     if evaluate:
         raise InputError("--evaluate judges a two-stage plan, and this problem has no scenarios", path="--evaluate",
                          fix="add --samples N (or scenarios: to the problem), or drop --evaluate")

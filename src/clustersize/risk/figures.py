@@ -8,15 +8,17 @@ import pandas as pd
 from ..data.modeldata import USD_PER_MUSD
 from ..plan.plan import Plan
 from ..schema.problem import Problem
-from ..solvers import SolverResult
+from ..solvers import SolverResult, Status
 from . import measures
 from .plan import TwoStagePlan
 from .verify import first_stage_decisions
 
 
-def assemble(problem: Problem, result: SolverResult, plans: dict[str, Plan], deterministic: Plan,
-             eev: dict[str, SolverResult] | None, wait: dict[str, float | None], messages: list[str]) -> TwoStagePlan:
-    """The plan, its scenario table and figures (docs/risk.md); verification is the caller's."""
+def assemble(problem: Problem, status: Status, solver: str, bound: float | None, plans: dict[str, Plan],
+             deterministic: Plan, eev: dict[str, SolverResult] | None, wait: dict[str, float | None],
+             messages: list[str]) -> TwoStagePlan:
+    """The plan, its scenario table and figures (docs/risk.md); `bound` [$M] on the objective, `wait`
+    each scenario's own optimum [USD]; verification is the caller's."""
     cvar = problem.risk.cvar
     names = list(wait)
     probabilities = np.array([problem.scenarios[n].probability for n in names])
@@ -46,11 +48,11 @@ def assemble(problem: Problem, result: SolverResult, plans: dict[str, Plan], det
     if objective is not None and figures.get("wait_and_see_usd") is not None:
         figures["evpi_usd"] = objective - float(figures["wait_and_see_usd"] or 0.0)
     return TwoStagePlan(
-        status=result.status, problem_name=problem.name, reveal=str(problem.risk.reveal),
+        status=status, problem_name=problem.name, reveal=str(problem.risk.reveal),
         measure=f"{1 - cvar.weight:g} x expected + {cvar.weight:g} x CVaR{cvar.level * 100:g}" if cvar else "expected",
-        solver=result.solver, solve_seconds=0.0, figures=figures, scenarios=rows,
+        solver=solver, solve_seconds=0.0, figures=figures, scenarios=rows,
         first_stage=first_stage_table(plans, deterministic, problem), plans=plans, deterministic=deterministic,
-        bound_usd=result.bound * USD_PER_MUSD if result.bound is not None else None, messages=messages)
+        bound_usd=bound * USD_PER_MUSD if bound is not None else None, messages=messages)
 
 
 def first_stage_table(plans: dict[str, Plan], deterministic: Plan, problem: Problem) -> pd.DataFrame:

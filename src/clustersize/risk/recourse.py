@@ -73,3 +73,9 @@ def recourse(scenarios: Mapping[str, Scenario], values: Mapping[tuple[str, Key],
         found[name] = result if result.status.has_plan and result.x is not None else \
             f"no plan with those decisions ({result.status.value})"
     return found
+
+
+def recourse_task(task: tuple[Mapping[str, Scenario], Mapping[tuple[str, Key], float], SolveOptions, bool,
+                                Backend]) -> dict[str, SolverResult | str]:
+    """`recourse` on one packed argument tuple, for a mapper over worker processes."""
+    return recourse(*task)

@@ -807,7 +807,8 @@ class Problem(Strict):
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         self._filters_name_known_options()
         self._sustained_within_planning()
-        for loc, message, value in check_scenarios(dict(self.scenarios), self.risk) + check_uncertainty(self.uncertainty):
+        for loc, message, value in check_scenarios(dict(self.scenarios), self.risk, self.uncertainty) \
+                + check_uncertainty(self.uncertainty):
             raise field_error(loc, message, value)
         if self.risk.reveal is not None and self.risk.reveal < self.planning_start:
             raise field_error(("risk", "reveal"), f"{self.risk.reveal} is before planning_start {self.planning_start}",

@@ -9,7 +9,7 @@ taken per scenario. A scenario is a set of overrides of the problem's own fields
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -17,6 +17,9 @@ from .types import Day, FrozenDict, FrozenMap, Identifier, Num, Positive, Share,
 
 PROBABILITY_TOLERANCE = 1e-9
 """How far the scenarios' probabilities may sum from 1."""
+
+EXTENSIVE_MAX_SCENARIOS = 10
+"""risk.method auto: the extensive form up to this many scenarios, decomposition beyond."""
 
 FLOP_PER_SHORTFALL_UNIT = 1e24
 """The shortfall penalty is stated per 1e24 FLOP [FLOP]."""
@@ -55,6 +58,10 @@ class RiskOptions(Strict):
         None, description="Penalty per 1e24 FLOP a run falls short of its target [USD]; absent: targets are hard. "
                           "Needed with scenarios, so that every scenario has a finite cost.")
     cvar: Cvar | None = Field(None, description="Mix CVaR into the two-stage objective; absent: expected cost.")
+    method: Literal["auto", "extensive", "decomposition"] = Field(
+        "auto", description="How the two-stage problem is solved: the extensive form, scenario decomposition (a "
+                            "Lagrangian bound; expected cost only), or auto: the extensive form up to "
+                            f"{EXTENSIVE_MAX_SCENARIOS} scenarios or with CVaR, decomposition beyond.")
 
 
 class Factor(Strict):
@@ -121,12 +128,18 @@ def check_uncertainty(u: Uncertainty) -> list[tuple[tuple[str, ...], str, Any]]:
     return found
 
 
-def check_scenarios(scenarios: dict[str, Scenario], risk: RiskOptions) -> list[tuple[tuple[str, ...], str, Any]]:
+def check_scenarios(scenarios: dict[str, Scenario], risk: RiskOptions,
+                    uncertainty: Uncertainty) -> list[tuple[tuple[str, ...], str, Any]]:
     """Problems with the scenarios section as (field path, message, value); empty when it is sound."""
-    if not scenarios:
-        return [(("risk", "cvar"), "CVaR needs scenarios: add scenarios, or drop risk.cvar", None)] \
-            if risk.cvar is not None else []
     found: list[tuple[tuple[str, ...], str, Any]] = []
+    if risk.method == "decomposition" and risk.cvar is not None:
+        found.append((("risk", "method"), "decomposition minimises expected cost; with risk.cvar use the extensive "
+                                          "form (method: extensive or auto)", risk.method))
+    if not scenarios:
+        if risk.cvar is not None and not uncertainty.given:
+            found.append((("risk", "cvar"), "CVaR needs scenarios: add scenarios or uncertainty:, or drop risk.cvar",
+                          None))
+        return found
     total = math.fsum(s.probability for s in scenarios.values())
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
         listed = ", ".join(f"{name} {s.probability:g}" for name, s in scenarios.items())

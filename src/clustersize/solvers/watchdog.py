@@ -24,6 +24,10 @@ if TYPE_CHECKING:  # ForkContext and ForkServerContext exist only where fork doe
 
 
 CHILD_EXIT_S = 1.0  # [s] a child that has sent its result gets this long to exit before it is killed
+IN_PROCESS_ENV = "CLUSTERSIZE_SOLVE_IN_PROCESS"
+"""Set to 1 in a worker process whose parent kills it at the time limit (the scenario pool of a
+two-stage solve): its solves run in the worker itself, without a child process each (3x faster on
+small scenario programs)."""
 
 
 def _child(backend: Backend, lp: LinearProgram, options: SolveOptions, conn: Connection[SolverResult, Any],
@@ -59,6 +63,10 @@ def _context() -> ForkContext | ForkServerContext | SpawnContext:
 def solve_with_watchdog(backend: Backend, lp: LinearProgram, options: SolveOptions) -> SolverResult:
     """Solve in a child process; return NO_SOLUTION if it is still running at limit + grace."""
     started = time.perf_counter()
+    if os.environ.get(IN_PROCESS_ENV) == "1":
+        answer = backend.solve(lp, options)
+        answer.seconds = time.perf_counter() - started
+        return answer
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     # Only a forked child's parent is this process (a forkserver child's is the server).
