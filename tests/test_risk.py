@@ -213,8 +213,8 @@ def test_a_scenario_overriding_a_missing_field_names_it():
 
 
 def test_cli_solves_the_shipped_risk_problem(tmp_path):
-    """problems/custom-chip-risk.yaml: the two-stage plan orders B200 before the reveal that the
-    deterministic plan, which counts on the custom chip, does not; VSS is at least 1 % of its cost."""
+    """problems/custom-chip-risk.yaml: the two-stage plan orders B200 before the reveal and takes the B200
+    deal, which the deterministic plan, counting on the custom chip, does not; VSS is at least 1 % of its cost."""
     out = tmp_path / "plan"
     result = cli("solve", "problems/custom-chip-risk.yaml", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -223,7 +223,7 @@ def test_cli_solves_the_shipped_risk_problem(tmp_path):
     assert doc["kind"] == "two_stage" and doc["verification"]["ok"]
     assert doc["vss_usd"] >= 0.01 * doc["expected_usd"]
     hedges = [row["decision"] for row in doc["first_stage"] if row["hedge"]]
-    assert any(h.startswith("buy b200") for h in hedges)
+    assert any(h.startswith("buy b200") for h in hedges) and "deal b200-option" in hedges
     problem_file = "problems/custom-chip-risk.yaml"
     verify = cli("verify", str(out / "plan.json"), problem_file)
     assert verify.returncode == 0 and "every scenario's plan" in verify.stdout, verify.stderr
@@ -363,3 +363,69 @@ def test_decomposition_and_extensive_form_agree_on_the_shipped_problem():
 def test_decomposition_refuses_cvar():
     with pytest.raises(InputError, match="risk.method"):
         clustersize.load_problem(risk_problem(method="decomposition", cvar={"level": 0.9, "weight": 0.5}))
+
+
+def deal_problem(divisible: bool) -> dict:
+    """The base case with alpha's supply at 300 a quarter (900 by the run's start, 100 short) and a
+    deal for 200 more a quarter in 2027Q1-Q3 at $100,000; a shortfall costs $21,600 a unit-equivalent."""
+    doc = base_problem()
+    doc["accelerators"]["alpha"]["supply_per_quarter"] = 300.0
+    doc["risk"] = {"shortfall_usd_per_1e24_flop": 5e6}
+    doc["supply_deals"] = {"more-alpha": {"accelerator": "alpha", "units_per_quarter": 200.0, "first_quarter": "2027Q1",
+                                          "quarters": 3, "fee_usd": 100_000.0, "divisible": divisible}}
+    return doc
+
+
+def test_a_supply_deal_is_taken_when_it_costs_less_than_the_shortfall():
+    """Without the deal: 900 units ($9.108M) and 100 unit-equivalents short ($2.16M), $11.268M. With it:
+    the base case's 1,000 units ($10.12M) and the fee ($0.1M), $10.22M."""
+    plan = clustersize.solve(clustersize.load_problem(deal_problem(divisible=False)), solver="scip")
+    assert plan.verified, plan.verification
+    assert plan.objective_usd == pytest.approx(10_220_000, rel=REL)
+    deals = plan.table("supply_deals").set_index("deal")
+    assert deals.loc["more-alpha", "taken"] == pytest.approx(1.0)
+    assert plan.table("costs").set_index("component").cost_usd["supply_deals"] == pytest.approx(100_000, rel=REL)
+    assert float(plan.table("purchases").units.sum()) == pytest.approx(1000)
+
+
+def test_a_divisible_deal_is_taken_in_the_share_needed():
+    """Whole servers: some quarter buys ceil(1000 / 3) = 334 units, 34 above its 300, so 0.17 of the
+    200 a quarter: a fee of $17,000, $10.137M in all."""
+    plan = clustersize.solve(clustersize.load_problem(deal_problem(divisible=True)), solver="scip")
+    assert plan.verified, plan.verification
+    assert plan.table("supply_deals").taken.iloc[0] == pytest.approx(0.17, abs=1e-6)
+    assert plan.objective_usd == pytest.approx(10_137_000, rel=REL)
+
+
+def test_the_verifier_holds_purchases_to_the_deals_taken():
+    problem = clustersize.load_problem(deal_problem(divisible=False))
+    plan = clustersize.solve(problem, solver="scip")
+    bad = copy.deepcopy(plan)
+    bad.tables = {k: v.copy() for k, v in plan.tables.items()}
+    bad.tables["supply_deals"].loc[0, "taken"] = 0.0
+    report = clustersize.verify(bad, problem)
+    assert "supply_cap" in {v["check"] for v in report["violations"]}
+    bad.tables["supply_deals"].loc[0, "taken"] = 0.5    # all or nothing
+    report = clustersize.verify(bad, problem)
+    assert "deal_share" in {v["check"] for v in report["violations"]}
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda d: d.update(accelerator="beta"), "supply_deals.more-alpha.accelerator"),
+    (lambda d: d.update(component="hbm"), "supply_deals.more-alpha"),
+    (lambda d: d.update(first_quarter="2027-01"), "supply_deals.more-alpha.first_quarter"),
+    (lambda d: d.update(fee_usd=-1.0), "supply_deals.more-alpha.fee_usd"),
+])
+def test_bad_deals_name_the_field(edit, field):
+    doc = deal_problem(divisible=False)
+    edit(doc["supply_deals"]["more-alpha"])
+    with pytest.raises(InputError) as caught:
+        clustersize.load_problem(doc)
+    assert field in str(caught.value)
+
+
+def test_a_deal_on_unlimited_supply_is_refused():
+    doc = deal_problem(divisible=False)
+    del doc["accelerators"]["alpha"]["supply_per_quarter"]
+    with pytest.raises(InputError, match="no supply limit"):
+        clustersize.load_problem(doc)

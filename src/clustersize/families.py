@@ -98,22 +98,30 @@ class Family:
 FAMILIES: tuple[Family, ...] = (
     Family(
         "supply_cap", ("accelerator", "quarter"),
-        "sum_s buy[a,s,t] <= S[a,t]   for catalog a with a finite supply S[a,t] [servers]",
+        "sum_s buy[a,s,t] - sum_{d on a, covering t} U[d] deal[d] <= S[a,t]   for catalog a with a finite supply "
+        "S[a,t] [servers]",
         "accelerator", "units_per_server", "one more {accelerator} in {quarter} (supply)",
         "purchases of each accelerator per quarter within the buyer's supply",
         relaxation=Relaxation(1e7, "supply of {accelerator} in {quarter}: {amount:,.0f} units more than the "
                                    "{limit:,.0f} available{over}")),
     Family(
         "custom_volume", ("program", "quarter"),
-        "sum_s buy[a_p,s,t] - V[p] fund[p] <= 0   for each program p and quarter t [servers]",
+        "sum_s buy[a_p,s,t] - V[p] fund[p] - sum_{d on p, covering t} U[d] deal[d] <= 0   for each program p and "
+        "quarter t [servers]",
         "accelerator", "units_per_server", "one more custom-chip accelerator of volume from {program} in {quarter}",
         "custom chips bought only from a funded program, within its volume per quarter",
         relaxation=Relaxation(1e7, "custom-chip volume of {program} in {quarter}: {amount:,.0f} units more than "
                                    "the program makes"),
         hangs_on="fund", linked=True),
     Family(
+        "deal_program", ("deal",),
+        "deal[d] - fund[p(d)] <= 0   for each deal on a custom program's capacity",
+        "deal", "one", None,
+        "a deal on a custom program's foundry capacity only with the program funded", definitional=True),
+    Family(
         "component_cap", ("component", "quarter"),
-        "sum_{a,s} U[a,c] buy[a,s,t] <= K[c]   for each component c and quarter t [component units]",
+        "sum_{a,s} U[a,c] buy[a,s,t] - sum_{d on c, covering t} U[d] deal[d] <= K[c]   for each component c and "
+        "quarter t [component units]",
         "unit", "one", "one more unit of {component} in {quarter}",
         "shared components (HBM stacks, CoWoS) used per quarter within their supply",
         relaxation=Relaxation(1e6, "{component} in {quarter}: {amount:,.0f} units more than the {limit:,.0f} "

@@ -36,6 +36,7 @@ from ..schema.exportcontrol import decide, duty_of, total_processing_performance
 from ..schema.problem import Accelerator, Chip, Problem
 from ..schema.runs import PlannedRun, planned_runs, region_of
 from ..schema.sustained import demand_by_quarter
+from .deals import Deals, build_deals
 from .money import FLOP_PER_EFLOPS_DAY as FLOP_PER_EFLOPS_DAY  # re-exported: the model and the plan read it here
 from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
@@ -143,6 +144,9 @@ class ModelData:
     money: Money = field(default_factory=Money)     # cash flows of every column family (data/money.py)
     site_load: SiteLoad = field(default_factory=SiteLoad)   # per-quarter load of leased and phased sites
     serving: Serving = field(default_factory=Serving)       # sustained demand and its serving columns
+    deals: Deals = field(default_factory=Deals)             # supply deals (data/deals.py)
+    acc_supply_max: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [a, t] servers, every deal taken
+    prog_volume_max: np.ndarray = field(default_factory=lambda: np.zeros(0))      # [p] servers, every deal taken
 
 
 @dataclass
@@ -498,7 +502,8 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
     hours = np.array([(quarter_start(origin, t + 1) - quarter_start(origin, t)).days * 24.0
                       for t in range(len(ctx.periods))])
     cloud = _cloud_and_programs(ctx)
-    supply_total = _supply_total(accs, cells, cloud["prog_volume"])
+    deals, supply_max, volume_max = _with_deals(problem, accs, cloud, list(problem.components), ctx.periods)
+    supply_total = _supply_total(accs, cells, supply_max, volume_max)
     slots = build_slots(runs, cells, sites["site_ids"], sites, contracts, cloud, supply_total,
                         accs.fields["acc_it_mw"], accs.fields["acc_units_per_server"])
     budget, per_year = problem.budget_total_usd, problem.budget.per_year_usd
@@ -515,18 +520,32 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
     data.serving = build_serving(problem, len(data.periods), acc_pflops, cells, len(data.site_ids), data.con_site,
                                  data.con_live_from, data.cloud_max)
     data.site_load = build_site_load(problem, data.site_ids, data.cell_site, data.cell_ready, len(data.periods), prices)
+    data.deals, data.acc_supply_max, data.prog_volume_max = deals, supply_max, volume_max
     data.money = build_money(problem, data)
     return data
 
 
-def _supply_total(accs: _Accelerators, cells: dict[str, Any], prog_volume: np.ndarray) -> np.ndarray:
-    """Servers of each accelerator that all its order quarters could supply (inf: unlimited)."""
-    n_t = accs.supply.shape[1]
+def _with_deals(problem: Problem, accs: _Accelerators, cloud: dict[str, Any], components: list[str],
+                periods: list[str]) -> tuple[Deals, np.ndarray, np.ndarray]:
+    """The deals, and the most supply each accelerator and program could have with every deal taken
+    [servers per quarter]: the bounds the model derives from supply (a deal's own rows add the rest)."""
+    ids = [aid for aid, _, _ in accs.rows]
+    ups = accs.fields["acc_units_per_server"]
+    deals = build_deals(problem, ids, ups, components, cloud["prog_ids"], periods, USD_PER_MUSD)
+    supply = accs.supply + deals.extra("accelerator", len(ids), len(periods))
+    program_extra = deals.extra("program", len(cloud["prog_ids"]), len(periods)).max(axis=1) \
+        if cloud["prog_ids"] else np.zeros(0)
+    return deals, supply, cloud["prog_volume"] + program_extra
+
+
+def _supply_total(accs: _Accelerators, cells: dict[str, Any], supply: np.ndarray, prog_volume: np.ndarray) -> np.ndarray:
+    """Servers of each accelerator that all its order quarters could supply, every deal taken (inf: unlimited)."""
+    n_t = supply.shape[1]
     seen = np.unique(cells["cell_acc"] * n_t + cells["cell_period"])
     a, t = seen // n_t, seen % n_t
     program = np.array([prog for _, _, prog in accs.rows], dtype=int)
     per_quarter = np.where(program[a] >= 0, prog_volume[np.maximum(program[a], 0)] if prog_volume.size else 0.0,
-                           accs.supply[a, t]) if a.size else np.zeros(0)
+                           supply[a, t]) if a.size else np.zeros(0)
     return np.bincount(a, weights=per_quarter, minlength=len(accs.rows)) if a.size else np.zeros(len(accs.rows))
 
 

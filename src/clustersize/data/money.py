@@ -22,6 +22,7 @@ cloud           rent (instance in a run window)           over the window's quar
                 serve_rent (instance serving a quarter)   in that quarter (on demand)
 commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
+supply_deals    deal (share of a supply deal taken)        its fee, in quarter 0 (the deal is signed now)
 shortfall       shortfall (EFLOP/s-day short of a target)  in the quarter of the run's deadline (a penalty, no cash)
 =============== ========================================= ===========================================
 
@@ -390,7 +391,9 @@ def build_money(problem: Problem, d: ModelData) -> Money:
                                   dtype=np.int64)
     terms = _terms(problem, d)
     flows = {"buy": _hardware_flows(d, terms), "lease": _lease_flows(problem, d, money, terms),
-             "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d)}
+             "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d),
+             "deal": [_flows("deal", "supply_deals", np.arange(len(d.deals.ids)), np.zeros(len(d.deals.ids), dtype=np.int64),
+                             d.deals.fee)]}
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),
                  _serving_flows(problem, d)):
         flows.update(part)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..costlines import LINES, NOT_CASH
+from ..data.deals import KINDS
 from ..data.modeldata import ModelData
 from .program import ProgramBuilder, Term
 from .shape import SPAN_CODE
@@ -43,29 +44,52 @@ def _arange(n: int) -> np.ndarray:
 
 
 def add_supply_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per catalog accelerator and quarter with a finite supply."""
+    """One row per catalog accelerator and quarter with a finite supply, raised by the deals taken."""
     finite = np.isfinite(d.acc_supply[d.cell_acc, d.cell_period]) & (d.acc_program[d.cell_acc] < 0)
     a, t, row = _per_quarter(d, d.cell_acc[finite], d.cell_period[finite])
-    b.add_rows("supply_cap", b.keys(("accelerator", "quarter"), a, t), [Term(x["buy"][finite], row, 1.0)],
-               -INF, d.acc_supply[a, t])
+    b.add_rows("supply_cap", b.keys(("accelerator", "quarter"), a, t),
+               [Term(x["buy"][finite], row, 1.0), _deal_terms(d, x, "accelerator", a, t)], -INF, d.acc_supply[a, t])
+
+
+def _deal_terms(d: ModelData, x: Columns, kind: str, target: np.ndarray, quarter: np.ndarray) -> Term:
+    """- amount x deal[d] in the row of each (target, quarter) a deal of `kind` raises."""
+    deals = d.deals
+    rows, cols, coef = [], [], []
+    for j in np.flatnonzero(deals.kind == KINDS.index(kind)):
+        hit = np.flatnonzero((target == deals.target[j]) & deals.covers[j][quarter])
+        rows += hit.tolist()
+        cols += [int(x["deal"][j])] * hit.size
+        coef += [-float(deals.amount[j])] * hit.size
+    return Term(np.asarray(cols, dtype=np.int64), np.asarray(rows, dtype=np.int64), np.asarray(coef, dtype=float))
 
 
 def add_custom_volume(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per custom program and quarter in which its chip can be bought."""
+    """One row per custom program and quarter in which its chip can be bought: within its volume when
+    funded, plus the deals taken on its foundry capacity."""
     custom = d.acc_program[d.cell_acc] >= 0
     p, t, row = _per_quarter(d, d.acc_program[d.cell_acc][custom], d.cell_period[custom])
     b.add_rows("custom_volume", b.keys(("program", "quarter"), p, t),
-               [Term(x["buy"][custom], row, 1.0), Term(x["fund"][p], _arange(p.size), -d.prog_volume[p])], -INF, 0.0)
+               [Term(x["buy"][custom], row, 1.0), Term(x["fund"][p], _arange(p.size), -d.prog_volume[p]),
+                _deal_terms(d, x, "program", p, t)], -INF, 0.0)
+
+
+def add_deal_program(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per deal on a custom program's capacity: taken only with the program funded."""
+    deals = np.flatnonzero(d.deals.kind == KINDS.index("program"))
+    b.add_rows("deal_program", b.keys(("deal",), deals),
+               [Term(x["deal"][deals], _arange(deals.size), 1.0),
+                Term(x["fund"][d.deals.target[deals]], _arange(deals.size), -1.0)], -INF, 0.0)
 
 
 def add_component_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per shared component and quarter in which it is used."""
+    """One row per shared component and quarter in which it is used, raised by the deals taken."""
     for c in range(len(d.components)):
         use = d.component_use[d.cell_acc, c]
         mask = use > 0
         t, row = _group(d.cell_period[mask])
         b.add_rows("component_cap", b.keys(("component", "quarter"), np.full(t.size, c), t),
-                   [Term(x["buy"][mask], row, use[mask])], -INF, d.component_supply[c])
+                   [Term(x["buy"][mask], row, use[mask]), _deal_terms(d, x, "component", np.full(t.size, c), t)],
+                   -INF, d.component_supply[c])
 
 
 def add_site_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -856,6 +880,7 @@ def add_annual_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
+    "deal_program": add_deal_program,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,

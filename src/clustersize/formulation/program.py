@@ -262,10 +262,11 @@ class ProgramBuilder:
         raise KeyError(family)
 
     def add_columns(self, family: str, keys: Keys, lower: np.ndarray | float, upper: np.ndarray | float,
-                    cost: np.ndarray | float, integer: bool) -> np.ndarray:
-        """Add a family of columns; returns their positions."""
+                    cost: np.ndarray | float, integer: bool | np.ndarray) -> np.ndarray:
+        """Add a family of columns (integer: for all, or per column); returns their positions."""
         n = len(keys)
-        self._cols.append((family, keys, _full(lower, n), _full(upper, n), _full(cost, n), np.full(n, integer)))
+        whole = np.broadcast_to(np.asarray(integer, dtype=bool), (n,)).copy()
+        self._cols.append((family, keys, _full(lower, n), _full(upper, n), _full(cost, n), whole))
         index = np.arange(self._n_cols, self._n_cols + n)
         self._n_cols += n
         return index

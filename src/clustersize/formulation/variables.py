@@ -12,6 +12,7 @@ amortised:
        + sum_{o,w} c[rent] rent[o,w]                           on-demand rentals for a run window
        + sum_{o,q} c[commit] commit[o,q]                       commitments, for their whole term
        + sum_p c[fund] fund[p]                                 custom-chip programs
+       + sum_d c[deal] deal[d]                                 supply deals (the share taken)
        + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
        + sum_{k,t} c[serve_energy] serve_energy[k,t]           energy of owned servers serving it
        + sum_r c[shortfall] shortfall[r]                       compute short of a target (risk.shortfall_...)
@@ -52,7 +53,7 @@ def index_sets(data: ModelData) -> dict[str, list[str]]:
             "region": sorted(set(data.slots.location_region)), "continent": sorted(set(data.slots.location_continent)),
             "stack": sorted(set(r.acc_stack) | set(r.offer_stack)), "extra": [str(j) for j in range(1, max(2, n_stacks))],
             "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids,
-            "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)]}
+            "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)], "deal": data.deals.ids}
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
@@ -83,9 +84,11 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
     """Purchases, sites, contracts and programs: shared by every run."""
     cells = builder.keys(("accelerator", "site", "quarter"), data.cell_acc, data.cell_site, data.cell_period)
     has_cells = len(data.cell_acc) > 0
-    supply_ub = data.acc_supply[data.cell_acc, data.cell_period] if has_cells else np.zeros(0)
+    # with every deal taken: the deals' own rows hold purchases to the supply actually bought
+    supply_ub = data.acc_supply_max[data.cell_acc, data.cell_period] if has_cells else np.zeros(0)
     program = data.acc_program[data.cell_acc] if has_cells else np.zeros(0, dtype=int)
-    supply_ub = np.where(program >= 0, data.prog_volume[np.maximum(program, 0)] if data.prog_ids else INF, supply_ub)
+    supply_ub = np.where(program >= 0, data.prog_volume_max[np.maximum(program, 0)] if data.prog_ids else INF,
+                         supply_ub)
     sites, contracts, programs = builder.all_of("site"), builder.all_of("contract"), builder.all_of("program")
     m, load = data.money, data.site_load
     leased = builder.keys(("site", "quarter"), m.lease_site, m.lease_quarter)
@@ -93,7 +96,7 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
     phased = builder.keys(("site", "quarter"), load.site[load.phased], load.quarter[load.phased])
     powered_ub = np.minimum(load.powered_cap[load.phased], data.site_new_mw_max[load.site[load.phased]])
     n_s, n_k, n_lease = len(data.site_ids), len(data.con_ids), m.lease_site.size
-    table: list[tuple[str, Keys, Any, Any, Any, bool]] = [
+    table: list[tuple[str, Keys, Any, Any, Any, Any]] = [
         # family,      keys,      lower, upper,                          cost,                        integer
         ("buy",        cells,     0.0,   supply_ub,                      m.charges("buy", supply_ub.size), data.integer_units),
         ("open",       sites,     0.0,   1.0,                            m.charges("open", n_s),      True),
@@ -104,6 +107,8 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
         ("sign",       contracts, 0.0,   1.0,                            m.charges("sign", n_k),      True),
         ("contract_mw", contracts, 0.0,  data.con_max_mw,                m.charges("contract_mw", n_k), False),
         ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),
+        ("deal",       builder.all_of("deal"), 0.0, 1.0,                 m.charges("deal", len(data.deals.ids)),
+         ~data.deals.divisible),
     ]
     return {family: builder.add_columns(family, keys, lower, upper, cost, integer)
             for family, keys, lower, upper, cost, integer in table}

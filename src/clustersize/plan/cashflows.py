@@ -154,6 +154,8 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
         for j in range(math.ceil(offer.term_months / MONTHS_PER_QUARTER - 1e-9)):
             _pay(cash, "commitments", start + j, per_month * min(MONTHS_PER_QUARTER,
                                                                    offer.term_months - MONTHS_PER_QUARTER * j))
+    for name, taken in ledger.deals.items():
+        _pay(cash, "supply_deals", 0, taken * problem.supply_deals[name].fee_usd)
     for pid, funded in ledger.funded.items():
         if funded:
             program = problem.custom_programs[pid]

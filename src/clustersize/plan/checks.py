@@ -17,7 +17,7 @@ from ..periods import quarter_start
 from ..schema.sustained import demand_by_quarter
 from .cashflows import cash_flows
 from .costing import recomputed_cost
-from .ledger import Checker, Ledger, delivered_flop, span_of
+from .ledger import REL_TOL, Checker, Ledger, deal_extra, delivered_flop, span_of
 
 Check = Callable[[Ledger, Checker], None]
 
@@ -25,7 +25,7 @@ Check = Callable[[Ledger, Checker], None]
 def _supply_limit(ledger: Ledger, acc: str, quarter: str) -> float:
     a = ledger.problem.accelerators[acc]
     default = a.supply_per_quarter if a.supply_per_quarter is not None else math.inf
-    return a.supply_by_quarter.get(quarter, default)
+    return a.supply_by_quarter.get(quarter, default) + deal_extra(ledger, "accelerator", acc, quarter)
 
 
 def check_supply_cap(ledger: Ledger, c: Checker) -> None:
@@ -42,7 +42,8 @@ def check_custom_volume(ledger: Ledger, c: Checker) -> None:
         if acc.startswith("custom:"):
             pid = acc.split(":", 1)[1]
             funded = ledger.funded.get(pid, False)
-            limit = ledger.problem.custom_programs[pid].volume_per_quarter if funded else 0.0
+            limit = ledger.problem.custom_programs[pid].volume_per_quarter + deal_extra(ledger, "program", pid, quarter) \
+                if funded else 0.0
             c.at_most("custom_volume", f"{pid},{quarter}", units, limit, "units",
                       "custom chips beyond the program's volume" if funded else f"program {pid} not funded")
 
@@ -50,8 +51,18 @@ def check_custom_volume(ledger: Ledger, c: Checker) -> None:
 def check_component_cap(ledger: Ledger, c: Checker) -> None:
     """Shared components per quarter within their supply [units]."""
     for (component, quarter), used in ledger.component_used.items():
-        c.at_most("component_cap", f"{component},{quarter}", used, ledger.problem.components[component], "units",
+        c.at_most("component_cap", f"{component},{quarter}", used,
+                  ledger.problem.components[component] + deal_extra(ledger, "component", component, quarter), "units",
                   "component use exceeds supply")
+
+
+def check_deal_program(ledger: Ledger, c: Checker) -> None:
+    """A deal on a custom program's capacity only with the program funded."""
+    for name, deal in ledger.problem.supply_deals.items():
+        kind, target = deal.target
+        if kind == "program" and ledger.deals.get(name, 0.0) > REL_TOL:
+            c.true("deal_program", name, ledger.funded.get(target, False),
+                   f"deal {name} on program {target}, which is not funded")
 
 
 def check_site_power(ledger: Ledger, c: Checker) -> None:
@@ -382,6 +393,7 @@ def _defined(ledger: Ledger, c: Checker) -> None:
 
 CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
+    "deal_program": check_deal_program,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
     "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,

@@ -288,6 +288,12 @@ def programs_table(problem: Problem, d: ModelData, lp: LinearProgram, x: np.ndar
     })
 
 
+def deals_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Every supply deal: the share taken (0 or 1 unless divisible) and its fee for that share [USD]."""
+    taken = _cols(lp, x, "deal")
+    return pd.DataFrame({"deal": d.deals.ids, "taken": taken, "cost_usd": taken * d.deals.fee * USD_PER_MUSD})
+
+
 def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame, ramp: pd.DataFrame) -> pd.DataFrame:
     """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses;
     `units` is the source's accelerators in the full cluster (a growing run's ramp adds compute only)."""

@@ -319,6 +319,16 @@ def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "success probability of the program")
 
 
+def _check_deals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    for i, row in enumerate(rec.rows("supply_deals")):
+        where, deal = f"tables.supply_deals[{i}]", problem.supply_deals.get(row.deal)
+        if deal is None:
+            rec.fail(f"{where}.deal", row.deal, f"unknown supply deal {row.deal!r}")
+            continue
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), float(_value(row, "taken")) * deal.fee_usd,
+                   "the fee of the share taken [USD]")
+
+
 def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
     """The cost table against the verifier's cost lines on every basis, and the objective against it."""
     frame = plan.table("costs")
@@ -534,7 +544,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
                       _check_fleet, _check_serving, _check_economics):
             check(rec, plan, problem, tallied)
-        for plain in (_check_contracts, _check_programs):
+        for plain in (_check_contracts, _check_programs, _check_deals):
             plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_cashflows(rec, plan, problem, recomputed.get("cash") or cash_flows(tallied))

@@ -164,6 +164,7 @@ class Ledger:
     opened: dict[str, bool] = field(default_factory=dict)
     new_mw: dict[str, float] = field(default_factory=dict)
     funded: dict[str, bool] = field(default_factory=dict)
+    deals: dict[str, float] = field(default_factory=dict)          # share of each supply deal taken
     supply_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     component_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     load_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -350,6 +351,7 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     """Tally every decision table of the plan, checking each decision is allowed."""
     ledger = open_ledger(plan, problem)
     _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"), c)
+    _tally_deals(ledger, plan.table("supply_deals"), c)
     _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
@@ -380,6 +382,28 @@ def _tally_sites(ledger: Ledger, sites: Any, programs: Any, c: Checker) -> None:
             c.true("filters", r.site, ruled_out is None, f"site opened though ruled out by {ruled_out}")
     for r in programs.itertuples():
         ledger.funded[r.program] = bool(r.funded)
+
+
+def _tally_deals(ledger: Ledger, deals: Any, c: Checker) -> None:
+    """The share of each supply deal taken: a known deal, in [0, 1], whole unless divisible."""
+    for r in deals.itertuples():
+        deal = ledger.problem.supply_deals.get(str(r.deal))
+        c.true("known_option", str(r.deal), deal is not None, f"unknown supply deal {r.deal}")
+        if deal is None:
+            continue
+        taken = float(r.taken)
+        c.true("deal_share", str(r.deal), -REL_TOL <= taken <= 1.0 + REL_TOL, f"deal {r.deal} taken {taken:g} times")
+        c.true("deal_share", str(r.deal), deal.divisible or abs(taken - round(taken)) <= REL_TOL,
+               f"deal {r.deal} is all or nothing, taken {taken:g}")
+        ledger.deals[str(r.deal)] = taken
+
+
+def deal_extra(ledger: Ledger, kind: str, target: str, quarter: str) -> float:
+    """Extra supply the deals taken give `target` (an accelerator, component or program) in `quarter`
+    [accelerators, or component units]."""
+    return sum(ledger.deals.get(name, 0.0) * deal.units_per_quarter
+               for name, deal in ledger.problem.supply_deals.items()
+               if deal.target == (kind, target) and deal.covers(quarter))
 
 
 def _allowed_purchase(ledger: Ledger, row: Any, c: Checker) -> tuple[int, int] | None:

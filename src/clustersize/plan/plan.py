@@ -17,9 +17,10 @@ from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/4"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
-                   "leases", "commitments", "serving", "ramp")
+                   "leases", "commitments", "serving", "ramp", "supply_deals")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "ramp", "runs", "fleet", "serving",
-          "custom_programs", "leases", "commitments", "costs", "cashflows", "economics", "compute", "export_usage",
+          "custom_programs", "supply_deals", "leases", "commitments", "costs", "cashflows", "economics", "compute",
+          "export_usage",
           "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
@@ -49,6 +50,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "custom_programs": {"program": "str", "funded": "bool", "nre_usd": "fin", "units": "fin",
                         "success_probability": "fin"},
     "leases": {"site": "str", "quarter": "str", "leased_mw": "fin"},
+    "supply_deals": {"deal": "str", "taken": "fin", "cost_usd": "fin"},
     "commitments": {"offer": "str", "start": "str", "term_months": "fin", "instances": "fin", "units": "fin",
                     "cost_usd": "fin"},
     "costs": {"component": "str", "full_usd": "fin", "npv_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..formulation import LinearProgram
 from ..solvers import Backend, SolveOptions, SolverResult, solve_with_watchdog
+from ..solving.rounding import COUNT_FAMILIES
 from .extensive import first_stage_keys
 from .recourse import FirstStage, Scenario, recourse_task
 
@@ -40,8 +41,6 @@ STALL_ITERATIONS = 3      # without a better bound, the step's scale halves
 FIRST_SCALE = 1.0         # Polyak's step scale at the start
 EARLY_CANDIDATES = 3      # iterations that each propose first stages ...
 CANDIDATE_EVERY = 4       # ... and afterwards every this many
-INTEGRAL = ("open", "sign", "fund", "buy", "commit", "units", "ramp", "rent", "window")
-"""First-stage families whose values are whole numbers in a plan: candidates round them."""
 
 
 @dataclasses.dataclass
@@ -69,16 +68,30 @@ def _bound_of(task: tuple[Backend, LinearProgram, SolveOptions]) -> SolverResult
 
 
 def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, dict[str, SolverResult]] | None,
-              options: SolveOptions, integer_units: bool, backend: Backend, mapper: Mapper = serial) -> Outcome:
-    """Lagrangian bound and best evaluated first stage within `options.time_limit_s` [s] and gap;
-    `incumbent` is a first stage already evaluated (the deterministic plan's) and its recourse."""
+              options: SolveOptions, integer_units: bool, backend: Backend, mapper: Mapper = serial,
+              budget_s: float | None = None) -> Outcome:
+    """Lagrangian bound and best evaluated first stage within `budget_s` [s] (default the time limit)
+    and the gap; `incumbent` is a first stage already evaluated in whole units (the deterministic
+    plan's) and its recourse.
+
+    Candidates are screened with counts continuous (half the solves); the best screened one is then
+    solved in whole units and kept if it beats the incumbent, whose whole-unit cost is the upper bound.
+    """
     began = time.perf_counter()
+    budget = options.time_limit_s if budget_s is None else budget_s
     names = list(scenarios)
     probability = np.array([scenarios[n].stage.probability for n in names])
     keys, positions, fixed = _first_stage_index(scenarios)
+    some = next(iter(scenarios.values())).stage.lp
+    # whole numbers in a plan: choices and deals taken whole, and server or instance counts
+    whole = some.integer[positions[0]] | np.isin(some.col_family[positions[0]], COUNT_FAMILIES)
     multipliers = np.zeros((len(names), len(keys)))
     seen: set[tuple[float, ...]] = set()
     best = Outcome(None, {}, np.inf, -np.inf, 0, 0, 0.0)
+    screened: list[tuple[float, FirstStage]] = []     # (expected cost with counts continuous, first stage)
+
+    def cost_of(found: dict[str, SolverResult]) -> float:
+        return float(sum(p * float(found[n].objective or 0.0) for p, n in zip(probability, names)))
 
     def propose(values: np.ndarray) -> None:
         signature = tuple(np.round(values, 6))
@@ -87,18 +100,16 @@ def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, di
         seen.add(signature)
         best.candidates += 1
         chosen = dict(zip(keys, values.tolist()))
-        found = _evaluate(scenarios, chosen, options, integer_units, backend, mapper)
+        found = _evaluate(scenarios, chosen, options, integer_units, backend, mapper, whole=False)
         if found is not None:
-            cost = float(sum(p * float(found[n].objective or 0.0) for p, n in zip(probability, names)))
-            if cost < best.upper:
-                best.first, best.recourse, best.upper = chosen, found, cost
+            screened.append((cost_of(found), chosen))
 
     if incumbent is not None:
         best.first, best.recourse = incumbent
-        best.upper = float(sum(p * float(best.recourse[n].objective or 0.0) for p, n in zip(probability, names)))
+        best.upper = cost_of(best.recourse)
         seen.add(tuple(np.round([incumbent[0].get(k, 0.0) for k in keys], 6)))
     scale, stall = FIRST_SCALE, 0
-    while best.iterations < MAX_ITERATIONS and time.perf_counter() - began < options.time_limit_s:
+    while best.iterations < MAX_ITERATIONS and time.perf_counter() - began < budget:
         best.iterations += 1
         tasks = [(backend, _shifted(scenarios[n].stage.lp, positions[i], multipliers[i], fixed[i]),
                   dataclasses.replace(options, time_limit_s=max(1.0, options.time_limit_s - (time.perf_counter() - began))))
@@ -118,10 +129,11 @@ def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, di
         if best.iterations <= EARLY_CANDIDATES or best.iterations % CANDIDATE_EVERY == 0:
             # A candidate costs a solve per scenario: every iteration at first, then now and then,
             # as the multipliers settle and the incumbent rarely changes.
-            propose(_rounded(mean, keys))
+            propose(_rounded(mean, whole))
             nearest = int(np.argmin(((proposed - mean) ** 2).sum(axis=1)))
-            propose(_rounded(proposed[nearest], keys))
-        if best.upper - best.lower <= options.gap * max(abs(best.upper), 1e-9):
+            propose(_rounded(proposed[nearest], whole))
+        target = min([best.upper] + [cost for cost, _ in screened])
+        if target - best.lower <= options.gap * max(abs(target), 1e-9):
             break
         # Subgradient in each key's own scale (MW, servers and 0/1 choices differ by 1e4): a binary's
         # multiplier moves as readily as a count's.
@@ -130,8 +142,14 @@ def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, di
         norm = float(probability @ (step ** 2).sum(axis=1))
         if norm < 1e-12:
             break       # the scenarios agree: the bound is the value of their common first stage
-        gap = best.upper - value if np.isfinite(best.upper) else abs(value)
+        gap = target - value if np.isfinite(target) else abs(value)
         multipliers += scale * gap / norm * step / width
+    if screened:
+        cost, chosen = min(screened, key=lambda pair: pair[0])
+        if cost < best.upper:
+            found = _evaluate(scenarios, chosen, options, integer_units, backend, mapper, whole=True)
+            if found is not None and cost_of(found) < best.upper:
+                best.first, best.recourse, best.upper = chosen, found, cost_of(found)
     best.seconds = time.perf_counter() - began
     return best
 
@@ -158,17 +176,18 @@ def _shifted(lp: LinearProgram, positions: np.ndarray, multipliers: np.ndarray, 
     return dataclasses.replace(lp, cost=cost, lower=lower, upper=upper)
 
 
-def _rounded(values: np.ndarray, keys: list[Any]) -> np.ndarray:
-    """A first stage a plan can hold: whole numbers where the family counts servers or choices."""
-    whole = np.array([k[0] in INTEGRAL for k in keys], dtype=bool)
+def _rounded(values: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """A first stage a plan can hold: whole numbers where a plan counts servers or takes choices."""
     return np.where(whole, np.round(values), np.maximum(values, 0.0))
 
 
 def _evaluate(scenarios: Mapping[str, Scenario], chosen: FirstStage, options: SolveOptions, integer_units: bool,
-              backend: Backend, mapper: Mapper) -> dict[str, SolverResult] | None:
-    """Each scenario's best recourse to `chosen`; None when one has none."""
+              backend: Backend, mapper: Mapper, whole: bool) -> dict[str, SolverResult] | None:
+    """Each scenario's best recourse to `chosen` (in whole units, or screened with counts continuous);
+    None when one has none."""
     names = list(scenarios)
-    found = mapper(recourse_task, [({n: scenarios[n]}, chosen, options, integer_units, backend) for n in names])
+    found = mapper(recourse_task, [({n: scenarios[n]}, chosen, options, integer_units, backend, whole)
+                                   for n in names])
     merged: dict[str, SolverResult | str] = {k: v for part in found for k, v in part.items()}
     if any(isinstance(r, str) for r in merged.values()):
         return None

@@ -13,6 +13,9 @@ from . import measures
 from .plan import TwoStagePlan
 from .verify import first_stage_decisions
 
+ROUND_OFF = 1e-12
+"""Relative size below which a difference of costs is round-off."""
+
 
 def assemble(problem: Problem, status: Status, solver: str, bound: float | None, plans: dict[str, Plan],
              deterministic: Plan, eev: dict[str, SolverResult] | None, wait: dict[str, float | None],
@@ -44,15 +47,20 @@ def assemble(problem: Problem, status: Status, solver: str, bound: float | None,
         figures["wait_and_see_usd"] = measures.objective(ws, probabilities, cvar)
     objective = figures.get("objective_usd")
     if objective is not None and figures.get("eev_usd") is not None:
-        figures["vss_usd"] = float(figures["eev_usd"] or 0.0) - objective
+        figures["vss_usd"] = _round_off(float(figures["eev_usd"] or 0.0) - objective, objective)
     if objective is not None and figures.get("wait_and_see_usd") is not None:
-        figures["evpi_usd"] = objective - float(figures["wait_and_see_usd"] or 0.0)
+        figures["evpi_usd"] = _round_off(objective - float(figures["wait_and_see_usd"] or 0.0), objective)
     return TwoStagePlan(
         status=status, problem_name=problem.name, reveal=str(problem.risk.reveal),
         measure=f"{1 - cvar.weight:g} x expected + {cvar.weight:g} x CVaR{cvar.level * 100:g}" if cvar else "expected",
         solver=solver, solve_seconds=0.0, figures=figures, scenarios=rows,
         first_stage=first_stage_table(plans, deterministic, problem), plans=plans, deterministic=deterministic,
         bound_usd=bound * USD_PER_MUSD if bound is not None else None, messages=messages)
+
+
+def _round_off(difference: float, scale: float) -> float:
+    """A difference of two solves' costs, 0 where it is the arithmetic's round-off (1e-6 USD on $1B)."""
+    return 0.0 if abs(difference) <= ROUND_OFF * max(1.0, abs(scale)) else difference
 
 
 def first_stage_table(plans: dict[str, Plan], deterministic: Plan, problem: Problem) -> pd.DataFrame:

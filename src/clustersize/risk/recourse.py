@@ -12,7 +12,7 @@ from ..data.modeldata import ModelData, build_model_data
 from ..formulation import LinearProgram, build
 from ..formulation.program import Key
 from ..schema.problem import Problem
-from ..solvers import Backend, SolveOptions, SolverResult
+from ..solvers import Backend, SolveOptions, SolverResult, solve_with_watchdog
 from ..solving.pipeline import solve_within
 from .extensive import Stage, first_stage_keys
 from .scenarios import ScenarioProblem
@@ -61,21 +61,23 @@ def with_first_stage(stage: Stage, values: Mapping[tuple[str, Key], float]) -> L
 
 
 def recourse(scenarios: Mapping[str, Scenario], values: Mapping[tuple[str, Key], float], options: SolveOptions,
-             integer_units: bool, backend: Backend) -> dict[str, SolverResult | str]:
-    """Each scenario's best recourse to the first stage `values`, or why it has none."""
+             integer_units: bool, backend: Backend, whole: bool = True) -> dict[str, SolverResult | str]:
+    """Each scenario's best recourse to the first stage `values`, or why it has none; with `whole`
+    False, counts stay continuous (a screening value, at most the whole-unit one)."""
     found: dict[str, SolverResult | str] = {}
     for name, scenario in scenarios.items():
         fixed = with_first_stage(scenario.stage, values)
         if fixed is None:
             found[name] = "the decisions before the reveal are impossible in it (its overrides change them)"
             continue
-        result = solve_within(backend, fixed, options, options.time_limit_s, integer_units, 1)
+        result = solve_within(backend, fixed, options, options.time_limit_s, integer_units, 1) if whole \
+            else solve_with_watchdog(backend, fixed, options)
         found[name] = result if result.status.has_plan and result.x is not None else \
             f"no plan with those decisions ({result.status.value})"
     return found
 
 
 def recourse_task(task: tuple[Mapping[str, Scenario], Mapping[tuple[str, Key], float], SolveOptions, bool,
-                                Backend]) -> dict[str, SolverResult | str]:
+                                Backend, bool]) -> dict[str, SolverResult | str]:
     """`recourse` on one packed argument tuple, for a mapper over worker processes."""
     return recourse(*task)

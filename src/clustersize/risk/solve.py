@@ -37,6 +37,8 @@ from .stages import first_stage, reveal_quarter
 from .verify import verify_two_stage
 from .workers import scenario_mapper
 
+DECOMPOSITION_SHARE = 0.75    # of the time left when the decomposition starts
+MIN_DECOMPOSITION_S = 5.0     # [s] however little is left
 Z95 = 1.959963984540054
 """The normal quantile of a two-sided 95 % confidence interval."""
 
@@ -91,9 +93,12 @@ def solve_two_stage(problem: Problem, *, solver: str | None = None, time_limit: 
     with scenario_mapper(workers, scheduler, deadline_s=settings.time_limit_s * len(scenarios) + 60.0) as mapper:
         deterministic, start, eev = _deterministic(problem, scenarios, reveal, settings, backend, options, mapper,
                                                    messages)
+        # The time limit is the two-stage solve's budget: the decomposition takes most of what is left,
+        # the wait-and-see solves and the scenario plans the rest.
+        left = settings.time_limit_s - (time.perf_counter() - began)
         if _decomposes(problem, len(scenarios)):
             status, bound, chosen, parts = _decomposed(scenarios, start, eev, options, settings.integer_units,
-                                                       backend, mapper, messages)
+                                                       backend, mapper, messages, DECOMPOSITION_SHARE * left)
         else:
             status, bound, chosen, parts = _extensive(scenarios, eev, problem, backend, options,
                                                       settings.integer_units, messages)
@@ -141,7 +146,7 @@ def _deterministic(problem: Problem, scenarios: dict[str, Scenario], reveal: int
         messages.append("the deterministic problem has no plan: no EEV or VSS")
         return plan, None, None
     start = first_values(lp, first_stage(lp, data, reveal), plan.solution)
-    found = {k: v for part in mapper(recourse_task, [({name: sc}, start, options, settings.integer_units, backend)
+    found = {k: v for part in mapper(recourse_task, [({name: sc}, start, options, settings.integer_units, backend, True)
                                                      for name, sc in scenarios.items()]) for k, v in part.items()}
     failed = {name: why for name, why in found.items() if isinstance(why, str)}
     if failed:
@@ -186,10 +191,11 @@ def _extensive(scenarios: dict[str, Scenario], eev: dict[str, SolverResult] | No
 
 def _decomposed(scenarios: dict[str, Scenario], start: FirstStage | None, eev: dict[str, SolverResult] | None,
                 options: SolveOptions, integer_units: bool, backend: Backend, mapper: Mapper,
-                messages: list[str]) -> tuple[Status, float | None, FirstStage | None, Parts]:
-    """Scenario decomposition (risk/decompose.py): (status, Lagrangian bound [$M], first stage, parts)."""
+                messages: list[str], budget_s: float) -> tuple[Status, float | None, FirstStage | None, Parts]:
+    """Scenario decomposition (risk/decompose.py) within `budget_s` [s]: (status, Lagrangian bound [$M],
+    first stage, parts)."""
     outcome = decompose(scenarios, (start, eev) if start is not None and eev is not None else None, options,
-                        integer_units, backend, mapper)
+                        integer_units, backend, mapper, budget_s=max(budget_s, MIN_DECOMPOSITION_S))
     messages.append(f"scenario decomposition: {outcome.iterations} iterations, {outcome.candidates} first stages "
                     f"evaluated in {outcome.seconds:.1f} s")
     if outcome.first is None:
@@ -241,7 +247,7 @@ def out_of_sample(problem: Problem, chosen: FirstStage, n: int, seed: int, revea
     given = [ScenarioProblem(f"fresh-{i + 1}", 1.0 / n, plain.with_(overrides), overrides)
              for i, overrides in enumerate(sample_overrides(problem, n, fresh_seed))]
     fresh = prepare(given, reveal)
-    found = {k: v for part in mapper(recourse_task, [({name: sc}, chosen, options, integer_units, backend)
+    found = {k: v for part in mapper(recourse_task, [({name: sc}, chosen, options, integer_units, backend, True)
                                                     for name, sc in fresh.items()]) for k, v in part.items()}
     costs = np.array([r.objective * USD_PER_MUSD for r in found.values()
                       if not isinstance(r, str) and r.objective is not None])

@@ -44,6 +44,8 @@ def first_stage_decisions(plan: Plan, problem: Problem) -> dict[str, float]:
         add(f"contract {row.contract} [MW]", row.contracted_mw)
     for row in plan.table("custom_programs").itertuples():
         add(f"fund {row.program}", bool(row.funded))
+    for row in plan.table("supply_deals").itertuples():
+        add(f"deal {row.deal}", row.taken)
     for row in plan.table("commitments").itertuples():
         if str(row.start) < first:
             add(f"commit {row.offer} from {row.start}", row.instances)

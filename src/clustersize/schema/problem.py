@@ -17,6 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
 from .catalog import load_catalog
+from .deals import SupplyDeal
 from .errors import did_you_mean
 from .risk import RiskOptions, Scenario, Uncertainty, check_scenarios, check_uncertainty
 from .rules import ExportRuleset
@@ -737,6 +738,8 @@ class Problem(Strict):
     custom_programs: FrozenMap[Identifier, CustomProgram] = Field(default_factory=FrozenDict)
     components: FrozenMap[Identifier, NonNegative] = Field(
         default_factory=FrozenDict, description="Shared component supply per quarter for this buyer [units/quarter].")
+    supply_deals: FrozenMap[Identifier, SupplyDeal] = Field(
+        default_factory=FrozenDict, description="Pay now to raise a supply cap from a quarter on (docs/risk.md).")
     cloud_chips: FrozenMap[Identifier, Chip] = Field(
         default_factory=FrozenDict, description="Specs of rented accelerators (filled from the catalog).")
 
@@ -807,6 +810,7 @@ class Problem(Strict):
                     raise ValueError(f"custom_programs.{pid}.chip.components.{comp}: no supply given under components")
         self._filters_name_known_options()
         self._sustained_within_planning()
+        self._deals_name_known_supply()
         for loc, message, value in check_scenarios(dict(self.scenarios), self.risk, self.uncertainty) \
                 + check_uncertainty(self.uncertainty):
             raise field_error(loc, message, value)
@@ -814,6 +818,19 @@ class Problem(Strict):
             raise field_error(("risk", "reveal"), f"{self.risk.reveal} is before planning_start {self.planning_start}",
                               self.risk.reveal)
         return self
+
+    def _deals_name_known_supply(self) -> None:
+        known: dict[str, Mapping[str, object]] = {"accelerator": self.accelerators, "component": self.components,
+                                                  "program": self.custom_programs}
+        for name, deal in self.supply_deals.items():
+            kind, target = deal.target
+            if target not in known[kind]:
+                raise field_error(("supply_deals", name, kind), f"unknown {kind} {target!r}"
+                                                               f"{did_you_mean(target, known[kind])}", target)
+            acc = self.accelerators.get(target) if kind == "accelerator" else None
+            if acc is not None and acc.supply_per_quarter is None and not acc.supply_by_quarter:
+                raise field_error(("supply_deals", name, kind), f"{target} has no supply limit in this problem, so a "
+                                                               "deal cannot raise it; give its supply_per_quarter", target)
 
     def _sustained_within_planning(self) -> None:
         first = f"{self.planning_start.year}Q{(self.planning_start.month - 1) // 3 + 1}"

@@ -231,6 +231,7 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["serving"] = extract.serving_table(problem, data, lp, x)
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
     tables["leases"] = extract.leases_table(data, lp, x)
+    tables["supply_deals"] = extract.deals_table(data, lp, x)
     tables["commitments"] = extract.commitments_table(problem, data, lp, x)
     tables["costs"] = extract.costs_table(problem, data, lp, x)
     tables["cashflows"] = extract.cashflows_table(data, lp, x)
@@ -268,8 +269,10 @@ def make_plan(problem: Problem, data: ModelData, lp: LinearProgram, result: Solv
                 "the pre-checks found no single cause; the constraints conflict in combination "
                 "(see the exclusions, supply caps, power and export rules)"])
         return plan
-    x = result.x
-    assert x is not None, "a result with a plan carries its solution"
+    assert result.x is not None, "a result with a plan carries its solution"
+    # Solver round-off (a column at 1e-12) is no decision: the tables leave such values out, so the
+    # cash and costs computed from the solution must too, or a cent-fraction shows where none is paid.
+    x = np.where(np.abs(result.x) <= extract.ZERO, 0.0, result.x)
     plan.solution = x
     plan.tables.update(_tables(problem, data, lp, x))
     runs = plan.tables["runs"]

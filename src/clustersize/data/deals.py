@@ -1,0 +1,56 @@
+"""Supply deals in model units: what each raises, by how much, in which quarters, for what fee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..schema.problem import Problem
+
+KINDS = ("accelerator", "component", "program")
+
+
+@dataclass(frozen=True)
+class Deals:
+    """The problem's supply deals: kind (index into KINDS), target (index into the model's
+    accelerators, components or programs), extra supply per quarter (servers, or component units),
+    the model quarters it covers, its fee [$M] and whether a share may be taken."""
+
+    ids: list[str] = field(default_factory=list)
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    target: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    amount: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    covers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    fee: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    divisible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def extra(self, kind: str, n_targets: int, n_periods: int) -> np.ndarray:
+        """The most extra supply of one kind per target and quarter, every deal taken whole [target, quarter]."""
+        found = np.zeros((n_targets, n_periods))
+        for d in np.flatnonzero(self.kind == KINDS.index(kind)):
+            found[self.target[d]] += self.amount[d] * self.covers[d]
+        return found
+
+
+def build_deals(problem: Problem, acc_ids: list[str], units_per_server: np.ndarray, components: list[str],
+                prog_ids: list[str], periods: list[str], usd_per_musd: float) -> Deals:
+    """The deals of `problem` over the model's accelerators, components, programs and quarters."""
+    kinds, targets, amounts, covers = [], [], [], []
+    for deal in problem.supply_deals.values():
+        kind, name = deal.target
+        kinds.append(KINDS.index(kind))
+        if kind == "component":
+            index, amount = components.index(name), deal.units_per_quarter
+        else:
+            acc = name if kind == "accelerator" else f"custom:{name}"
+            index = acc_ids.index(acc) if kind == "accelerator" else prog_ids.index(name)
+            amount = deal.units_per_quarter / float(units_per_server[acc_ids.index(acc)]) if acc in acc_ids else 0.0
+        targets.append(index)
+        amounts.append(amount)
+        covers.append([deal.covers(label) for label in periods])
+    return Deals(ids=list(problem.supply_deals), kind=np.array(kinds, dtype=np.int64),
+                 target=np.array(targets, dtype=np.int64), amount=np.array(amounts, dtype=float),
+                 covers=np.array(covers, dtype=bool).reshape(len(kinds), len(periods)),
+                 fee=np.array([d.fee_usd for d in problem.supply_deals.values()]) / usd_per_musd,
+                 divisible=np.array([d.divisible for d in problem.supply_deals.values()], dtype=bool))

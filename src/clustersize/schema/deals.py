@@ -1,0 +1,50 @@
+"""Supply deals: pay now to raise a supply cap by an amount from a quarter on (an accelerator
+allocation, HBM stacks or CoWoS capacity, a custom program's foundry capacity, a share of a fab)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from .types import Identifier, NonNegative, Positive, PositiveCount, QuarterLabel, Strict
+
+
+class SupplyDeal(Strict):
+    """Extra supply for a fee: taken whole, or in any share when `divisible`."""
+
+    accelerator: Identifier | None = Field(None, description="Catalog accelerator whose supply the deal raises.")
+    component: Identifier | None = Field(None, description="Shared component (HBM, CoWoS) whose supply it raises.")
+    program: Identifier | None = Field(None, description="Custom program whose volume it raises (foundry capacity).")
+    units_per_quarter: Positive = Field(description="Extra supply per quarter [accelerators, or component units].")
+    first_quarter: QuarterLabel = Field(description="First quarter of the extra supply, e.g. 2028Q1.")
+    quarters: PositiveCount | None = Field(None, description="Quarters the extra supply lasts; absent: to the horizon.")
+    fee_usd: NonNegative = Field(description="Paid when the deal is signed, in the first planning quarter [USD].")
+    divisible: bool = Field(False, description="True: any share of the deal may be taken, for that share of the fee "
+                                               "(a share of a fab); false: all or nothing.")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SupplyDeal:
+        given = [name for name in ("accelerator", "component", "program") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a deal raises one supply: give exactly one of accelerator, component or program "
+                             f"(got {', '.join(given) or 'none'})")
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """(kind, id): what the deal raises."""
+        for kind in ("accelerator", "component", "program"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, str(value)
+        raise AssertionError("validated: one target")
+
+    def covers(self, quarter: str) -> bool:
+        """True when the deal's extra supply is there in `quarter` (a label such as 2028Q1)."""
+        if quarter < self.first_quarter:
+            return False
+        if self.quarters is None:
+            return True
+        year, q = int(self.first_quarter[:4]), int(self.first_quarter[5])
+        last = (q - 1) + self.quarters - 1
+        return quarter <= f"{year + last // 4}Q{last % 4 + 1}"
