@@ -121,8 +121,22 @@ def risk_section(risk: dict) -> list[str]:
         out.append(f"| {r['case']} | {r['samples']} | {r['seed']} | {r['method']} | {where} | {r['seconds']} | "
                    f"{r['status']} | {usd(r['objective_usd'])} | {usd(r['bound_usd'])} | {pct(r['gap'])} | "
                    f"{usd(r['vss_usd'])} | {'yes' if r['verified'] else 'no'} |")
+    fifty = [r for r in risk["records"] if r["case"] == "50 samples"]
+    if fifty:
+        slowest = max(r["seconds"] for r in fifty)
+        out += ["", f"Target (issue 14): 50 sampled scenarios in < 60 s on 2 cores: seeds 0-{len(fifty) - 1} took "
+                    f"{min(r['seconds'] for r in fifty)}-{slowest} s, gap {pct(min(r['gap'] for r in fifty))}-"
+                    f"{pct(max(r['gap'] for r in fifty))}: {'met' if slowest < 60 else 'not met'} on time; none proven "
+                    "within the requested 1e-4 (see the note below)."]
     out += ["", "Method auto: the extensive form up to 10 scenarios, decomposition beyond. The decomposition's bound "
-                "is that of counts continuous, so the cost of rounding to whole servers stays in its gap."]
+                "is that of counts continuous, so the cost of rounding to whole servers (about 0.05 % here) stays in "
+                "its gap: that is why the 50-sample solves end `feasible` a few hundredths of a percent from their "
+                "bound. The extensive form on the same 50 scenarios stops at its limit 18 % from its bound, with a plan "
+                "15 % dearer than the decomposition's.",
+            "- 500 samples on Dask: a LocalCluster of 4 single-threaded workers on this 2-core machine. With the "
+            "60 s budget, building the 500 scenario programs, the deterministic plan's EEV and the wait-and-see "
+            "solves leave the decomposition one iteration: it keeps the deterministic first stage (VSS 0) and "
+            "its bound is 34 % below. With 600 s it runs 11 iterations: 1.6 % from its bound, VSS $1.07B."]
     return out
 
 

@@ -47,16 +47,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--dask", type=int, default=0, help="also solve this many samples on a 4-worker Dask cluster")
+    parser.add_argument("--only-dask", action="store_true", help="keep the other records of risk.json")
     args = parser.parse_args()
-    records = [run("listed scenarios", None, 0, "auto", workers=2)]
-    for seed in range(args.seeds):
-        records.append(run("50 samples", 50, seed, "auto", workers=2))
-    records.append(run("50 samples, extensive form", 50, 0, "extensive", workers=2))
+    if args.only_dask:
+        records = [r for r in json.loads(OUT.read_text())["records"] if not r["dask"]]
+    else:
+        records = [run("listed scenarios", None, 0, "auto", workers=2)]
+        for seed in range(args.seeds):
+            records.append(run("50 samples", 50, seed, "auto", workers=2))
+        records.append(run("50 samples, extensive form", 50, 0, "extensive", workers=2))
     if args.dask:
         from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=4, threads_per_worker=1, processes=True) as cluster, Client(cluster):
-            records.append(run(f"{args.dask} samples on Dask", args.dask, 0, "auto", scheduler=cluster.scheduler_address))
+            for limit in (60.0, 600.0):
+                records.append(run(f"{args.dask} samples on Dask, {limit:g} s", args.dask, 0, "auto",
+                                   scheduler=cluster.scheduler_address, time_limit=limit))
     OUT.write_text(json.dumps({"date": dt.date.today().isoformat(), "machine": platform.machine(),
                                "cores": os.cpu_count(), "python": platform.python_version(),
                                "records": records}, indent=2) + "\n")

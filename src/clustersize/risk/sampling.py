@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..schema.load import load_problem
 from ..schema.problem import Problem
 from ..whatif.distributions import Distribution, draw, parse_correlation, parse_sample
+from .scenarios import deterministic_document
 
 MAX_SAMPLES = 10_000
 EVENT_STREAM = 1
@@ -97,8 +99,6 @@ def sample_overrides(problem: Problem, n: int, seed: int) -> list[dict[str, Any]
 
 def sampled_problem(problem: Problem, n: int, seed: int) -> Problem:
     """The problem with its listed scenarios replaced by n samples of probability 1/n each."""
-    from .scenarios import deterministic_document
-
     samples = sample_overrides(problem, n, seed)
     width = len(str(n))
     doc = deterministic_document(problem)
@@ -106,6 +106,4 @@ def sampled_problem(problem: Problem, n: int, seed: int) -> Problem:
         doc["risk"]["cvar"] = problem.risk.cvar.model_dump()
     doc["scenarios"] = {f"sample-{i + 1:0{width}d}": {"probability": 1.0 / n, "overrides": overrides}
                         for i, overrides in enumerate(samples)}
-    from ..schema.load import load_problem
-
     return load_problem(doc)

@@ -51,7 +51,8 @@ def solve_two_stage(problem: Problem, *, solver: str | None = None, time_limit: 
     """Solve a problem with `scenarios:` (or `samples` drawn from its `uncertainty:`) as a two-stage
     problem and verify every scenario's plan.
 
-    Parameters as `clustersize.solve`; the time limit [s] applies to each of the solves (module doc).
+    Parameters as `clustersize.solve`. The time limit [s] applies to each solve of the extensive form's
+    path; with decomposition it is the whole solve's budget, 75 % of what is left going to it (docs/risk.md).
     samples, sample_seed : solve `samples` scenarios of probability 1/samples drawn from the problem's
         `uncertainty:` with that seed (sample-average approximation) instead of its listed scenarios.
     evaluate : evaluate the plan's first stage out of sample on this many fresh draws (their own
@@ -76,6 +77,10 @@ def solve_two_stage(problem: Problem, *, solver: str | None = None, time_limit: 
     if evaluate and not problem.uncertainty.given:
         raise InputError("out-of-sample evaluation draws from uncertainty:, which this problem does not declare",
                          path="--evaluate", fix="declare uncertainty: in the problem, or drop --evaluate")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"{workers!r} workers: give a whole number >= 1", path="--workers")
     began = time.perf_counter()
     problem, settings, backend = solver_settings(problem, solver=solver, time_limit=time_limit, gap=gap,
                                                  threads=threads, seed=seed, integer_units=integer_units)
@@ -86,10 +91,6 @@ def solve_two_stage(problem: Problem, *, solver: str | None = None, time_limit: 
                            seed=settings.seed, grace_s=PIPELINE_GRACE)
     messages: list[str] = []
     # a whole map of scenario solves may take each solve's time limit, and a little more
-    if workers is None:
-        workers = os.cpu_count() or 1
-    elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"{workers!r} workers: give a whole number >= 1", path="--workers")
     with scenario_mapper(workers, scheduler, deadline_s=settings.time_limit_s * len(scenarios) + 60.0) as mapper:
         deterministic, start, eev = _deterministic(problem, scenarios, reveal, settings, backend, options, mapper,
                                                    messages)

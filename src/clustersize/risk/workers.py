@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from ..errors import InputError
@@ -56,6 +57,20 @@ def scenario_mapper(workers: int | None = None, scheduler: str | None = None,
     yield run
 
 
+def _on_worker(function: Callable[..., Any], items: list[Any]) -> list[Any]:
+    """Run scenario tasks on a Dask worker, in its process: the solver's own time limit holds there
+    (no child per solve, which a daemonic worker could not start anyway)."""
+    before = os.environ.get(IN_PROCESS_ENV)
+    os.environ[IN_PROCESS_ENV] = "1"
+    try:
+        return [function(item) for item in items]
+    finally:
+        if before is None:
+            os.environ.pop(IN_PROCESS_ENV, None)
+        else:
+            os.environ[IN_PROCESS_ENV] = before
+
+
 @contextmanager
 def _dask(address: str) -> Iterator[Mapper]:
     from distributed import Client
@@ -67,8 +82,12 @@ def _dask(address: str) -> Iterator[Mapper]:
                          fix="start one with `dask scheduler` and `dask worker ADDRESS` (docs/whatif.md)") from None
 
     def run(function: Callable[..., Any], items: Sequence[Any]) -> list[Any]:
-        futures = client.map(function, list(items), pure=False)
-        return list(client.gather(futures))  # type: ignore[no-untyped-call]
+        # a few items per task: a task's round trip costs more than a small scenario's solve
+        workers = max(1, sum(client.ncores().values()))  # type: ignore[no-untyped-call]
+        size = max(1, -(-len(items) // (4 * workers)))
+        chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+        futures = client.map(partial(_on_worker, function), chunks, pure=False)
+        return [found for part in client.gather(futures) for found in part]  # type: ignore[no-untyped-call]
 
     try:
         yield run
