@@ -190,7 +190,7 @@ def test_a_shortfall_without_a_penalty_is_caught():
     (lambda d: d["scenarios"]["normal"].update(probability=-0.5), "scenarios.normal.probability"),
     (lambda d: d["risk"].pop("reveal"), "risk.reveal"),
     (lambda d: d["risk"].pop("shortfall_usd_per_1e24_flop"), "risk.shortfall_usd_per_1e24_flop"),
-    (lambda d: d["risk"].update(cvar={"level": 1.0, "weight": 0.3}), "risk.cvar"),
+    (lambda d: d["risk"].update(cvar={"level": 1.0, "weight": 0.3}), "risk.cvar.level"),
     (lambda d: d["risk"].update(cvar={"level": 0.9, "weight": 1.5}), "risk.cvar.weight"),
     (lambda d: d["risk"].update(reveal=dt.date(2026, 1, 1)), "risk.reveal"),
     (lambda d: d["scenarios"]["shortage"]["overrides"].update({"risk.reveal": "2027-07-01"}),
@@ -429,3 +429,13 @@ def test_a_deal_on_unlimited_supply_is_refused():
     del doc["accelerators"]["alpha"]["supply_per_quarter"]
     with pytest.raises(InputError, match="no supply limit"):
         clustersize.load_problem(doc)
+
+
+def test_cli_risk_option_sets_the_measure():
+    result = cli("solve", "problems/custom-chip-risk.yaml", "--risk", "cvar:0.9:0.3", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["measure"] == "0.7 x expected + 0.3 x CVaR90" and doc["cvar_weight"] == 0.3
+    for bad, field in (("cvar:1.5:0.3", "risk.cvar.level"), ("cvar:0.9", "--risk"), ("median", "--risk")):
+        result = cli("solve", "problems/custom-chip-risk.yaml", "--risk", bad)
+        assert result.returncode == 2 and field in result.stderr, (bad, result.stderr)

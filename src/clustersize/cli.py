@@ -170,6 +170,8 @@ def solve(
                                                                 "processes (default: one per core)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Two-stage: solve scenario programs on this Dask "
                                                                     "scheduler, e.g. tcp://127.0.0.1:8786."),
+    risk: str | None = typer.Option(None, "--risk", help="Two-stage objective: expected, or cvar:LEVEL:WEIGHT (e.g. "
+                                                         "cvar:0.9:0.3 = 70 % expected + 30 % CVaR90)."),
 ) -> None:
     """Solve a problem, verify the plan, print it and write it; a problem with scenarios (or --samples)
     as a two-stage plan (docs/risk.md)."""
@@ -187,7 +189,8 @@ def solve(
     report_path = _output_file(report_file, "--report") if report_file is not None else None
     _check_solve_options(solver, time_limit, gap)
     filters = _filter_sets(exclude_site, exclude_country, only_sites, only_accelerators)
-    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters})
+    problem = load_problem(problem_file, {**parse_sets(set_), **_objective_sets(objective, budget, run), **filters,
+                                          **_risk_sets(risk)})
     if problem.scenarios or samples is not None:
         if report_path is not None:
             raise InputError("a two-stage problem has no single-page report yet", path="--report",
@@ -424,6 +427,20 @@ def _objective_sets(objective: str | None, budget: float | None, run: str | None
     """--objective, --budget and --run as overrides of the objective section (validated with the problem)."""
     given = {"objective.kind": objective, "objective.budget_usd": budget, "objective.run": run}
     return {path: value for path, value in given.items() if value is not None}
+
+
+def _risk_sets(risk: str | None) -> dict[str, Any]:
+    """--risk expected | cvar:LEVEL:WEIGHT as overrides of risk.cvar (LEVEL in (0, 1), WEIGHT in [0, 1],
+    checked with the problem)."""
+    if risk is None:
+        return {}
+    if risk.strip() == "expected":
+        return {"risk.cvar": None}
+    match = re.fullmatch(r"\s*cvar:([^:]+):([^:]+)\s*", risk)
+    if not match:
+        raise InputError(f"--risk {risk!r} is not 'expected' or 'cvar:LEVEL:WEIGHT'", path="--risk",
+                         fix="e.g. --risk cvar:0.9:0.3 (70 % expected cost + 30 % CVaR90)")
+    return {"risk.cvar.level": match.group(1), "risk.cvar.weight": match.group(2)}
 
 
 FRONTIER_ENTRIES = frozenset({"frontier.csv", "frontier.png"})

@@ -9,9 +9,9 @@ taken per scenario. A scenario is a set of overrides of the problem's own fields
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from .types import Day, FrozenDict, FrozenMap, Identifier, Num, Positive, Share, Strict
 
@@ -38,14 +38,10 @@ class Scenario(Strict):
 class Cvar(Strict):
     """Conditional value at risk mixed into the objective: (1 - weight) E[cost] + weight CVaR_level[cost]."""
 
-    level: float = Field(description="CVaR level alpha in (0, 1): the mean of the worst (1 - alpha) share of cost.")
+    level: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, lt=1)] = Field(
+        description="CVaR level alpha, strictly between 0 and 1 (0.9 for CVaR90): the mean of the worst (1 - alpha) "
+                    "share of cost.")
     weight: Share = Field(description="Weight of CVaR in the objective [fraction]; the rest is on expected cost.")
-
-    @model_validator(mode="after")
-    def _level_inside(self) -> Cvar:
-        if not (isinstance(self.level, float) and math.isfinite(self.level) and 0.0 < self.level < 1.0):
-            raise ValueError(f"level: {self.level!r} is not strictly between 0 and 1; e.g. 0.9 for CVaR90")
-        return self
 
 
 class RiskOptions(Strict):
