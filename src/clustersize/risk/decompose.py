@@ -8,14 +8,14 @@ choices relax), so with many scenarios it is solved by decomposition instead (do
 relaxes non-anticipativity (x_s^F = z for all s). Every L(mu) is a lower bound on the two-stage
 optimum; each term is one scenario's own program with its first-stage costs shifted, solved with
 counts continuous and read at the solver's proven bound, so the bound holds for whole units too.
-The multipliers follow projected subgradient steps (Polyak's rule): mu_s += t (x_s^F - xbar),
-xbar = sum_s p_s x_s^F, which keeps sum_s p_s mu_s = 0.
+The multipliers follow projected subgradient steps (Polyak's rule) taken in each first-stage key's
+own scale w: mu_s += t (x_s^F - xbar) / w^2, xbar = sum_s p_s x_s^F, which keeps sum_s p_s mu_s = 0.
 
-Every iteration also proposes first stages (xbar rounded, and the scenario first stage nearest to
-it); each is fixed in every scenario and the best recourse solved, giving a verified plan and an
-upper bound. The deterministic plan's first stage is the first candidate, so the plan is never
-worse than it. Scenario programs are solved on `mapper`: serially, on local threads (each solve
-runs in its own solver process) or on a Dask cluster.
+Iterations also propose first stages (xbar rounded, and the scenario first stage nearest to it:
+every iteration at first, then every few). Each is fixed in every scenario and screened with counts
+continuous; the best screened one is then solved in whole units and kept if it beats the incumbent,
+the deterministic plan's first stage, so the plan is never worse than that. Scenario programs are
+solved on `mapper`: serially, on local worker processes or on a Dask cluster (risk/workers.py).
 """
 
 from __future__ import annotations
