@@ -439,3 +439,15 @@ def test_cli_risk_option_sets_the_measure():
     for bad, field in (("cvar:1.5:0.3", "risk.cvar.level"), ("cvar:0.9", "--risk"), ("median", "--risk")):
         result = cli("solve", "problems/custom-chip-risk.yaml", "--risk", bad)
         assert result.returncode == 2 and field in result.stderr, (bad, result.stderr)
+
+
+def test_a_deal_on_an_accelerator_ruled_out_is_left_out():
+    """--only-accelerators keeps alpha out of the model: the deal on it has nothing to raise and no row
+    (it was an internal error). Without alpha nothing can be bought: the whole target is short, $21.6M."""
+    doc = deal_problem(divisible=False)
+    doc["accelerators"]["beta"] = dict(doc["accelerators"]["alpha"], name="Beta", price_usd=1e9)
+    doc["filters"] = {"only_accelerators": ["beta"]}
+    plan = clustersize.solve(clustersize.load_problem(doc), solver="scip")
+    assert plan.verified, plan.verification
+    assert plan.table("supply_deals").empty
+    assert plan.objective_usd == pytest.approx(21_600_000, rel=REL)

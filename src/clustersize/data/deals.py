@@ -35,22 +35,27 @@ class Deals:
 
 def build_deals(problem: Problem, acc_ids: list[str], units_per_server: np.ndarray, components: list[str],
                 prog_ids: list[str], periods: list[str], usd_per_musd: float) -> Deals:
-    """The deals of `problem` over the model's accelerators, components, programs and quarters."""
-    kinds, targets, amounts, covers = [], [], [], []
-    for deal in problem.supply_deals.values():
+    """The deals of `problem` over the model's accelerators, components, programs and quarters; a deal on
+    an accelerator the model rules out is left out (the plan's supply_deals table has no row for it)."""
+    ids, kinds, targets, amounts, covers, fees, divisible = [], [], [], [], [], [], []
+    for deal_id, deal in problem.supply_deals.items():
         kind, name = deal.target
-        kinds.append(KINDS.index(kind))
         if kind == "component":
             index, amount = components.index(name), deal.units_per_quarter
         else:
             acc = name if kind == "accelerator" else f"custom:{name}"
+            if acc not in acc_ids:      # ruled out (filters, export rules): the deal has nothing to raise
+                continue
             index = acc_ids.index(acc) if kind == "accelerator" else prog_ids.index(name)
-            amount = deal.units_per_quarter / float(units_per_server[acc_ids.index(acc)]) if acc in acc_ids else 0.0
+            amount = deal.units_per_quarter / float(units_per_server[acc_ids.index(acc)])
+        ids.append(deal_id)
+        kinds.append(KINDS.index(kind))
         targets.append(index)
         amounts.append(amount)
         covers.append([deal.covers(label) for label in periods])
-    return Deals(ids=list(problem.supply_deals), kind=np.array(kinds, dtype=np.int64),
-                 target=np.array(targets, dtype=np.int64), amount=np.array(amounts, dtype=float),
+        fees.append(deal.fee_usd / usd_per_musd)
+        divisible.append(deal.divisible)
+    return Deals(ids=ids, kind=np.array(kinds, dtype=np.int64), target=np.array(targets, dtype=np.int64),
+                 amount=np.array(amounts, dtype=float),
                  covers=np.array(covers, dtype=bool).reshape(len(kinds), len(periods)),
-                 fee=np.array([d.fee_usd for d in problem.supply_deals.values()]) / usd_per_musd,
-                 divisible=np.array([d.divisible for d in problem.supply_deals.values()], dtype=bool))
+                 fee=np.array(fees, dtype=float), divisible=np.array(divisible, dtype=bool))
