@@ -44,6 +44,13 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def tampered(plan):
+    """A copy of a plan whose tables can be edited without touching the original."""
+    clone = copy.deepcopy(plan)
+    clone.tables = {k: v.copy() for k, v in plan.tables.items()}
+    return clone
+
+
 def risk_problem(penalty: float = 5e6, **risk: object) -> dict:
     doc = base_problem()
     doc["accelerators"]["alpha"]["price_decline_per_quarter"] = 0.1
@@ -166,7 +173,7 @@ def test_tampering_with_one_scenarios_first_stage_is_caught(hedged):
     from clustersize.risk.scenarios import scenario_problems
 
     problems = {sc.name: sc.problem for sc in scenario_problems(clustersize.load_problem(risk_problem()))}
-    plans = {name: copy.deepcopy(plan) for name, plan in hedged.plans.items()}
+    plans = {name: tampered(plan) for name, plan in hedged.plans.items()}
     plans["shortage"].tables["purchases"].loc[0, "units"] = 900.0
     report = verify_two_stage(hedged.figures, hedged.scenarios, plans, problems)
     assert {v["check"] for v in report["violations"]} >= {"nonanticipativity"}
@@ -178,8 +185,7 @@ def test_tampering_with_one_scenarios_first_stage_is_caught(hedged):
 def test_a_shortfall_without_a_penalty_is_caught():
     problem = clustersize.load_problem(base_problem())
     plan = clustersize.solve(problem, solver="scip")
-    bad = copy.deepcopy(plan)
-    bad.tables = {k: v.copy() for k, v in plan.tables.items()}
+    bad = tampered(plan)
     bad.tables["runs"].loc[0, "shortfall_flop"] = 1e23
     report = clustersize.verify(bad, problem)
     assert "shortfall" in {v["check"] for v in report["violations"]}
@@ -400,8 +406,7 @@ def test_a_divisible_deal_is_taken_in_the_share_needed():
 def test_the_verifier_holds_purchases_to_the_deals_taken():
     problem = clustersize.load_problem(deal_problem(divisible=False))
     plan = clustersize.solve(problem, solver="scip")
-    bad = copy.deepcopy(plan)
-    bad.tables = {k: v.copy() for k, v in plan.tables.items()}
+    bad = tampered(plan)
     bad.tables["supply_deals"].loc[0, "taken"] = 0.0
     report = clustersize.verify(bad, problem)
     assert "supply_cap" in {v["check"] for v in report["violations"]}

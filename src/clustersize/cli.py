@@ -220,8 +220,14 @@ def solve(
         err.print(f"wrote {len(written)} files under {plain(out_dir)}")
     if report_path is not None:
         _write_report(plan, report_path)
+    _exit_unless_verified(plan, "the plan")
+
+
+def _exit_unless_verified(plan: Any, what: str) -> None:
+    """Exit 5 with the first violations when `plan` (a plan or a two-stage plan) failed verification;
+    with its status's code and its messages when it has no plan."""
     if plan.has_plan and not plan.verified:
-        err.print("[red]the plan failed independent verification; this is a bug in clustersize[/red]")
+        err.print(f"[red]{what} failed independent verification; this is a bug in clustersize[/red]")
         for v in (plan.verification or {}).get("violations", [])[:10]:
             err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
         raise typer.Exit(5)
@@ -245,15 +251,7 @@ def _solve_two_stage(problem: Any, out_dir: Path | None, table_format: str, as_j
     if out_dir is not None and plan.has_plan:
         written = plan.write(out_dir, table_format)
         err.print(f"wrote {len(written)} files under {plain(out_dir)}")
-    if plan.has_plan and not plan.verified:
-        err.print("[red]the two-stage plan failed independent verification; this is a bug in clustersize[/red]")
-        for v in (plan.verification or {}).get("violations", [])[:10]:
-            err.print(plain(f"  {v['check']} [{v['index']}]: {v['message']}"))
-        raise typer.Exit(5)
-    if not plan.has_plan:
-        for message in plan.messages:
-            err.print(plain(message))
-        raise typer.Exit(EXIT_BY_STATUS.get(plan.status, 1))
+    _exit_unless_verified(plan, "the two-stage plan")
 
 
 def _write_page(html: str, path: Path) -> None:
