@@ -153,8 +153,9 @@ def test_the_extensive_form_ties_first_stage_columns():
     problem = clustersize.load_problem(risk_problem())
     from clustersize.data.modeldata import build_model_data
     from clustersize.formulation import build
+    from clustersize.periods import reveal_quarter
     from clustersize.risk.scenarios import scenario_problems
-    from clustersize.risk.stages import first_stage, reveal_quarter
+    from clustersize.risk.stages import first_stage
 
     stages = []
     for sc in scenario_problems(problem):

@@ -99,7 +99,7 @@ def _is_two_stage(path: Path) -> bool:
 def _verify_two_stage(plan_file: Path, problem: Any) -> None:
     """Verify a written two-stage plan: each scenarios/NAME/plan.json on its scenario's problem, then
     one first stage for all and every figure recomputed."""
-    from .risk.verify import verify_written
+    from .risk.written import verify_written
 
     if not problem.scenarios:
         raise InputError("this is a two-stage plan, but the problem has no scenarios", file=str(plan_file),

@@ -16,6 +16,15 @@ def quarter_start(origin: dt.date, index: int) -> dt.date:
     return dt.date(origin.year + months // 12, months % 12 + 1, 1)
 
 
+def reveal_quarter(origin: dt.date, reveal: dt.date) -> int:
+    """Quarters (from the quarter of `origin`) that start before `reveal`: a two-stage plan's
+    decisions dated in them are first-stage."""
+    quarter = 0
+    while quarter_start(origin, quarter) < reveal:
+        quarter += 1
+    return quarter
+
+
 def quarter_label(origin: dt.date, index: int) -> str:
     """E.g. '2027Q3'."""
     start = quarter_start(origin, index)

@@ -20,6 +20,7 @@ import numpy as np
 from ..data.modeldata import USD_PER_MUSD, build_model_data
 from ..errors import InputError
 from ..formulation import LinearProgram, build
+from ..periods import reveal_quarter
 from ..plan.plan import Plan
 from ..schema.problem import Problem, SolverOptions
 from ..schema.risk import EXTENSIVE_MAX_SCENARIOS
@@ -33,7 +34,7 @@ from .plan import TwoStagePlan
 from .recourse import FirstStage, Scenario, first_values, prepare, recourse_task
 from .sampling import sample_overrides, sampled_problem
 from .scenarios import ScenarioProblem, base_problem, scenario_problems
-from .stages import first_stage, reveal_quarter
+from .stages import first_stage
 from .verify import verify_two_stage
 from .workers import scenario_mapper
 

@@ -10,13 +10,10 @@ rental, and the quantities that follow from the decisions (installed MW, losses,
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from ..data.modeldata import ModelData
 from ..formulation import LinearProgram
-from ..periods import quarter_start
 
 UNDATED = ("open", "new_mw", "sign", "contract_mw", "fund", "deal")
 """Decisions made now whatever their date: sites opened and built, contracts signed and sized, programs
@@ -24,14 +21,6 @@ funded, supply deals signed."""
 
 DATED = ("buy", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp", "rent", "energy")
 """Decisions of a quarter or of a run window: first-stage when it starts before the reveal."""
-
-
-def reveal_quarter(origin: dt.date, reveal: dt.date) -> int:
-    """Quarters that start before the reveal date: their decisions are first-stage."""
-    quarter = 0
-    while quarter_start(origin, quarter) < reveal:
-        quarter += 1
-    return quarter
 
 
 def first_stage(lp: LinearProgram, data: ModelData, reveal: int) -> np.ndarray:
