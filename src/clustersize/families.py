@@ -98,8 +98,8 @@ class Family:
 FAMILIES: tuple[Family, ...] = (
     Family(
         "supply_cap", ("accelerator", "quarter"),
-        "sum_s buy[a,s,t] - sum_{d on a, covering t} U[d] deal[d] <= S[a,t]   for catalog a with a finite supply "
-        "S[a,t] [servers]",
+        "sum_s buy[a,s,t] - sum_{d on a, covering t} U[d] deal[d] - spot[a,t] <= S[a,t]   for catalog a with a "
+        "finite supply S[a,t] [servers]",
         "accelerator", "units_per_server", "one more {accelerator} in {quarter} (supply)",
         "purchases of each accelerator per quarter within the buyer's supply",
         relaxation=Relaxation(1e7, "supply of {accelerator} in {quarter}: {amount:,.0f} units more than the "
@@ -119,9 +119,16 @@ FAMILIES: tuple[Family, ...] = (
         "deal", "one", None,
         "a deal on a custom program's foundry capacity only with the program funded", definitional=True),
     Family(
+        "spot_purchase", ("accelerator", "quarter"),
+        "spot[a,t] - sum_s buy[a,s,t] <= 0,  0 <= spot[a,t] <= D[a,t]   for each accelerator with a spot market "
+        "[servers]",
+        "accelerator", "units_per_server", None,
+        "servers bought on the spot market, beyond the allocation and with built components, are part of the "
+        "quarter's purchases, within the market's depth", definitional=True),
+    Family(
         "component_cap", ("component", "quarter"),
-        "sum_{a,s} U[a,c] buy[a,s,t] - sum_{d on c, covering t} U[d] deal[d] <= K[c]   for each component c and "
-        "quarter t [component units]",
+        "sum_{a,s} U[a,c] (buy[a,s,t] - spot[a,t]) - sum_{d on c, covering t} U[d] deal[d] <= K[c]   for each "
+        "component c and quarter t [component units]",
         "unit", "one", "one more unit of {component} in {quarter}",
         "shared components (HBM stacks, CoWoS) used per quarter within their supply",
         relaxation=Relaxation(1e6, "{component} in {quarter}: {amount:,.0f} units more than the {limit:,.0f} "

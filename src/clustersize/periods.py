@@ -31,6 +31,14 @@ def quarter_label(origin: dt.date, index: int) -> str:
     return f"{start.year}Q{(start.month - 1) // 3 + 1}"
 
 
+def label_index(label: str, origin: dt.date) -> int | None:
+    """Quarters from the quarter of `origin` to the quarter labelled `label` (e.g. '2028Q1'); None
+    when `label` is not a quarter label."""
+    if len(label) != 6 or label[4] != "Q" or not label[:4].isdigit() or label[5] not in "1234":
+        return None
+    return quarter_index(dt.date(int(label[:4]), 3 * int(label[5]) - 2, 1), origin)
+
+
 def derived_run_start(deadline: dt.date, length_days: float, origin: dt.date) -> dt.date:
     """The latest quarter start from which a run of `length_days` ends by `deadline`.
 

@@ -43,6 +43,7 @@ from .runs import RunData, Windows, build_run_data, build_windows
 from .serving import PFLOPS_PER_TFLOPS, Serving, build_serving
 from .siteload import SiteLoad, build_site_load
 from .slots import Slots, build_slots
+from .spot import Spot, build_spot, spot_depth
 
 USD_PER_MUSD = 1e6
 TPP_PER_MTPP = 1e6
@@ -145,6 +146,7 @@ class ModelData:
     site_load: SiteLoad = field(default_factory=SiteLoad)   # per-quarter load of leased and phased sites
     serving: Serving = field(default_factory=Serving)       # sustained demand and its serving columns
     deals: Deals = field(default_factory=Deals)             # supply deals (data/deals.py)
+    spot: Spot = field(default_factory=Spot)                # spot purchases beyond the allocation (data/spot.py)
     acc_supply_max: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [a, t] servers, every deal taken
     prog_volume_max: np.ndarray = field(default_factory=lambda: np.zeros(0))      # [p] servers, every deal taken
 
@@ -174,6 +176,7 @@ class _Accelerators:
     rows: list[tuple[str, Accelerator, int]]
     first_period: np.ndarray
     supply: np.ndarray
+    spot_depth: np.ndarray          # [a, t] servers the spot market sells beyond the allocation
     fields: dict[str, Any]
 
 
@@ -282,7 +285,8 @@ def _accelerators(ctx: _Context) -> _Accelerators:
         component_use=np.array([[acc.components.get(c, 0.0) for c in components] for _, acc, _ in rows],
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
         component_supply=np.array([problem.components[c] for c in components], dtype=float))
-    return _Accelerators(rows, first_period, supply, fields)
+    depth = spot_depth(problem, fields["acc_ids"], ups, ctx.periods)
+    return _Accelerators(rows, first_period, supply, depth, fields)
 
 
 def _sites(ctx: _Context) -> dict[str, Any]:
@@ -360,7 +364,8 @@ def _cells_of(ctx: _Context, accs: _Accelerators, a: int, by_country: dict[str, 
             used = export.cap_used_tpp.get(country, 0.0)
             cells.caps.setdefault(country, (max(0.0, (decision.cap_tpp or 0.0) - used) / TPP_PER_MTPP, decision.policy))
         last = ctx.last_start - acc.lead_time_quarters - extra
-        usable = np.array([t for t in range(accs.first_period[a], last + 1) if accs.supply[a, t] > 0], dtype=int)
+        usable = np.array([t for t in range(accs.first_period[a], last + 1) if accs.supply[a, t] + accs.spot_depth[a, t] > 0],
+                          dtype=int)
         if usable.size == 0:
             if extra or not late_reported:
                 why = _late_reason(ctx, acc, int(accs.first_period[a]), last, extra)
@@ -521,18 +526,20 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
                                  data.con_live_from, data.cloud_max)
     data.site_load = build_site_load(problem, data.site_ids, data.cell_site, data.cell_ready, len(data.periods), prices)
     data.deals, data.acc_supply_max, data.prog_volume_max = deals, supply_max, volume_max
+    data.spot = build_spot(problem, data.acc_ids, accs.spot_depth, data.acc_price, data.cell_acc, data.cell_period)
     data.money = build_money(problem, data)
     return data
 
 
 def _with_deals(problem: Problem, accs: _Accelerators, cloud: dict[str, Any], components: list[str],
                 periods: list[str]) -> tuple[Deals, np.ndarray, np.ndarray]:
-    """The deals, and the most supply each accelerator and program could have with every deal taken
-    [servers per quarter]: the bounds the model derives from supply (a deal's own rows add the rest)."""
+    """The deals, and the most supply each accelerator and program could have with every deal taken and
+    the spot markets' depth [servers per quarter]: the bounds the model derives from supply (the deals'
+    and spot purchases' own rows add the rest)."""
     ids = [aid for aid, _, _ in accs.rows]
     ups = accs.fields["acc_units_per_server"]
     deals = build_deals(problem, ids, ups, components, cloud["prog_ids"], periods, USD_PER_MUSD)
-    supply = accs.supply + deals.extra("accelerator", len(ids), len(periods))
+    supply = accs.supply + deals.extra("accelerator", len(ids), len(periods)) + accs.spot_depth
     program_extra = deals.extra("program", len(cloud["prog_ids"]), len(periods)).max(axis=1) \
         if cloud["prog_ids"] else np.zeros(0)
     return deals, supply, cloud["prog_volume"] + program_extra

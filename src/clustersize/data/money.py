@@ -23,6 +23,7 @@ cloud           rent (instance in a run window)           over the window's quar
 commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
 supply_deals    deal (share of a supply deal taken)        its fee, in quarter 0 (the deal is signed now)
+spot_premium    spot (server bought beyond the allocation) in the order quarter, whole on every basis
 shortfall       shortfall (EFLOP/s-day short of a target)  in the quarter of the run's deadline (a penalty, no cash)
 =============== ========================================= ===========================================
 
@@ -393,7 +394,8 @@ def build_money(problem: Problem, d: ModelData) -> Money:
     flows = {"buy": _hardware_flows(d, terms), "lease": _lease_flows(problem, d, money, terms),
              "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d),
              "deal": [_flows("deal", "supply_deals", np.arange(len(d.deals.ids)), np.zeros(len(d.deals.ids), dtype=np.int64),
-                             d.deals.fee)]}
+                             d.deals.fee)],
+             "spot": [_flows("spot", "spot_premium", np.arange(d.spot.acc.size), d.spot.quarter, d.spot.premium)]}
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),
                  _serving_flows(problem, d)):
         flows.update(part)

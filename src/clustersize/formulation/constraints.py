@@ -48,7 +48,31 @@ def add_supply_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     finite = np.isfinite(d.acc_supply[d.cell_acc, d.cell_period]) & (d.acc_program[d.cell_acc] < 0)
     a, t, row = _per_quarter(d, d.cell_acc[finite], d.cell_period[finite])
     b.add_rows("supply_cap", b.keys(("accelerator", "quarter"), a, t),
-               [Term(x["buy"][finite], row, 1.0), _deal_terms(d, x, "accelerator", a, t)], -INF, d.acc_supply[a, t])
+               [Term(x["buy"][finite], row, 1.0), _deal_terms(d, x, "accelerator", a, t),
+                _spot_terms(d, x, a, t, _arange(a.size), np.ones(len(d.acc_ids)))], -INF, d.acc_supply[a, t])
+
+
+def _spot_terms(d: ModelData, x: Columns, acc: np.ndarray, quarter: np.ndarray, row: np.ndarray,
+                per_server: np.ndarray) -> Term:
+    """- per_server[a] x spot[a,t] in `row` of each (acc, quarter) pair that has a spot column: spot
+    servers use none of the allocation or components they are counted against."""
+    n_t, spot = len(d.periods), d.spot
+    rows = dict(zip((acc * n_t + quarter).tolist(), row.tolist()))
+    hit = [(j, rows[code]) for j, code in enumerate((spot.acc * n_t + spot.quarter).tolist())
+           if code in rows and per_server[spot.acc[j]] > 0]
+    cols = np.array([j for j, _ in hit], dtype=np.int64)
+    return Term(x["spot"][cols], np.array([r for _, r in hit], dtype=np.int64), -per_server[spot.acc[cols]])
+
+
+def add_spot_purchase(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per spot column: servers bought spot are part of the quarter's purchases of the accelerator."""
+    spot, n_t = d.spot, len(d.periods)
+    codes = spot.acc * n_t + spot.quarter
+    row = np.searchsorted(codes, d.cell_acc * n_t + d.cell_period)
+    hit = np.flatnonzero(codes[np.minimum(row, max(codes.size - 1, 0))] == d.cell_acc * n_t + d.cell_period) \
+        if codes.size else np.zeros(0, dtype=np.int64)
+    b.add_rows("spot_purchase", b.keys(("accelerator", "quarter"), spot.acc, spot.quarter),
+               [Term(x["spot"], _arange(codes.size), 1.0), Term(x["buy"][hit], row[hit], -1.0)], -INF, 0.0)
 
 
 def _deal_terms(d: ModelData, x: Columns, kind: str, target: np.ndarray, quarter: np.ndarray) -> Term:
@@ -88,7 +112,8 @@ def add_component_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
         mask = use > 0
         t, row = _group(d.cell_period[mask])
         b.add_rows("component_cap", b.keys(("component", "quarter"), np.full(t.size, c), t),
-                   [Term(x["buy"][mask], row, use[mask]), _deal_terms(d, x, "component", np.full(t.size, c), t)],
+                   [Term(x["buy"][mask], row, use[mask]), _deal_terms(d, x, "component", np.full(t.size, c), t),
+                    _spot_terms(d, x, d.cell_acc[mask], d.cell_period[mask], row, d.component_use[:, c])],
                    -INF, d.component_supply[c])
 
 
@@ -881,6 +906,7 @@ def add_annual_budget(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "deal_program": add_deal_program,
+    "spot_purchase": add_spot_purchase,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,

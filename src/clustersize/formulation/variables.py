@@ -13,6 +13,7 @@ amortised:
        + sum_{o,q} c[commit] commit[o,q]                       commitments, for their whole term
        + sum_p c[fund] fund[p]                                 custom-chip programs
        + sum_d c[deal] deal[d]                                 supply deals (the share taken)
+       + sum_{a,t} c[spot] spot[a,t]                           the premium on servers bought spot
        + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
        + sum_{k,t} c[serve_energy] serve_energy[k,t]           energy of owned servers serving it
        + sum_r c[shortfall] shortfall[r]                       compute short of a target (risk.shortfall_...)
@@ -109,6 +110,8 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
         ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),
         ("deal",       builder.all_of("deal"), 0.0, 1.0,                 m.charges("deal", len(data.deals.ids)),
          ~data.deals.divisible),
+        ("spot",       builder.keys(("accelerator", "quarter"), data.spot.acc, data.spot.quarter), 0.0, data.spot.depth,
+         m.charges("spot", data.spot.acc.size), False),
     ]
     return {family: builder.add_columns(family, keys, lower, upper, cost, integer)
             for family, keys, lower, upper, cost, integer in table}

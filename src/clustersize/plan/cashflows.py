@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from ..costlines import HOURS_PER_MONTH
 from ..periods import quarter_index, quarter_start
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.problem import DAYS_PER_YEAR, MONTHS_PER_QUARTER, Chip, Problem
 from ..schema.risk import FLOP_PER_SHORTFALL_UNIT
 from ..schema.runs import first_energy_quarter
@@ -156,6 +157,11 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
                                                                    offer.term_months - MONTHS_PER_QUARTER * j))
     for name, taken in ledger.deals.items():
         _pay(cash, "supply_deals", 0, taken * problem.supply_deals[name].fee_usd)
+    for (acc, label), units in ledger.spot.items():
+        if acc in ledger.chips:
+            t = ledger.labels.index(label)
+            _pay(cash, "spot_premium", t, units * problem.spot[acc].premium
+                 * all_in_unit_cost_usd(ledger.chips[acc], problem.costs, t, problem.planning_start))
     for pid, funded in ledger.funded.items():
         if funded:
             program = problem.custom_programs[pid]

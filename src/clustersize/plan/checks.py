@@ -17,7 +17,7 @@ from ..periods import quarter_start
 from ..schema.sustained import demand_by_quarter
 from .cashflows import cash_flows
 from .costing import recomputed_cost
-from .ledger import REL_TOL, Checker, Ledger, deal_extra, delivered_flop, span_of
+from .ledger import REL_TOL, Checker, Ledger, deal_extra, delivered_flop, span_of, spot_components
 
 Check = Callable[[Ledger, Checker], None]
 
@@ -25,7 +25,8 @@ Check = Callable[[Ledger, Checker], None]
 def _supply_limit(ledger: Ledger, acc: str, quarter: str) -> float:
     a = ledger.problem.accelerators[acc]
     default = a.supply_per_quarter if a.supply_per_quarter is not None else math.inf
-    return a.supply_by_quarter.get(quarter, default) + deal_extra(ledger, "accelerator", acc, quarter)
+    return a.supply_by_quarter.get(quarter, default) + deal_extra(ledger, "accelerator", acc, quarter) \
+        + ledger.spot.get((acc, quarter), 0.0)
 
 
 def check_supply_cap(ledger: Ledger, c: Checker) -> None:
@@ -51,9 +52,16 @@ def check_custom_volume(ledger: Ledger, c: Checker) -> None:
 def check_component_cap(ledger: Ledger, c: Checker) -> None:
     """Shared components per quarter within their supply [units]."""
     for (component, quarter), used in ledger.component_used.items():
-        c.at_most("component_cap", f"{component},{quarter}", used,
+        c.at_most("component_cap", f"{component},{quarter}", used - spot_components(ledger, component, quarter),
                   ledger.problem.components[component] + deal_extra(ledger, "component", component, quarter), "units",
                   "component use exceeds supply")
+
+
+def check_spot_purchase(ledger: Ledger, c: Checker) -> None:
+    """Accelerators bought spot are part of the quarter's purchases [units]."""
+    for (acc, quarter), units in ledger.spot.items():
+        c.at_most("spot_purchase", f"{acc},{quarter}", units, ledger.supply_used.get((acc, quarter), 0.0), "units",
+                  "bought spot but not purchased")
 
 
 def check_deal_program(ledger: Ledger, c: Checker) -> None:
@@ -394,6 +402,7 @@ def _defined(ledger: Ledger, c: Checker) -> None:
 CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
     "deal_program": check_deal_program,
+    "spot_purchase": check_spot_purchase,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
     "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,

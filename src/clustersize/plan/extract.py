@@ -294,6 +294,18 @@ def deals_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"deal": d.deals.ids, "taken": taken, "cost_usd": taken * d.deals.fee * USD_PER_MUSD})
 
 
+def spot_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Accelerators bought on the spot market in each quarter they are [accelerators], and the premium
+    paid on them [USD]."""
+    servers = _cols(lp, x, "spot")
+    bought = np.flatnonzero(servers > ZERO)
+    spot = d.spot
+    return pd.DataFrame({"accelerator": [d.acc_ids[a] for a in spot.acc[bought].tolist()],
+                         "quarter": [d.periods[t] for t in spot.quarter[bought].tolist()],
+                         "units": servers[bought] * d.acc_units_per_server[spot.acc[bought]],
+                         "premium_usd": servers[bought] * spot.premium[bought] * USD_PER_MUSD})
+
+
 def compute_table(cluster: pd.DataFrame, runs: pd.DataFrame, ramp: pd.DataFrame) -> pd.DataFrame:
     """Compute each source gives each run at the run's pace [FLOP], before goodput and span losses;
     `units` is the source's accelerators in the full cluster (a growing run's ramp adds compute only)."""

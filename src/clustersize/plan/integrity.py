@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..costlines import BASES, CATEGORY, ECONOMICS, HOURS_PER_MONTH
 from ..errors import InputError
-from ..periods import quarter_label, quarter_start
+from ..periods import label_index, quarter_label, quarter_start
+from ..schema.derived import all_in_unit_cost_usd
 from ..schema.exportcontrol import decide
 from ..schema.load import input_hash
 from ..schema.problem import Problem
@@ -329,6 +330,18 @@ def _check_deals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "the fee of the share taken [USD]")
 
 
+def _check_spot(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+    for i, row in enumerate(rec.rows("spot")):
+        where, market, chip = f"tables.spot[{i}]", problem.spot.get(row.accelerator), problem.accelerators.get(row.accelerator)
+        order = label_index(str(row.quarter), problem.planning_start)
+        if market is None or chip is None or order is None:
+            rec.fail(f"{where}.accelerator", row.accelerator, f"no spot market for {row.accelerator!r} in {row.quarter!r}")
+            continue
+        rec.number(f"{where}.premium_usd", _value(row, "premium_usd"), float(_value(row, "units")) * market.premium
+                   * all_in_unit_cost_usd(chip, problem.costs, order, problem.planning_start),
+                   "units x premium x all-in price of the quarter [USD]")
+
+
 def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
     """The cost table against the verifier's cost lines on every basis, and the objective against it."""
     frame = plan.table("costs")
@@ -544,7 +557,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
                       _check_fleet, _check_serving, _check_economics):
             check(rec, plan, problem, tallied)
-        for plain in (_check_contracts, _check_programs, _check_deals):
+        for plain in (_check_contracts, _check_programs, _check_deals, _check_spot):
             plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_cashflows(rec, plan, problem, recomputed.get("cash") or cash_flows(tallied))

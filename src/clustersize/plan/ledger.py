@@ -165,6 +165,7 @@ class Ledger:
     new_mw: dict[str, float] = field(default_factory=dict)
     funded: dict[str, bool] = field(default_factory=dict)
     deals: dict[str, float] = field(default_factory=dict)          # share of each supply deal taken
+    spot: dict[tuple[str, str], float] = field(default_factory=dict)   # (accelerator, quarter) -> bought spot
     supply_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     component_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     load_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -352,6 +353,7 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     ledger = open_ledger(plan, problem)
     _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"), c)
     _tally_deals(ledger, plan.table("supply_deals"), c)
+    _tally_spot(ledger, plan.table("spot"), c)
     _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
@@ -396,6 +398,32 @@ def _tally_deals(ledger: Ledger, deals: Any, c: Checker) -> None:
         c.true("deal_share", str(r.deal), deal.divisible or abs(taken - round(taken)) <= REL_TOL,
                f"deal {r.deal} is all or nothing, taken {taken:g}")
         ledger.deals[str(r.deal)] = taken
+
+
+def _tally_spot(ledger: Ledger, spot: Any, c: Checker) -> None:
+    """Accelerators bought on a spot market: a market the problem declares, open in the quarter, within
+    its depth; one row per accelerator and quarter."""
+    for r in spot.itertuples():
+        key, where = (str(r.accelerator), str(r.quarter)), f"{r.accelerator},{r.quarter}"
+        market = ledger.problem.spot.get(key[0])
+        c.true("known_option", where, market is not None, f"no spot market for {r.accelerator}")
+        c.true("known_option", where, key not in ledger.spot, "two spot rows for one accelerator and quarter")
+        if market is None or key in ledger.spot:
+            continue
+        units = float(r.units)
+        c.true("spot_market", where, market.open_in(key[1]) and key[1] in ledger.labels,
+               f"bought spot in {r.quarter}, when the market does not sell")
+        if key[1] not in ledger.labels:
+            continue
+        c.true("spot_market", where, units >= -REL_TOL, f"{units:g} units bought spot")
+        c.at_most("spot_market", where, units, market.units_per_quarter, "units", "more than the spot market sells")
+        ledger.spot[key] = units
+
+
+def spot_components(ledger: Ledger, component: str, quarter: str) -> float:
+    """Units of `component` in the accelerators bought spot in `quarter`: built already, so no supply used."""
+    return sum(units * ledger.chips[acc].components.get(component, 0.0)
+               for (acc, q), units in ledger.spot.items() if q == quarter and acc in ledger.chips)
 
 
 def deal_extra(ledger: Ledger, kind: str, target: str, quarter: str) -> float:

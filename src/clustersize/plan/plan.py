@@ -17,9 +17,9 @@ from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/4"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
-                   "leases", "commitments", "serving", "ramp", "supply_deals")
+                   "leases", "commitments", "serving", "ramp", "supply_deals", "spot")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "ramp", "runs", "fleet", "serving",
-          "custom_programs", "supply_deals", "leases", "commitments", "costs", "cashflows", "economics", "compute",
+          "custom_programs", "supply_deals", "spot", "leases", "commitments", "costs", "cashflows", "economics", "compute",
           "export_usage",
           "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
@@ -51,6 +51,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
                         "success_probability": "fin"},
     "leases": {"site": "str", "quarter": "str", "leased_mw": "fin"},
     "supply_deals": {"deal": "str", "taken": "fin", "cost_usd": "fin"},
+    "spot": {"accelerator": "str", "quarter": "str", "units": "fin", "premium_usd": "fin"},
     "commitments": {"offer": "str", "start": "str", "term_months": "fin", "instances": "fin", "units": "fin",
                     "cost_usd": "fin"},
     "costs": {"component": "str", "full_usd": "fin", "npv_usd": "fin", "amortised_usd": "fin", "cost_usd": "fin"},

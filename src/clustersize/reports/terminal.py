@@ -126,6 +126,17 @@ def serving_timeline(plan: Plan) -> Table | None:
     return frame_table(per_quarter, "Sustained demand served by quarter [PFLOP/s dense BF16]")
 
 
+def supply_options(plan: Plan) -> Table | None:
+    """Supply deals taken and accelerators bought spot; None when the plan uses neither."""
+    deals = plan.table("supply_deals")
+    rows = [(f"deal {r.deal}", f"{r.taken:.3g} taken", usd(r.cost_usd)) for r in deals[deals.taken > 0].itertuples()]
+    rows += [(f"spot {r.accelerator}", f"{r.units:,.0f} in {r.quarter}", usd(r.premium_usd))
+             for r in plan.table("spot").itertuples()]
+    if not rows:
+        return None
+    return frame_table(pd.DataFrame(rows, columns=["option", "amount", "cost"]), "Supply beyond the allocation")
+
+
 def binding_worth(plan: Plan) -> pd.DataFrame:
     """Limits that bind, definitions left out, with what one more unit of each saves (the most
     valuable first; an unpriced limit last): columns limit, at, one more unit saves."""
@@ -180,7 +191,8 @@ def render(plan: Plan, console: Console | None = None) -> None:
             f"Cost by line (this plan minimises the {plan.cost_basis} basis)"))
         compute = plan.table("compute")
         parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
-        for item in (runs_table(plan), fleet_timeline(plan), serving_timeline(plan), mix_table(plan)):
+        for item in (runs_table(plan), fleet_timeline(plan), serving_timeline(plan), mix_table(plan),
+                     supply_options(plan)):
             if item is not None:
                 parts.append(item)
         sites = plan.table("sites")

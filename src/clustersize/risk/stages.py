@@ -4,8 +4,8 @@ A column is first-stage when it is a commitment made now whatever its date (a si
 built, a contract signed, a custom program funded, a supply deal signed) or when it is dated before the reveal: an
 order, a lease, a cloud commitment or sustained serving in a quarter that starts before it, and
 a run window (with its cluster, rentals and energy) that starts before it. The rest is recourse,
-decided per scenario: later orders and commitments, run windows after the reveal, on-demand
-rental, and the quantities that follow from the decisions (installed MW, losses, shortfall).
+decided per scenario: later orders (spot purchases at a premium among them) and commitments, run
+windows after the reveal, on-demand rental, and the quantities that follow from the decisions (installed MW, losses, shortfall).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ UNDATED = ("open", "new_mw", "sign", "contract_mw", "fund", "deal")
 """Decisions made now whatever their date: sites opened and built, contracts signed and sized, programs
 funded, supply deals signed."""
 
-DATED = ("buy", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp", "rent", "energy")
+DATED = ("buy", "spot", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp", "rent", "energy")
 """Decisions of a quarter or of a run window: first-stage when it starts before the reveal."""
 
 

@@ -48,3 +48,20 @@ class SupplyDeal(Strict):
         year, q = int(self.first_quarter[:4]), int(self.first_quarter[5])
         last = (q - 1) + self.quarters - 1
         return quarter <= f"{year + last // 4}Q{last % 4 + 1}"
+
+
+class SpotMarket(Strict):
+    """Servers of one catalog accelerator bought beyond the buyer's allocation, from resellers or
+    the secondary market, at a premium over the price (docs/risk.md). Spot servers are already
+    built: they use none of the allocation and none of the shared components (HBM, CoWoS)."""
+
+    premium: NonNegative = Field(description="Extra paid over the accelerator's all-in price, as a share of it "
+                                             "(0.25: a quarter more) [fraction].")
+    units_per_quarter: Positive = Field(description="Most accelerators the spot market sells per quarter [accelerators].")
+    first_quarter: QuarterLabel | None = Field(None, description="First quarter the market sells, e.g. 2027Q3; "
+                                                                 "absent: from the planning start.")
+    notes: str | None = None
+
+    def open_in(self, quarter: str) -> bool:
+        """True when the market sells in `quarter` (a label such as 2028Q1)."""
+        return self.first_quarter is None or quarter >= self.first_quarter

@@ -17,7 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
 from .catalog import load_catalog
-from .deals import SupplyDeal
+from .deals import SpotMarket, SupplyDeal
 from .errors import did_you_mean
 from .risk import RiskOptions, Scenario, Uncertainty, check_scenarios, check_uncertainty
 from .rules import ExportRuleset
@@ -740,6 +740,9 @@ class Problem(Strict):
         default_factory=FrozenDict, description="Shared component supply per quarter for this buyer [units/quarter].")
     supply_deals: FrozenMap[Identifier, SupplyDeal] = Field(
         default_factory=FrozenDict, description="Pay now to raise a supply cap from a quarter on (docs/risk.md).")
+    spot: FrozenMap[Identifier, SpotMarket] = Field(
+        default_factory=FrozenDict, description="Spot markets by catalog accelerator: servers beyond the allocation "
+                                                "at a premium (docs/risk.md).")
     cloud_chips: FrozenMap[Identifier, Chip] = Field(
         default_factory=FrozenDict, description="Specs of rented accelerators (filled from the catalog).")
 
@@ -831,6 +834,10 @@ class Problem(Strict):
             if acc is not None and acc.supply_per_quarter is None and not acc.supply_by_quarter:
                 raise field_error(("supply_deals", name, kind), f"{target} has no supply limit in this problem, so a "
                                                                "deal cannot raise it; give its supply_per_quarter", target)
+        for name in self.spot:
+            if name not in self.accelerators:
+                raise field_error(("spot", name), f"unknown accelerator {name!r}{did_you_mean(name, self.accelerators)}; "
+                                                  "a spot market sells a catalog accelerator", name)
 
     def _sustained_within_planning(self) -> None:
         first = f"{self.planning_start.year}Q{(self.planning_start.month - 1) // 3 + 1}"
