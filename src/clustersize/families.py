@@ -157,8 +157,8 @@ FAMILIES: tuple[Family, ...] = (
         hangs_on="open"),
     Family(
         "installed_mw", ("site", "quarter"),
-        "installed[s,t] - installed[s,t-1] - sum_{(a,t'): ready(a,s,t') = t} W[a] buy[a,s,t'] = 0 [MW]  "
-        "(leased and phased sites)",
+        "installed[s,t] - installed[s,t-1] - sum_{(a,t'): ready(a,s,t') = t} W[a] buy[a,s,t'] + sum_{a,t'} W[a] "
+        "sell[a,s,t',t] = 0 [MW]  (leased and phased sites)",
         "MW", "one", None,
         "IT load installed at a leased or phased site by each quarter: every purchase from the quarter it is installed",
         definitional=True),
@@ -185,11 +185,18 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "fleet", ("accelerator", "site", "quarter"),
         "sum_{w covers t} units[a,s,w] + ramp[a,s,w,t] + serve[a,s,t] - sum_{t': ready(a,s,t') <= t} buy[a,s,t'] "
-        "<= 0 [servers]   (a growing run's units only in its window's last quarter)",
+        "+ sum_{t', t'' <= t} sell[a,s,t',t''] <= 0 [servers]   (a growing run's units only in its window's last "
+        "quarter)",
         "accelerator", "units_per_server", "one more {accelerator} installed at {site} in {quarter}",
         "servers working in runs or serving sustained demand at each site and quarter within those installed "
         "there by then",
         definitional=True),
+    Family(
+        "sale_cohort", ("accelerator", "site", "quarter"),
+        "sum_{t''} sell[a,s,t,t''] - buy[a,s,t] <= 0   (costs.sell_surplus; t'' from the order's installation) "
+        "[servers]",
+        "accelerator", "units_per_server", None,
+        "servers sold before the last deadline, from each order, within the order", definitional=True),
     Family(
         "run_fleet", ("run", "accelerator", "site"),
         "sum_{w of r} units[a,s,w] - sum_t buy[a,s,t] <= 0   (implied by fleet) [servers]",

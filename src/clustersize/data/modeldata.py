@@ -40,6 +40,7 @@ from .deals import Deals, build_deals
 from .money import FLOP_PER_EFLOPS_DAY as FLOP_PER_EFLOPS_DAY  # re-exported: the model and the plan read it here
 from .money import Money, build_money, capital_recovery_factor
 from .runs import RunData, Windows, build_run_data, build_windows
+from .sales import Sales, build_sales
 from .serving import PFLOPS_PER_TFLOPS, Serving, build_serving
 from .siteload import SiteLoad, build_site_load
 from .slots import Slots, build_slots
@@ -147,6 +148,7 @@ class ModelData:
     serving: Serving = field(default_factory=Serving)       # sustained demand and its serving columns
     deals: Deals = field(default_factory=Deals)             # supply deals (data/deals.py)
     spot: Spot = field(default_factory=Spot)                # spot purchases beyond the allocation (data/spot.py)
+    sales: Sales = field(default_factory=Sales)             # servers sold before the last deadline (data/sales.py)
     acc_supply_max: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [a, t] servers, every deal taken
     prog_volume_max: np.ndarray = field(default_factory=lambda: np.zeros(0))      # [p] servers, every deal taken
 
@@ -526,6 +528,7 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
                                  data.con_live_from, data.cloud_max)
     data.site_load = build_site_load(problem, data.site_ids, data.cell_site, data.cell_ready, len(data.periods), prices)
     data.deals, data.acc_supply_max, data.prog_volume_max = deals, supply_max, volume_max
+    data.sales = build_sales(problem.costs.sell_surplus, data.cell_ready, len(data.periods))
     data.spot = build_spot(problem, data.acc_ids, accs.spot_depth, data.acc_price, data.cell_acc, data.cell_period)
     data.money = build_money(problem, data)
     return data

@@ -24,6 +24,8 @@ commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
 supply_deals    deal (share of a supply deal taken)        its fee, in quarter 0 (the deal is signed now)
 spot_premium    spot (server bought beyond the allocation) in the order quarter, whole on every basis
+sales           sell (server sold before the last deadline) its trend value less the haircut, a credit in the quarter
+                                                          sold; it also saves the opex from then and the residual
 shortfall       shortfall (EFLOP/s-day short of a target)  in the quarter of the run's deadline (a penalty, no cash)
 =============== ========================================= ===========================================
 
@@ -181,6 +183,7 @@ class _Terms:
     site_share: float              # [fraction] charged of site capital on the amortised basis
     epoch: bool                    # Epoch AI's scope: hardware, network and energy only
     resale: np.ndarray             # [t] resale value at the last deadline of a server ordered in t [fraction]
+    value: np.ndarray              # [t, t'] resale value at the start of t' of a server ordered in t [fraction]
 
 
 def _hardware_flows(d: ModelData, terms: _Terms) -> list[Flows]:
@@ -196,6 +199,22 @@ def _hardware_flows(d: ModelData, terms: _Terms) -> list[Flows]:
     flows.append(_flows("buy", "residual", cells, np.full(cells.size, terms.n_periods), residual,
                         np.zeros(cells.size)))
     return flows
+
+
+def _sale_flows(d: ModelData, terms: _Terms) -> list[Flows]:
+    """A server sold at the start of quarter t brings its cohort's value then (a credit; nothing on the
+    amortised basis, which charges the use of capital to the last deadline), and takes back the
+    operating cost from t and the resale credit at the horizon that its purchase column pays."""
+    cell, t = d.sales.cell, d.sales.quarter
+    cols = np.arange(cell.size)
+    price = d.cell_price[cell]
+    order = d.cell_period[cell]
+    opex = -price * terms.opex_per_quarter
+    return [_flows("sell", "sales", cols, t, -price * terms.value[order, t], np.zeros(cols.size)),
+            _flows("sell", "opex", cols, t, opex, np.zeros(cols.size) if terms.epoch else opex,
+                   np.full(cols.size, terms.n_periods)),
+            _flows("sell", "residual", cols, np.full(cols.size, terms.n_periods), price * terms.resale[order],
+                   np.zeros(cols.size))]
 
 
 def _site_flows(problem: Problem, d: ModelData, terms: _Terms) -> dict[str, list[Flows]]:
@@ -379,7 +398,9 @@ def _terms(problem: Problem, d: ModelData) -> _Terms:
     end = quarter_start(origin, n_t)
     years_held = np.array([(end - quarter_start(origin, t)).days / DAYS_PER_YEAR for t in range(n_t)])
     resale = 10.0 ** (-costs.price_performance_ooms_per_year * years_held) * (1.0 - costs.resale_haircut)
-    return _Terms(n_t, costs.opex_fraction_per_year / 4.0, d.site_share, costs.amortisation == "epoch", resale)
+    age = years_held[:, None] - years_held[None, :]         # years from the start of t to the start of t'
+    value = 10.0 ** (-costs.price_performance_ooms_per_year * age) * (1.0 - costs.resale_haircut)
+    return _Terms(n_t, costs.opex_fraction_per_year / 4.0, d.site_share, costs.amortisation == "epoch", resale, value)
 
 
 def build_money(problem: Problem, d: ModelData) -> Money:
@@ -395,6 +416,7 @@ def build_money(problem: Problem, d: ModelData) -> Money:
              "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d),
              "deal": [_flows("deal", "supply_deals", np.arange(len(d.deals.ids)), np.zeros(len(d.deals.ids), dtype=np.int64),
                              d.deals.fee)],
+             "sell": _sale_flows(d, terms),
              "spot": [_flows("spot", "spot_premium", np.arange(d.spot.acc.size), d.spot.quarter, d.spot.premium)]}
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),
                  _serving_flows(problem, d)):

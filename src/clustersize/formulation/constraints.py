@@ -155,9 +155,15 @@ def add_installed_mw(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     pos = np.searchsorted(code, cell_code)
     found = (pos < code.size) & (code[np.minimum(pos, max(code.size - 1, 0))] == cell_code) if code.size \
         else np.zeros(cell_code.size, dtype=bool)
+    sold = d.sales.cell
+    sale_code = d.cell_site[sold] * n_t + d.sales.quarter
+    sale_pos = np.searchsorted(code, sale_code)
+    sale_found = (sale_pos < code.size) & (code[np.minimum(sale_pos, max(code.size - 1, 0))] == sale_code) \
+        if code.size else np.zeros(sale_code.size, dtype=bool)
     b.add_rows("installed_mw", b.keys(("site", "quarter"), load.site, load.quarter),
                [Term(x["installed"], rows, 1.0), Term(x["installed"][previous[has_previous]], rows[has_previous], -1.0),
-                Term(x["buy"][found], pos[found], -d.acc_it_mw[d.cell_acc[found]])], 0.0, 0.0)
+                Term(x["buy"][found], pos[found], -d.acc_it_mw[d.cell_acc[found]]),
+                Term(x["sell"][sale_found], sale_pos[sale_found], d.acc_it_mw[d.cell_acc[sold[sale_found]]])], 0.0, 0.0)
 
 
 def _powered_positions(d: ModelData) -> np.ndarray:
@@ -233,10 +239,22 @@ def add_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     lo = np.searchsorted(rows, pair * n_t + d.cell_ready)
     hi = np.searchsorted(rows, (pair + 1) * n_t)
     cell, cell_row = _ranges(lo, hi)
+    # a sale counts in every row of its pair from the quarter sold
+    sold = d.sales.cell
+    sale, sale_row = _ranges(np.searchsorted(rows, pair[sold] * n_t + d.sales.quarter), hi[sold])
     a, rest = rows // (n_s * n_t), rows % (n_s * n_t)
     b.add_rows("fleet", b.keys(("accelerator", "site", "quarter"), a, rest // n_t, rest % n_t),
                [Term(x["units"][slot], row_of_slot, 1.0), Term(x["serve"], row_of_serve, 1.0),
-                Term(x["ramp"], row_of_ramp, 1.0), Term(x["buy"][cell], cell_row, -1.0)], -INF, 0.0)
+                Term(x["ramp"], row_of_ramp, 1.0), Term(x["buy"][cell], cell_row, -1.0),
+                Term(x["sell"][sale], sale_row, 1.0)], -INF, 0.0)
+
+
+def add_sale_cohort(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per purchase cell that may be sold: its sales, over all quarters, within the purchase."""
+    cells, row = _group(d.sales.cell)
+    b.add_rows("sale_cohort", b.keys(("accelerator", "site", "quarter"), d.cell_acc[cells], d.cell_site[cells],
+                                     d.cell_period[cells]),
+               [Term(x["sell"], row, 1.0), Term(x["buy"][cells], _arange(cells.size), -1.0)], -INF, 0.0)
 
 
 def add_run_fleet(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -907,6 +925,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "supply_cap": add_supply_cap, "custom_volume": add_custom_volume, "component_cap": add_component_cap,
     "deal_program": add_deal_program,
     "spot_purchase": add_spot_purchase,
+    "sale_cohort": add_sale_cohort,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,

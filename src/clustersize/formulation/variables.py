@@ -14,6 +14,7 @@ amortised:
        + sum_p c[fund] fund[p]                                 custom-chip programs
        + sum_d c[deal] deal[d]                                 supply deals (the share taken)
        + sum_{a,t} c[spot] spot[a,t]                           the premium on servers bought spot
+       + sum_{c,t} c[sell] sell[c,t]                           servers sold: proceeds, opex and resale saved
        + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
        + sum_{k,t} c[serve_energy] serve_energy[k,t]           energy of owned servers serving it
        + sum_r c[shortfall] shortfall[r]                       compute short of a target (risk.shortfall_...)
@@ -54,7 +55,8 @@ def index_sets(data: ModelData) -> dict[str, list[str]]:
             "region": sorted(set(data.slots.location_region)), "continent": sorted(set(data.slots.location_continent)),
             "stack": sorted(set(r.acc_stack) | set(r.offer_stack)), "extra": [str(j) for j in range(1, max(2, n_stacks))],
             "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids,
-            "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)], "deal": data.deals.ids}
+            "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)], "deal": data.deals.ids,
+            "ordered": data.periods}
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
@@ -110,6 +112,9 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
         ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),
         ("deal",       builder.all_of("deal"), 0.0, 1.0,                 m.charges("deal", len(data.deals.ids)),
          ~data.deals.divisible),
+        ("sell",       builder.keys(("accelerator", "site", "ordered", "quarter"), data.cell_acc[data.sales.cell],
+                                    data.cell_site[data.sales.cell], data.cell_period[data.sales.cell], data.sales.quarter),
+         0.0, supply_ub[data.sales.cell], m.charges("sell", data.sales.cell.size), data.integer_units),
         ("spot",       builder.keys(("accelerator", "quarter"), data.spot.acc, data.spot.quarter), 0.0, data.spot.depth,
          m.charges("spot", data.spot.acc.size), False),
     ]

@@ -59,6 +59,19 @@ def _hardware(ledger: Ledger, cash: Cash) -> None:
         _pay(cash, "residual", horizon, -capex * resale_fraction(problem, t, horizon))
 
 
+def _sales(ledger: Ledger, cash: Cash) -> None:
+    """A sale at the start of quarter t: the order's value then (its price-performance trend less the
+    haircut), a credit; the operating cost from t and the resale at the horizon no longer accrue."""
+    problem, horizon = ledger.problem, n_quarters(ledger)
+    opex = problem.costs.opex_fraction_per_year / 4.0
+    for acc, site, order, sold, units in ledger.sales:
+        capex = units * unit_cost_usd(ledger, ledger.chips[acc], site, order)
+        _pay(cash, "sales", sold, -capex * resale_fraction(problem, order, sold))
+        for q in range(sold, horizon):
+            _pay(cash, "opex", q, -capex * opex)
+        _pay(cash, "residual", horizon, capex * resale_fraction(problem, order, horizon))
+
+
 def unit_charge_usd(ledger: Ledger, chip: Chip, site: str, order: int, ready: int) -> float:
     """What one unit ordered in quarter `order` for `site` and installed from `ready` is charged on
     the problem's basis [USD]: its price, its operating cost while in service and, on the npv
@@ -184,7 +197,7 @@ def cash_flows(ledger: Ledger) -> Cash:
     computed once per ledger (the checks, the cost lines and the integrity check all read it)."""
     if ledger.cash is None:
         cash: Cash = defaultdict(dict)
-        for part in (_hardware, _sites, _contracts, _usage, _shortfalls):
+        for part in (_hardware, _sales, _sites, _contracts, _usage, _shortfalls):
             part(ledger, cash)
         ledger.cash = cash
     return ledger.cash
@@ -221,7 +234,7 @@ def amortised_lines(ledger: Ledger, cash: Cash) -> dict[str, float]:
     lines["site_lease"] = 0.0 if epoch else lines.get("site_lease", 0.0) - book + book * share
     if epoch:
         lines["opex"] = 0.0
-    lines["residual"] = 0.0
+    lines["residual"] = lines["sales"] = 0.0
     return lines
 
 

@@ -64,6 +64,12 @@ def check_spot_purchase(ledger: Ledger, c: Checker) -> None:
                   "bought spot but not purchased")
 
 
+def check_sale_cohort(ledger: Ledger, c: Checker) -> None:
+    """Accelerators sold from each order within the order [units]."""
+    for order, units in ledger.sold.items():
+        c.at_most("sale_cohort", ",".join(order), units, ledger.orders[order][0], "units", "more sold than ordered")
+
+
 def check_deal_program(ledger: Ledger, c: Checker) -> None:
     """A deal on a custom program's capacity only with the program funded."""
     for name, deal in ledger.problem.supply_deals.items():
@@ -403,6 +409,7 @@ CHECKS: dict[str, Check] = {
     "supply_cap": check_supply_cap, "custom_volume": check_custom_volume, "component_cap": check_component_cap,
     "deal_program": check_deal_program,
     "spot_purchase": check_spot_purchase,
+    "sale_cohort": check_sale_cohort,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
     "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,

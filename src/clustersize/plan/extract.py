@@ -263,6 +263,10 @@ def fleet_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     installed = np.zeros((n_a, n_s, n_t))
     for c in np.flatnonzero(servers > ZERO):
         installed[d.cell_acc[c], d.cell_site[c], d.cell_ready[c]:] += servers[c]
+    sold = _cols(lp, x, "sell")
+    for j in np.flatnonzero(sold > ZERO):
+        c = d.sales.cell[j]
+        installed[d.cell_acc[c], d.cell_site[c], d.sales.quarter[j]:] -= sold[j]
     working = np.zeros_like(installed)
     slot, quarter, _, busy = _working(d, lp, x)
     np.add.at(working, (sl.unit_acc[slot], sl.unit_site[slot], quarter), busy)
@@ -292,6 +296,21 @@ def deals_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     """Every supply deal: the share taken (0 or 1 unless divisible) and its fee for that share [USD]."""
     taken = _cols(lp, x, "deal")
     return pd.DataFrame({"deal": d.deals.ids, "taken": taken, "cost_usd": taken * d.deals.fee * USD_PER_MUSD})
+
+
+def sales_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Accelerators sold before the last deadline: from which order (accelerator, site, quarter
+    ordered), in which quarter, how many, and what the sale brings [USD, nominal]."""
+    sold = _cols(lp, x, "sell")
+    keep = np.flatnonzero(sold > ZERO)
+    cell, t = d.sales.cell[keep], d.sales.quarter[keep]
+    proceeds = d.money.flows["sell"][0].amount[keep]        # the credit per server [$M, negative]
+    return pd.DataFrame({"accelerator": [d.acc_ids[a] for a in d.cell_acc[cell].tolist()],
+                         "site": [d.site_ids[s] for s in d.cell_site[cell].tolist()],
+                         "ordered": [d.periods[q] for q in d.cell_period[cell].tolist()],
+                         "quarter": [d.periods[q] for q in t.tolist()],
+                         "units": sold[keep] * d.acc_units_per_server[d.cell_acc[cell]],
+                         "proceeds_usd": -proceeds * sold[keep] * USD_PER_MUSD})
 
 
 def spot_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:

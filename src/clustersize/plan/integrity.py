@@ -32,7 +32,7 @@ from ..schema.load import input_hash
 from ..schema.problem import Problem
 from ..schema.runs import planned_runs
 from ..status import Status
-from .cashflows import Cash, cash_flows, discount_at
+from .cashflows import Cash, cash_flows, discount_at, resale_fraction
 from .ledger import Checker, Ledger, delivered_flop, goodput_of, open_ledger, span_of, tally, unit_cost_usd
 from .plan import SERVING, Plan
 
@@ -342,6 +342,19 @@ def _check_spot(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "units x premium x all-in price of the quarter [USD]")
 
 
+def _check_sales(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
+    for i, row in enumerate(rec.rows("sales")):
+        where = f"tables.sales[{i}]"
+        order = ledger.orders.get((str(row.accelerator), str(row.site), str(row.ordered)))
+        sold = label_index(str(row.quarter), problem.planning_start)
+        if order is None or sold is None:
+            rec.fail(f"{where}.ordered", row.ordered, f"no order of {row.accelerator} at {row.site} in {row.ordered!r}")
+            continue
+        rec.number(f"{where}.proceeds_usd", _value(row, "proceeds_usd"), float(_value(row, "units"))
+                   * unit_cost_usd(ledger, ledger.chips[str(row.accelerator)], str(row.site), order[1])
+                   * resale_fraction(problem, order[1], sold), "units x all-in price x trend value less haircut [USD]")
+
+
 def _check_costs(rec: _Recorder, plan: Plan, problem: Problem, lines: dict[str, dict[str, float]]) -> None:
     """The cost table against the verifier's cost lines on every basis, and the objective against it."""
     frame = plan.table("costs")
@@ -555,7 +568,7 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
     _check_hashes(rec, plan)
     if plan.has_plan:
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
-                      _check_fleet, _check_serving, _check_economics):
+                      _check_fleet, _check_serving, _check_economics, _check_sales):
             check(rec, plan, problem, tallied)
         for plain in (_check_contracts, _check_programs, _check_deals, _check_spot):
             plain(rec, plan, problem)

@@ -166,6 +166,10 @@ class Ledger:
     funded: dict[str, bool] = field(default_factory=dict)
     deals: dict[str, float] = field(default_factory=dict)          # share of each supply deal taken
     spot: dict[tuple[str, str], float] = field(default_factory=dict)   # (accelerator, quarter) -> bought spot
+    orders: dict[tuple[str, str, str], tuple[float, int, int]] = field(default_factory=dict)  # (acc, site, quarter)
+    # -> (units, order quarter, quarter installed)
+    sold: dict[tuple[str, str, str], float] = field(default_factory=lambda: defaultdict(float))   # by order
+    sales: list[tuple[str, str, int, int, float]] = field(default_factory=list)  # acc, site, order, sold, units
     supply_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     component_used: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     load_mw: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -357,6 +361,8 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
+    for row in plan.table("sales").itertuples():
+        _tally_sale(ledger, row, c)
     for row in plan.table("contracts").itertuples():
         _tally_contract(ledger, row, c)
     for row in plan.table("rentals").itertuples():
@@ -418,6 +424,29 @@ def _tally_spot(ledger: Ledger, spot: Any, c: Checker) -> None:
         c.true("spot_market", where, units >= -REL_TOL, f"{units:g} units bought spot")
         c.at_most("spot_market", where, units, market.units_per_quarter, "units", "more than the spot market sells")
         ledger.spot[key] = units
+
+
+def _tally_sale(ledger: Ledger, row: Any, c: Checker) -> None:
+    """Accelerators sold from an order of the plan, from the quarter it is installed to the last; they
+    leave the fleet from the quarter sold."""
+    order = (str(row.accelerator), str(row.site), str(row.ordered))
+    where = f"{order[0]},{order[1]},{order[2]}->{row.quarter}"
+    c.true("sales_allowed", where, ledger.problem.costs.sell_surplus,
+           "accelerators sold, but costs.sell_surplus is false")
+    bought = ledger.orders.get(order)
+    c.true("known_option", where, bought is not None, "sold from an order the plan does not place")
+    if bought is None:
+        return
+    units, t, ready = float(row.units), bought[1], bought[2]
+    sold = ledger.labels.index(row.quarter) if row.quarter in ledger.labels else -1
+    c.true("sales_allowed", where, ready <= sold, f"sold in {row.quarter}, before it is installed or after the horizon")
+    c.true("sales_allowed", where, units >= -REL_TOL, f"{units:g} units sold")
+    if sold < ready:
+        return
+    ledger.sold[order] += units
+    ledger.sales.append((order[0], order[1], t, sold, units))
+    for quarter in range(sold, len(ledger.labels)):
+        ledger.installed[(order[0], order[1], quarter)] -= units
 
 
 def spot_components(ledger: Ledger, component: str, quarter: str) -> float:
@@ -491,6 +520,8 @@ def _tally_purchase(ledger: Ledger, row: Any, c: Checker) -> None:
         ledger.early_mw[row.site] += mw
     for quarter in range(ready, len(ledger.labels)):
         ledger.installed[(row.accelerator, row.site, quarter)] += units
+    key = (str(row.accelerator), str(row.site), str(row.quarter))
+    ledger.orders[key] = (ledger.orders.get(key, (0.0, t, ready))[0] + units, t, ready)
     unit_cost = unit_cost_usd(ledger, chip, row.site, t)
     ledger.amortised_hardware += units * unit_cost * amortised_share(ledger, chip, t, ready)
 

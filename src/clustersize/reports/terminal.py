@@ -127,14 +127,16 @@ def serving_timeline(plan: Plan) -> Table | None:
 
 
 def supply_options(plan: Plan) -> Table | None:
-    """Supply deals taken and accelerators bought spot; None when the plan uses neither."""
+    """Supply deals taken, accelerators bought spot and servers sold; None when the plan has none."""
     deals = plan.table("supply_deals")
     rows = [(f"deal {r.deal}", f"{r.taken:.3g} taken", usd(r.cost_usd)) for r in deals[deals.taken > 0].itertuples()]
     rows += [(f"spot {r.accelerator}", f"{r.units:,.0f} in {r.quarter}", usd(r.premium_usd))
              for r in plan.table("spot").itertuples()]
+    rows += [(f"sell {r.accelerator} at {r.site}", f"{r.units:,.0f} in {r.quarter} (ordered {r.ordered})",
+              usd(-r.proceeds_usd)) for r in plan.table("sales").itertuples()]
     if not rows:
         return None
-    return frame_table(pd.DataFrame(rows, columns=["option", "amount", "cost"]), "Supply beyond the allocation")
+    return frame_table(pd.DataFrame(rows, columns=["option", "amount", "cost"]), "Supply deals, spot purchases and sales")
 
 
 def binding_worth(plan: Plan) -> pd.DataFrame:

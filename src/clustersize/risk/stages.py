@@ -1,11 +1,13 @@
 """Which decisions are taken before the uncertainty is revealed (first stage), declared once.
 
 A column is first-stage when it is a commitment made now whatever its date (a site opened or
-built, a contract signed, a custom program funded, a supply deal signed) or when it is dated before the reveal: an
-order, a lease, a cloud commitment or sustained serving in a quarter that starts before it, and
-a run window (with its cluster, rentals and energy) that starts before it. The rest is recourse,
-decided per scenario: later orders (spot purchases at a premium among them) and commitments, run
-windows after the reveal, on-demand rental, and the quantities that follow from the decisions (installed MW, losses, shortfall).
+built, a contract signed, a custom program funded, a supply deal signed) or when it is dated
+before the reveal: an order (spot purchases among them), a sale, a lease, a cloud commitment or
+sustained serving in a quarter that starts before it, and a run window (with its cluster, rentals
+and energy) that starts before it. The rest is recourse, decided per scenario: later orders (spot
+purchases at a premium among them), sales of surplus servers and commitments, run windows after the
+reveal, on-demand rental, and the quantities that follow from the decisions (installed MW, losses,
+shortfall).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ UNDATED = ("open", "new_mw", "sign", "contract_mw", "fund", "deal")
 """Decisions made now whatever their date: sites opened and built, contracts signed and sized, programs
 funded, supply deals signed."""
 
-DATED = ("buy", "spot", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp", "rent", "energy")
+DATED = ("buy", "spot", "sell", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp",
+         "rent", "energy")
 """Decisions of a quarter or of a run window: first-stage when it starts before the reveal."""
 
 

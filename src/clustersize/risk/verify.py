@@ -43,6 +43,9 @@ def first_stage_decisions(plan: Plan, problem: Problem) -> dict[str, float]:
         add(f"fund {row.program}", bool(row.funded))
     for row in plan.table("supply_deals").itertuples():
         add(f"deal {row.deal}", row.taken)
+    for row in plan.table("sales").itertuples():
+        if str(row.quarter) < first:
+            add(f"sell {row.accelerator} at {row.site} ordered {row.ordered} in {row.quarter}", row.units)
     for row in plan.table("spot").itertuples():
         if str(row.quarter) < first:
             add(f"buy {row.accelerator} spot in {row.quarter}", row.units)

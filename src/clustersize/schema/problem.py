@@ -563,7 +563,10 @@ class CostOptions(Strict):
         description="Non-energy operating cost (maintenance, staff, insurance) per year, as a share of the hardware "
                     "and new-build capital in service [fraction per year].")
     resale_haircut: Share = Field(
-        description="Share of hardware's trend value lost when it is sold at the last deadline [fraction].")
+        description="Share of hardware's trend value lost when it is sold, at the last deadline or before [fraction].")
+    sell_surplus: bool = Field(
+        False, description="True: owned servers may be sold before the last deadline, at their trend value less the "
+                           "haircut, saving their operating cost from then (docs/risk.md).")
     carbon_price_usd_per_t: NonNegative = Field(0.0, description="Carbon price [USD/tCO2].")
     server_overhead: ServerOverhead = Field(description="Server price / accelerator price, for chip-only prices.")
     interconnect_share: NetworkShare = Field(description="Cluster network share of total hardware cost.")

@@ -233,6 +233,7 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["leases"] = extract.leases_table(data, lp, x)
     tables["supply_deals"] = extract.deals_table(data, lp, x)
     tables["spot"] = extract.spot_table(data, lp, x)
+    tables["sales"] = extract.sales_table(data, lp, x)
     tables["commitments"] = extract.commitments_table(problem, data, lp, x)
     tables["costs"] = extract.costs_table(problem, data, lp, x)
     tables["cashflows"] = extract.cashflows_table(data, lp, x)
