@@ -126,6 +126,19 @@ FAMILIES: tuple[Family, ...] = (
         "servers bought on the spot market, beyond the allocation and with built components, are part of the "
         "quarter's purchases, within the market's depth", definitional=True),
     Family(
+        "deal_take", ("deal", "quarter"),
+        "take[d,t] - U[d] deal[d] <= 0   for each deal with a prepayment and quarter it covers [servers, or component "
+        "units]",
+        "unit", "one", None,
+        "units credited against a prepaid deal within the extra supply of the share taken", definitional=True),
+    Family(
+        "deal_credit", ("supply", "quarter"),
+        "sum_{d on x} take[d,t] - sum_{a,s} U[a,x] buy[a,s,t] + sum_a U[a,x] spot[a,t] <= 0   for each supply x a "
+        "prepaid deal raises (U[a,x] = 1 for its accelerator or chip, the units of a component) [servers, or "
+        "component units]",
+        "unit", "one", None,
+        "prepayments credited only against units bought on allocation in the quarter", definitional=True),
+    Family(
         "component_cap", ("component", "quarter"),
         "sum_{a,s} U[a,c] (buy[a,s,t] - spot[a,t]) - sum_{d on c, covering t} U[d] deal[d] <= K[c]   for each "
         "component c and quarter t [component units]",

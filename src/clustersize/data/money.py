@@ -22,7 +22,8 @@ cloud           rent (instance in a run window)           over the window's quar
                 serve_rent (instance serving a quarter)   in that quarter (on demand)
 commitments     commit (instance for a term)              monthly over the term
 custom_nre      fund (program)                            evenly to the quarter of volume supply
-supply_deals    deal (share of a supply deal taken)        its fee, in quarter 0 (the deal is signed now)
+supply_deals    deal (share of a supply deal taken)        its fee and prepayment, in quarter 0 (the deal is signed now)
+                take (prepaid unit bought under a deal)     minus its prepayment, in the quarter bought (a credit)
 spot_premium    spot (server bought beyond the allocation) in the order quarter, whole on every basis
 sales           sell (server sold before the last deadline) its trend value less the haircut, a credit in the quarter
                                                           sold; it also saves the opex from then and the residual
@@ -415,7 +416,9 @@ def build_money(problem: Problem, d: ModelData) -> Money:
     flows = {"buy": _hardware_flows(d, terms), "lease": _lease_flows(problem, d, money, terms),
              "fund": _program_flows(problem, d), "shortfall": _shortfall_flows(problem, d),
              "deal": [_flows("deal", "supply_deals", np.arange(len(d.deals.ids)), np.zeros(len(d.deals.ids), dtype=np.int64),
-                             d.deals.fee)],
+                             d.deals.fee + d.deals.prepaid)],
+             "take": [_flows("take", "supply_deals", np.arange(d.deals.take_deal.size), d.deals.take_quarter,
+                             -d.deals.prepay[d.deals.take_deal])],
              "sell": _sale_flows(d, terms),
              "spot": [_flows("spot", "spot_premium", np.arange(d.spot.acc.size), d.spot.quarter, d.spot.premium)]}
     for part in (_site_flows(problem, d, terms), _contract_flows(problem, d, terms), _cloud_flows(problem, d, money),

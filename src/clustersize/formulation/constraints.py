@@ -105,6 +105,39 @@ def add_deal_program(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                 Term(x["fund"][d.deals.target[deals]], _arange(deals.size), -1.0)], -INF, 0.0)
 
 
+def add_deal_take(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per prepaid deal and covered quarter: units credited within the extra supply taken."""
+    deals = d.deals
+    n = deals.take_deal.size
+    b.add_rows("deal_take", b.keys(("deal", "quarter"), deals.take_deal, deals.take_quarter),
+               [Term(x["take"], _arange(n), 1.0),
+                Term(x["deal"][deals.take_deal], _arange(n), -deals.amount[deals.take_deal])], -INF, 0.0)
+
+
+def add_deal_credit(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per supply raised by a prepaid deal and quarter: units credited, over the deals on it,
+    within the units of it bought on allocation (purchases less spot, or the components in them)."""
+    deals = d.deals
+    supply, t, row = _per_quarter(d, deals.take_supply, deals.take_quarter)
+    terms = [Term(x["take"], row, 1.0)]
+    for i, label in enumerate(deals.supplies):
+        kind, name = label.split(":", 1)
+        mine = np.flatnonzero(supply == i)
+        if kind == "component":
+            per_server = d.component_use[:, d.components.index(name)]
+        else:
+            acc = d.acc_ids.index(name if kind == "accelerator" else f"custom:{name}")
+            per_server = (np.arange(len(d.acc_ids)) == acc).astype(float)
+        code = dict(zip(t[mine].tolist(), mine.tolist()))
+        cells = np.flatnonzero((per_server[d.cell_acc] > 0) & np.isin(d.cell_period, t[mine]))
+        terms.append(Term(x["buy"][cells], np.array([code[q] for q in d.cell_period[cells].tolist()], dtype=np.int64),
+                          -per_server[d.cell_acc[cells]]))
+        spot_row = np.array([code.get(q, -1) for q in d.spot.quarter.tolist()], dtype=np.int64)
+        spot = np.flatnonzero((spot_row >= 0) & (per_server[d.spot.acc] > 0))
+        terms.append(Term(x["spot"][spot], spot_row[spot], per_server[d.spot.acc[spot]]))
+    b.add_rows("deal_credit", b.keys(("supply", "quarter"), supply, t), terms, -INF, 0.0)
+
+
 def add_component_cap(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per shared component and quarter in which it is used, raised by the deals taken."""
     for c in range(len(d.components)):
@@ -926,6 +959,8 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "deal_program": add_deal_program,
     "spot_purchase": add_spot_purchase,
     "sale_cohort": add_sale_cohort,
+    "deal_take": add_deal_take,
+    "deal_credit": add_deal_credit,
     "site_power": add_site_power, "site_build": add_site_build, "site_energised": add_site_energised,
     "installed_mw": add_installed_mw, "site_lease": add_site_lease, "commitment_cover": add_commitment_cover,
     "site_phase": add_site_phase, "phase_build": add_phase_build,

@@ -12,7 +12,8 @@ amortised:
        + sum_{o,w} c[rent] rent[o,w]                           on-demand rentals for a run window
        + sum_{o,q} c[commit] commit[o,q]                       commitments, for their whole term
        + sum_p c[fund] fund[p]                                 custom-chip programs
-       + sum_d c[deal] deal[d]                                 supply deals (the share taken)
+       + sum_d c[deal] deal[d]                                 supply deals (the share taken): fee and prepayment
+       + sum_{d,t} c[take] take[d,t]                           prepayments credited against units bought
        + sum_{a,t} c[spot] spot[a,t]                           the premium on servers bought spot
        + sum_{c,t} c[sell] sell[c,t]                           servers sold: proceeds, opex and resale saved
        + sum_{o,t} c[serve_rent] serve_rent[o,t]               on-demand rentals serving sustained demand
@@ -56,7 +57,8 @@ def index_sets(data: ModelData) -> dict[str, list[str]]:
             "stack": sorted(set(r.acc_stack) | set(r.offer_stack)), "extra": [str(j) for j in range(1, max(2, n_stacks))],
             "extras": [str(j) for j in range(max(2, n_stacks))], "member": data.acc_ids + data.cloud_ids,
             "objective": ["budget"], "year": [str(y) for y in np.unique(data.money.years)], "deal": data.deals.ids,
-            "ordered": data.periods}
+            "ordered": data.periods,
+            "supply": data.deals.supplies}
 
 
 def define_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, np.ndarray]:
@@ -112,6 +114,8 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
         ("fund",       programs,  0.0,   1.0,                            m.charges("fund", len(data.prog_ids)), True),
         ("deal",       builder.all_of("deal"), 0.0, 1.0,                 m.charges("deal", len(data.deals.ids)),
          ~data.deals.divisible),
+        ("take",       builder.keys(("deal", "quarter"), data.deals.take_deal, data.deals.take_quarter), 0.0,
+         data.deals.amount[data.deals.take_deal], m.charges("take", data.deals.take_deal.size), False),
         ("sell",       builder.keys(("accelerator", "site", "ordered", "quarter"), data.cell_acc[data.sales.cell],
                                     data.cell_site[data.sales.cell], data.cell_period[data.sales.cell], data.sales.quarter),
          0.0, supply_ub[data.sales.cell], m.charges("sell", data.sales.cell.size), data.integer_units),

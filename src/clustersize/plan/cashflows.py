@@ -169,7 +169,10 @@ def _usage(ledger: Ledger, cash: Cash) -> None:
             _pay(cash, "commitments", start + j, per_month * min(MONTHS_PER_QUARTER,
                                                                    offer.term_months - MONTHS_PER_QUARTER * j))
     for name, taken in ledger.deals.items():
-        _pay(cash, "supply_deals", 0, taken * problem.supply_deals[name].fee_usd)
+        deal = problem.supply_deals[name]
+        _pay(cash, "supply_deals", 0, taken * (deal.fee_usd + deal.prepaid_usd(ledger.labels)))
+    for (name, label), units in ledger.credits.items():
+        _pay(cash, "supply_deals", ledger.labels.index(label), -units * problem.supply_deals[name].prepay_usd_per_unit)
     for (acc, label), units in ledger.spot.items():
         if acc in ledger.chips:
             t = ledger.labels.index(label)

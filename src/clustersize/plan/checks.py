@@ -70,6 +70,29 @@ def check_sale_cohort(ledger: Ledger, c: Checker) -> None:
         c.at_most("sale_cohort", ",".join(order), units, ledger.orders[order][0], "units", "more sold than ordered")
 
 
+def check_deal_take(ledger: Ledger, c: Checker) -> None:
+    """Units credited against a prepaid deal within the extra supply of the share taken [units]."""
+    for (name, quarter), units in ledger.credits.items():
+        deal = ledger.problem.supply_deals[name]
+        c.at_most("deal_take", f"{name},{quarter}", units, ledger.deals.get(name, 0.0) * deal.units_per_quarter,
+                  "units", "more credited than the deal taken supplies")
+
+
+def check_deal_credit(ledger: Ledger, c: Checker) -> None:
+    """Prepayments credited only against units bought on allocation in the quarter [units]."""
+    credited: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (name, quarter), units in ledger.credits.items():
+        credited[(*ledger.problem.supply_deals[name].target, quarter)] += units
+    for (kind, target, quarter), units in credited.items():
+        if kind == "component":
+            bought = ledger.component_used.get((target, quarter), 0.0) - spot_components(ledger, target, quarter)
+        else:
+            acc = target if kind == "accelerator" else f"custom:{target}"
+            bought = ledger.supply_used.get((acc, quarter), 0.0) - ledger.spot.get((acc, quarter), 0.0)
+        c.at_most("deal_credit", f"{kind}:{target},{quarter}", units, bought, "units",
+                  "prepayment credited against units not bought")
+
+
 def check_deal_program(ledger: Ledger, c: Checker) -> None:
     """A deal on a custom program's capacity only with the program funded."""
     for name, deal in ledger.problem.supply_deals.items():
@@ -410,6 +433,8 @@ CHECKS: dict[str, Check] = {
     "deal_program": check_deal_program,
     "spot_purchase": check_spot_purchase,
     "sale_cohort": check_sale_cohort,
+    "deal_take": check_deal_take,
+    "deal_credit": check_deal_credit,
     "site_power": check_site_power, "site_build": check_site_build, "site_energised": check_site_energised,
     "fleet": check_fleet, "run_fleet": _defined, "energy_balance": check_energy_balance,
     "serving_energy": check_serving_energy, "sustained_demand": check_sustained_demand,

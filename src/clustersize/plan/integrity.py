@@ -320,14 +320,20 @@ def _check_programs(rec: _Recorder, plan: Plan, problem: Problem) -> None:
                    "success probability of the program")
 
 
-def _check_deals(rec: _Recorder, plan: Plan, problem: Problem) -> None:
+def _check_deals(rec: _Recorder, plan: Plan, problem: Problem, ledger: Ledger) -> None:
     for i, row in enumerate(rec.rows("supply_deals")):
         where, deal = f"tables.supply_deals[{i}]", problem.supply_deals.get(row.deal)
         if deal is None:
             rec.fail(f"{where}.deal", row.deal, f"unknown supply deal {row.deal!r}")
             continue
-        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), float(_value(row, "taken")) * deal.fee_usd,
-                   "the fee of the share taken [USD]")
+        whole = deal.fee_usd + deal.prepaid_usd(ledger.labels)
+        rec.number(f"{where}.cost_usd", _value(row, "cost_usd"), float(_value(row, "taken")) * whole,
+                   "the fee and prepayment of the share taken [USD]")
+    for i, row in enumerate(rec.rows("deal_credits")):
+        deal = problem.supply_deals.get(row.deal)
+        if deal is not None:
+            rec.number(f"tables.deal_credits[{i}].credit_usd", _value(row, "credit_usd"),
+                       float(_value(row, "units")) * deal.prepay_usd_per_unit, "units x prepayment per unit [USD]")
 
 
 def _check_spot(rec: _Recorder, plan: Plan, problem: Problem) -> None:
@@ -568,9 +574,9 @@ def check_integrity(plan: Plan, problem: Problem, recomputed: dict[str, Any],
     _check_hashes(rec, plan)
     if plan.has_plan:
         for check in (_check_purchases, _check_sites, _check_compute, _check_export, _check_windows, _check_runs,
-                      _check_fleet, _check_serving, _check_economics, _check_sales):
+                      _check_fleet, _check_serving, _check_economics, _check_sales, _check_deals):
             check(rec, plan, problem, tallied)
-        for plain in (_check_contracts, _check_programs, _check_deals, _check_spot):
+        for plain in (_check_contracts, _check_programs, _check_spot):
             plain(rec, plan, problem)
         _check_costs(rec, plan, problem, recomputed.get("cost_lines") or {})
         _check_cashflows(rec, plan, problem, recomputed.get("cash") or cash_flows(tallied))

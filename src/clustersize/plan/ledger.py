@@ -166,6 +166,7 @@ class Ledger:
     funded: dict[str, bool] = field(default_factory=dict)
     deals: dict[str, float] = field(default_factory=dict)          # share of each supply deal taken
     spot: dict[tuple[str, str], float] = field(default_factory=dict)   # (accelerator, quarter) -> bought spot
+    credits: dict[tuple[str, str], float] = field(default_factory=dict)  # (deal, quarter) -> units on prepayment
     orders: dict[tuple[str, str, str], tuple[float, int, int]] = field(default_factory=dict)  # (acc, site, quarter)
     # -> (units, order quarter, quarter installed)
     sold: dict[tuple[str, str, str], float] = field(default_factory=lambda: defaultdict(float))   # by order
@@ -358,6 +359,7 @@ def tally(plan: Plan, problem: Problem, c: Checker) -> Ledger:
     _tally_sites(ledger, plan.table("sites"), plan.table("custom_programs"), c)
     _tally_deals(ledger, plan.table("supply_deals"), c)
     _tally_spot(ledger, plan.table("spot"), c)
+    _tally_credits(ledger, plan.table("deal_credits"), c)
     _tally_runs(ledger, plan.table("runs"), plan.table("cluster"), c)
     for row in plan.table("purchases").itertuples():
         _tally_purchase(ledger, row, c)
@@ -447,6 +449,23 @@ def _tally_sale(ledger: Ledger, row: Any, c: Checker) -> None:
     ledger.sales.append((order[0], order[1], t, sold, units))
     for quarter in range(sold, len(ledger.labels)):
         ledger.installed[(order[0], order[1], quarter)] -= units
+
+
+def _tally_credits(ledger: Ledger, credits: Any, c: Checker) -> None:
+    """Units bought under a prepaid deal: a deal with a prepayment, in a quarter it covers, one row per
+    deal and quarter."""
+    for r in credits.itertuples():
+        key, where = (str(r.deal), str(r.quarter)), f"{r.deal},{r.quarter}"
+        deal = ledger.problem.supply_deals.get(key[0])
+        c.true("known_option", where, deal is not None and deal.prepay_usd_per_unit > 0 and key not in ledger.credits,
+               f"no prepaid deal {r.deal}, or two rows for it in {r.quarter}")
+        if deal is None or deal.prepay_usd_per_unit <= 0 or key in ledger.credits:
+            continue
+        c.true("deal_take", where, deal.covers(key[1]) and key[1] in ledger.labels,
+               f"credited in {r.quarter}, a quarter the deal does not cover")
+        c.true("deal_take", where, float(r.units) >= -REL_TOL, f"{float(r.units):g} units credited")
+        if key[1] in ledger.labels:
+            ledger.credits[key] = float(r.units)
 
 
 def spot_components(ledger: Ledger, component: str, quarter: str) -> float:

@@ -17,10 +17,10 @@ from .digests import DIGEST_KEY, field_digests
 
 SCHEMA_VERSION = "clustersize.plan/4"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
-                   "leases", "commitments", "serving", "ramp", "supply_deals", "spot", "sales")
+                   "leases", "commitments", "serving", "ramp", "supply_deals", "deal_credits", "spot", "sales")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "ramp", "runs", "fleet", "serving",
-          "custom_programs", "supply_deals", "spot", "sales", "leases", "commitments", "costs", "cashflows", "economics",
-          "compute", "export_usage", "exclusions", "licences", "binding")
+          "custom_programs", "supply_deals", "deal_credits", "spot", "sales", "leases", "commitments", "costs",
+          "cashflows", "economics", "compute", "export_usage", "exclusions", "licences", "binding")
 # The columns of every table and their JSON kind: "str", "fin" (a finite number), "num" (a finite
 # number, or null where the writer stores NaN or infinity), "bool", "str?" (a string or null), "any".
 # A plan file is read only if it matches; NaN and infinity are never valid (the writer stores null).
@@ -50,6 +50,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
                         "success_probability": "fin"},
     "leases": {"site": "str", "quarter": "str", "leased_mw": "fin"},
     "supply_deals": {"deal": "str", "taken": "fin", "cost_usd": "fin"},
+    "deal_credits": {"deal": "str", "quarter": "str", "units": "fin", "credit_usd": "fin"},
     "spot": {"accelerator": "str", "quarter": "str", "units": "fin", "premium_usd": "fin"},
     "sales": {"accelerator": "str", "site": "str", "ordered": "str", "quarter": "str", "units": "fin",
               "proceeds_usd": "fin"},

@@ -130,6 +130,8 @@ def supply_options(plan: Plan) -> Table | None:
     """Supply deals taken, accelerators bought spot and servers sold; None when the plan has none."""
     deals = plan.table("supply_deals")
     rows = [(f"deal {r.deal}", f"{r.taken:.3g} taken", usd(r.cost_usd)) for r in deals[deals.taken > 0].itertuples()]
+    rows += [(f"deal {r.deal} (prepaid)", f"{r.units:,.0f} bought in {r.quarter}", usd(-r.credit_usd))
+             for r in plan.table("deal_credits").itertuples()]
     rows += [(f"spot {r.accelerator}", f"{r.units:,.0f} in {r.quarter}", usd(r.premium_usd))
              for r in plan.table("spot").itertuples()]
     rows += [(f"sell {r.accelerator} at {r.site}", f"{r.units:,.0f} in {r.quarter} (ordered {r.ordered})",

@@ -21,7 +21,7 @@ UNDATED = ("open", "new_mw", "sign", "contract_mw", "fund", "deal")
 """Decisions made now whatever their date: sites opened and built, contracts signed and sized, programs
 funded, supply deals signed."""
 
-DATED = ("buy", "spot", "sell", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp",
+DATED = ("buy", "spot", "sell", "take", "lease", "commit", "serve", "serve_rent", "serve_energy", "window", "units", "ramp",
          "rent", "energy")
 """Decisions of a quarter or of a run window: first-stage when it starts before the reveal."""
 

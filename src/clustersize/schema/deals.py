@@ -18,6 +18,10 @@ class SupplyDeal(Strict):
     first_quarter: QuarterLabel = Field(description="First quarter of the extra supply, e.g. 2028Q1.")
     quarters: PositiveCount | None = Field(None, description="Quarters the extra supply lasts; absent: to the horizon.")
     fee_usd: NonNegative = Field(description="Paid when the deal is signed, in the first planning quarter [USD].")
+    prepay_usd_per_unit: NonNegative = Field(
+        0.0, description="Prepaid at signing for every unit of the extra supply within the horizon, and credited "
+                         "against each unit of it bought; units not bought are forfeit (take-or-pay) [USD per "
+                         "accelerator, or per component unit].")
     divisible: bool = Field(False, description="True: any share of the deal may be taken, for that share of the fee "
                                                "(a share of a fab); false: all or nothing.")
     notes: str | None = None
@@ -38,6 +42,11 @@ class SupplyDeal(Strict):
             if value is not None:
                 return kind, str(value)
         raise AssertionError("validated: one target")
+
+    def prepaid_usd(self, quarters: list[str]) -> float:
+        """What signing the whole deal prepays: the prepayment for every unit of extra supply in the
+        covered quarters among `quarters` (labels) [USD]."""
+        return self.prepay_usd_per_unit * self.units_per_quarter * sum(self.covers(q) for q in quarters)
 
     def covers(self, quarter: str) -> bool:
         """True when the deal's extra supply is there in `quarter` (a label such as 2028Q1)."""

@@ -232,6 +232,7 @@ def _tables(problem: Problem, data: ModelData, lp: LinearProgram, x: Any) -> dic
     tables["custom_programs"] = extract.programs_table(problem, data, lp, x, tables["purchases"])
     tables["leases"] = extract.leases_table(data, lp, x)
     tables["supply_deals"] = extract.deals_table(data, lp, x)
+    tables["deal_credits"] = extract.credits_table(data, lp, x)
     tables["spot"] = extract.spot_table(data, lp, x)
     tables["sales"] = extract.sales_table(data, lp, x)
     tables["commitments"] = extract.commitments_table(problem, data, lp, x)
