@@ -286,3 +286,18 @@ def test_a_credit_without_purchases_is_caught():
     clone.tables["purchases"] = purchases[purchases.quarter != "2027Q2"]
     report = clustersize.verify(clone, problem)
     assert "deal_credit" in {v.check for v in report.violations}
+
+
+@pytest.mark.parametrize("doc", [spot_problem(), surplus_problem(), prepaid_problem(100, "2027Q2", 2, 5_000)],
+                         ids=["spot", "sales", "prepaid"])
+def test_a_plan_read_back_from_its_tables_costs_what_it_says(doc):
+    """explain rebuilds a written plan's column vector from its tables: spot, sales, deals and credits
+    included, it prices at the plan's objective."""
+    from clustersize.data.modeldata import build_model_data
+    from clustersize.explanation import solution_from_tables
+    from clustersize.formulation import build
+    problem = clustersize.load_problem(doc)
+    plan = clustersize.solve(problem, solver="scip")
+    data = build_model_data(problem)
+    lp = build(data)
+    assert float(lp.cost @ solution_from_tables(plan, data, lp)) * 1e6 == pytest.approx(plan.objective_usd, rel=REL)

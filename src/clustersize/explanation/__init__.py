@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.deals import KINDS
 from ..data.modeldata import ModelData, build_model_data
 from ..families import definitional_names
 from ..formulation import LinearProgram, build
@@ -24,9 +25,10 @@ LOCAL_NOTE = ("Marginal values are local to this plan: each prices one more unit
 
 
 def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.ndarray:
-    """The plan's decisions as the model's column vector (for a plan read from JSON): purchases,
-    sites, contracts and programs, each run's window, pace, band, locations and span, its cluster,
-    rentals and energy. Continuous bookkeeping (losses, region use) is left to the LP."""
+    """The plan's decisions as the model's column vector (for a plan read from JSON): purchases
+    (spot and sold among them), sites, contracts, programs and supply deals (with their credits),
+    each run's window, pace, band, locations and span, its cluster, rentals and energy. Continuous
+    bookkeeping (losses, region use) is left to the LP."""
     x = np.zeros(lp.shape[1])
     position = lp.col_keys.positions()
 
@@ -39,6 +41,11 @@ def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.n
     upi = dict(zip(data.cloud_ids, data.cloud_units_per_instance))
     for r in plan.table("purchases").itertuples():
         put("buy", (r.accelerator, r.site, r.quarter), r.units / ups[r.accelerator])
+    for r in plan.table("spot").itertuples():
+        put("spot", (r.accelerator, r.quarter), r.units / ups[r.accelerator])
+    for r in plan.table("sales").itertuples():
+        put("sell", (r.accelerator, r.site, r.ordered, r.quarter), r.units / ups[r.accelerator])
+    _put_deals(put, plan, data)
     for r in plan.table("sites").itertuples():
         put("open", (r.site,), float(r.opened))
         put("new_mw", (r.site,), r.new_mw)
@@ -59,6 +66,22 @@ def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.n
     for row in plan.table("runs").itertuples():
         _put_run_choices(put, data, row, windows[str(row.run)])
     return x
+
+
+def _put_deals(put: Any, plan: Plan, data: ModelData) -> None:
+    """Each supply deal's share taken, and the units credited against a prepaid one (in model units:
+    servers, or component units)."""
+    deals = data.deals
+    per_model_unit = {}
+    for j, name in enumerate(deals.ids):
+        kind, target = KINDS[int(deals.kind[j])], int(deals.target[j])
+        acc = target if kind == "accelerator" else \
+            data.acc_ids.index(f"custom:{data.prog_ids[target]}") if kind == "program" else -1
+        per_model_unit[name] = float(data.acc_units_per_server[acc]) if acc >= 0 else 1.0
+    for r in plan.table("supply_deals").itertuples():
+        put("deal", (r.deal,), float(r.taken))
+    for r in plan.table("deal_credits").itertuples():
+        put("take", (r.deal, r.quarter), r.units / per_model_unit.get(str(r.deal), 1.0))
 
 
 def _put_run_choices(put: Any, data: ModelData, row: Any, window: str) -> None:

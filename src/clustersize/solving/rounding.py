@@ -32,7 +32,7 @@ from ..solvers import (
     within_gap,
 )
 
-COUNT_FAMILIES = ("buy", "units", "ramp", "rent", "commit")
+COUNT_FAMILIES = ("buy", "sell", "units", "ramp", "rent", "commit")
 EPS = 1e-6
 MIN_POLISH_SECONDS = 1.0
 
