@@ -29,7 +29,7 @@ def test_solve_gpt5_writes_and_verifies(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "OPTIMAL" in result.stdout and "verified" in result.stdout
     plan = json.loads((tmp_path / "out" / "plan.json").read_text())
-    assert plan["schema"] == "clustersize.plan/4" and plan["status"] == "optimal"
+    assert plan["schema"] == "clustersize.plan/5" and plan["status"] == "optimal"
     assert (tmp_path / "out" / "tables" / "purchases.csv").exists()
     again = run("verify", str(tmp_path / "out" / "plan.json"), "problems/gpt5.yaml")
     assert again.returncode == 0 and again.stdout.startswith("verified"), again.stdout

@@ -164,7 +164,7 @@ def test_optimal_status_with_a_gap_beyond_the_requested_one_is_rejected(written)
 
 @pytest.mark.parametrize("text, fragment", [
     ("[]", "JSON object"), ('{"schema": "other"}', "schema"),
-    ('{"schema": "clustersize.plan/4", "status": "optimal"}', "problem_name"),
+    ('{"schema": "clustersize.plan/5", "status": "optimal"}', "problem_name"),
 ])
 def test_malformed_plan_files_say_what_is_wrong(text, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -190,5 +190,5 @@ def test_fresh_and_reread_plans_state_nothing_false(name, overrides):
 
 def test_malformed_plan_is_an_input_error_too():
     with pytest.raises(clustersize.InputError) as caught:
-        Plan.from_dict({"schema": "clustersize.plan/4", "status": "optimal"})
+        Plan.from_dict({"schema": "clustersize.plan/5", "status": "optimal"})
     assert caught.value.exit_code == 2 and "problem_name" in str(caught.value)

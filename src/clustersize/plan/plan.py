@@ -15,7 +15,7 @@ from ..errors import InfeasibleError, InputError, NoSolutionError, VerificationE
 from ..status import Status
 from .digests import DIGEST_KEY, field_digests
 
-SCHEMA_VERSION = "clustersize.plan/4"
+SCHEMA_VERSION = "clustersize.plan/5"
 DECISION_TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "runs", "custom_programs",
                    "leases", "commitments", "serving", "ramp", "supply_deals", "deal_credits", "spot", "sales")
 TABLES = ("purchases", "sites", "contracts", "energy", "rentals", "cluster", "ramp", "runs", "fleet", "serving",
@@ -162,7 +162,7 @@ class Plan:
         return self.tables.get(name, pd.DataFrame())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schema clustersize.plan/4, see docs/plan-schema.md)."""
+        """The JSON document (schema clustersize.plan/5, see docs/plan-schema.md)."""
         head = {k: getattr(self, k) for k in (
             "problem_name", "input_hash", "solver", "solver_version", "raw_status", "requested_gap", "time_limit_s",
             "solve_seconds", "cost_basis", "objective_usd", "bound_usd", "run_start", "periods", "target_flop",
@@ -194,7 +194,7 @@ class Plan:
 
 
 class PlanFileError(InputError, ValueError):
-    """A plan document that is not a valid `clustersize.plan/4` (also a ValueError, as before)."""
+    """A plan document that is not a valid `clustersize.plan/5` (also a ValueError, as before)."""
 
 
 _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "fin": (int, float), "int": (int,), "bool": (bool,),
