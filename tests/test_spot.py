@@ -301,3 +301,15 @@ def test_a_plan_read_back_from_its_tables_costs_what_it_says(doc):
     data = build_model_data(problem)
     lp = build(data)
     assert float(lp.cost @ solution_from_tables(plan, data, lp)) * 1e6 == pytest.approx(plan.objective_usd, rel=REL)
+
+
+def test_a_sale_stops_the_lease_of_the_megawatts_it_frees():
+    """On a leased site at $100 per kW-month ($300,000 per MW-quarter) the fleet holds 1 MW in 2027Q2-Q3
+    and 0.2 MW after the sale, in 2027Q4 and 2028Q1: 2.4 MW-quarters, $720,000 of lease."""
+    doc = surplus_problem()
+    doc["sites"]["s1"].update(existing_basis="lease", lease_usd_per_kw_month=100.0)
+    plan = clustersize.solve(clustersize.load_problem(doc), solver="scip")
+    assert plan.verified, plan.verification
+    leases = plan.table("leases").set_index("quarter").leased_mw
+    assert leases.to_dict() == pytest.approx({"2027Q2": 1.0, "2027Q3": 1.0, "2027Q4": 0.2, "2028Q1": 0.2})
+    assert plan.objective_usd == pytest.approx(10_000_000 + ENERGY - 800 * SALE_VALUE + 720_000, rel=REL)
