@@ -12,7 +12,7 @@ import pytest
 
 import clustersize
 from clustersize import InfeasibleError, InputError, Status
-from conftest import base_problem
+from conftest import base_problem, chip
 
 REL = 1e-6
 SPOT_COST = 10_120_000 + 100 * 2_500
@@ -104,13 +104,17 @@ def test_a_spot_row_without_purchases_is_caught(spot_plan):
 
 
 @pytest.mark.parametrize("market, path", [
-    ({"beta": {"premium": 0.2, "units_per_quarter": 10}}, "spot.beta"),
+    ({"beta": {"premium": 0.2, "units_per_quarter": 10}}, "spot.beta"),     # not one of the problem's
+    ({"asic": {"premium": 0.2, "units_per_quarter": 10}}, "spot.asic"),     # a custom program
     ({"alpha": {"premium": -0.1, "units_per_quarter": 10}}, "spot.alpha.premium"),
     ({"alpha": {"premium": 0.1, "units_per_quarter": 0}}, "spot.alpha.units_per_quarter"),
     ({"alpha": {"premium": 0.1, "units_per_quarter": 5, "first_quarter": "2027-Q1"}}, "spot.alpha.first_quarter"),
 ])
 def test_bad_spot_markets_name_the_field(market, path):
     doc = base_problem()
+    doc["custom_programs"] = {"asic": {"name": "ASIC", "nre_usd": 1e8, "months_to_volume": 6,
+                                       "volume_per_quarter": 100, "success_probability": 0.5,
+                                       "chip": chip()}}
     doc["spot"] = market
     with pytest.raises(InputError) as err:
         clustersize.load_problem(doc)
@@ -313,3 +317,18 @@ def test_a_sale_stops_the_lease_of_the_megawatts_it_frees():
     leases = plan.table("leases").set_index("quarter").leased_mw
     assert leases.to_dict() == pytest.approx({"2027Q2": 1.0, "2027Q3": 1.0, "2027Q4": 0.2, "2028Q1": 0.2})
     assert plan.objective_usd == pytest.approx(10_000_000 + ENERGY - 800 * SALE_VALUE + 720_000, rel=REL)
+
+
+def test_an_absurd_prepayment_is_refused_naming_the_field():
+    doc = prepaid_problem(100, "2027Q2", 2, 1e17)
+    with pytest.raises(InputError, match=r"supply_deals\.alloc\.prepay_usd_per_unit: 1e\+17 USD is beyond"):
+        clustersize.solve(clustersize.load_problem(doc), solver="scip")
+
+
+def test_a_market_opening_after_the_horizon_is_listed_as_excluded():
+    doc = spot_problem(first_quarter="2035Q1")
+    doc["accelerators"]["alpha"]["supply_per_quarter"] = 400
+    plan = clustersize.solve(clustersize.load_problem(doc), solver="scip")
+    excluded = plan.table("exclusions")
+    assert ((excluded.kind == "spot") & excluded.reason.str.contains("2035Q1")).any()
+    assert plan.table("spot").empty

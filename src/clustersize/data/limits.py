@@ -76,22 +76,28 @@ def check_model_size(problem: Problem) -> ModelSize:
         raise InputError(
             f"the model would have about {size.columns:,} columns ({len(problem.accelerators)} accelerators x "
             f"{len(problem.sites)} sites x {size.quarters} quarters = {size.purchase_cells:,} purchase cells, plus "
-            f"the run slots of every candidate window), over the limit of {limit:,}",
+            f"the run slots of every candidate window), over the limit of {limit:,}", file=problem.source,
             path="run.deadline" if problem.run is not None else "runs",
             fix=f"plan fewer quarters ahead, narrow the runs' windows, use fewer sites or accelerators, or raise "
                 f"{MAX_COLUMNS_ENV}")
     for run in planned_runs(problem).values():
         if run.flop > MAX_FLOP:
-            raise InputError(f"{run.flop:.3g} FLOP is beyond {MAX_FLOP:.0e}",
+            raise InputError(f"{run.flop:.3g} FLOP is beyond {MAX_FLOP:.0e}", file=problem.source,
                              path="target" if run.path == "run" else run.path, fix="check the exponent")
     prices = [(f"accelerators.{a}.price_usd", c.price_usd or 0.0) for a, c in problem.accelerators.items()]
     prices += [(f"custom_programs.{p}.nre_usd", c.nre_usd) for p, c in problem.custom_programs.items()]
     prices += [(f"sites.{s}.build_cost_usd_per_mw", c.build_cost_usd_per_mw) for s, c in problem.sites.items()]
     prices += [(f"sites.{s}.fixed_cost_usd", c.fixed_cost_usd) for s, c in problem.sites.items()]
+    for d, deal in problem.supply_deals.items():
+        prices += [(f"supply_deals.{d}.fee_usd", deal.fee_usd), (f"supply_deals.{d}.prepay_usd_per_unit",
+                                                                 deal.prepay_usd_per_unit)]
     for path, value in prices:
         if value > MAX_USD:
-            raise InputError(f"{value:.3g} USD is beyond {MAX_USD:.0e}", path=path, fix="check the exponent")
-    _check_magnitudes(problem.model_dump(by_alias=True, exclude={"solver"}), "")
+            raise InputError(f"{value:.3g} USD is beyond {MAX_USD:.0e}", file=problem.source, path=path,
+                             fix="check the exponent")
+    # scenario overrides and distributions are checked on each scenario's own problem
+    _check_magnitudes(problem.model_dump(by_alias=True, exclude={"solver", "scenarios", "uncertainty"}), "",
+                      problem.source)
     return size
 
 
@@ -100,14 +106,15 @@ def _unbounded(path: str) -> bool:
     return path in UNBOUNDED_PATHS or (path.startswith("runs.") and path.endswith(".flop"))
 
 
-def _check_magnitudes(node: object, path: str) -> None:
+def _check_magnitudes(node: object, path: str, file: str | None) -> None:
     """InputError naming the first number beyond MAX_MAGNITUDE (FLOP targets excepted)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            _check_magnitudes(value, f"{path}.{key}" if path else str(key))
+            _check_magnitudes(value, f"{path}.{key}" if path else str(key), file)
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            _check_magnitudes(value, f"{path}[{i}]")
+            _check_magnitudes(value, f"{path}[{i}]", file)
     elif isinstance(node, (int, float)) and not isinstance(node, bool) and abs(node) > MAX_MAGNITUDE \
             and not _unbounded(path):
-        raise InputError(f"{node:.3g} is beyond {MAX_MAGNITUDE:.0e}", path=path, fix="check the exponent and the unit")
+        raise InputError(f"{node:.3g} is beyond {MAX_MAGNITUDE:.0e}", file=file, path=path,
+                         fix="check the exponent and the unit")

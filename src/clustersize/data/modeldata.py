@@ -288,6 +288,10 @@ def _accelerators(ctx: _Context) -> _Accelerators:
                                dtype=float).reshape(n_a, len(components)) * ups[:, None],
         component_supply=np.array([problem.components[c] for c in components], dtype=float))
     depth = spot_depth(problem, fields["acc_ids"], ups, ctx.periods)
+    for a, aid in enumerate(fields["acc_ids"]):
+        if aid in problem.spot and not depth[a].any():
+            ctx.exclusions.append(Exclusion("spot", aid, "-", f"the spot market opens {problem.spot[aid].first_quarter}, "
+                                                              f"after the last planning quarter {ctx.periods[-1]}"))
     return _Accelerators(rows, first_period, supply, depth, fields)
 
 

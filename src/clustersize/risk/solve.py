@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from ..data.limits import check_model_size
 from ..data.modeldata import USD_PER_MUSD, build_model_data
 from ..errors import InputError
 from ..formulation import LinearProgram, build
@@ -87,6 +88,7 @@ def solve_two_stage(problem: Problem, *, solver: str | None = None, time_limit: 
                                                  threads=threads, seed=seed, integer_units=integer_units)
     assert problem.risk.reveal is not None, "validation requires risk.reveal with scenarios"
     reveal = reveal_quarter(problem.planning_start, problem.risk.reveal)
+    check_model_size(problem)      # the file's own figures, named in its errors, before any scenario's
     scenarios = prepare(scenario_problems(problem), reveal)
     options = SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap, threads=settings.threads,
                            seed=settings.seed, grace_s=PIPELINE_GRACE)

@@ -838,9 +838,16 @@ class Problem(Strict):
                 raise field_error(("supply_deals", name, kind), f"{target} has no supply limit in this problem, so a "
                                                                "deal cannot raise it; give its supply_per_quarter", target)
         for name in self.spot:
+            if name in self.custom_programs:
+                raise field_error(("spot", name), f"{name} is a custom program: its chips come only from its own "
+                                                  "volume (raise it with a supply deal), not from a spot market", name)
             if name not in self.accelerators:
-                raise field_error(("spot", name), f"unknown accelerator {name!r}{did_you_mean(name, self.accelerators)}; "
-                                                  "a spot market sells a catalog accelerator", name)
+                raise field_error(("spot", name), f"{name!r} is not one of this problem's accelerators"
+                                                  f"{did_you_mean(name, self.accelerators)}: list it under "
+                                                  "accelerators (a catalog id brings its specs) to buy it spot", name)
+            if not self.accelerators[name].for_sale:
+                raise field_error(("spot", name), f"{name} is not for sale (cloud offers only), so no spot market "
+                                                  "sells it; rent it under cloud instead", name)
 
     def _sustained_within_planning(self) -> None:
         first = f"{self.planning_start.year}Q{(self.planning_start.month - 1) // 3 + 1}"
