@@ -31,7 +31,7 @@ from ..formulation import LinearProgram
 from ..solvers import Backend, SolveOptions, SolverResult, solve_with_watchdog
 from ..solving.rounding import COUNT_FAMILIES
 from .extensive import first_stage_keys
-from .recourse import FirstStage, Scenario, recourse_task
+from .recourse import FirstStage, ScenarioModel, recourse_task
 
 Mapper = Callable[[Callable[..., Any], Sequence[Any]], list[Any]]
 """Runs a function on each item of a sequence, returning the results in order."""
@@ -67,7 +67,7 @@ def _bound_of(task: tuple[Backend, LinearProgram, SolveOptions]) -> SolverResult
     return solve_with_watchdog(backend, lp, options)
 
 
-def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, dict[str, SolverResult]] | None,
+def decompose(scenarios: Mapping[str, ScenarioModel], incumbent: tuple[FirstStage, dict[str, SolverResult]] | None,
               options: SolveOptions, integer_units: bool, backend: Backend, mapper: Mapper = serial,
               budget_s: float | None = None) -> Outcome:
     """Lagrangian bound and best evaluated first stage within `budget_s` [s] (default the time limit)
@@ -154,7 +154,7 @@ def decompose(scenarios: Mapping[str, Scenario], incumbent: tuple[FirstStage, di
     return best
 
 
-def _first_stage_index(scenarios: Mapping[str, Scenario]) -> tuple[list[Any], list[np.ndarray], list[np.ndarray]]:
+def _first_stage_index(scenarios: Mapping[str, ScenarioModel]) -> tuple[list[Any], list[np.ndarray], list[np.ndarray]]:
     """The first-stage keys every scenario has, each scenario's column of each key (-1: none), and
     each scenario's first-stage columns of keys only some scenarios have (fixed at 0, as in the
     extensive form)."""
@@ -181,7 +181,7 @@ def _rounded(values: np.ndarray, whole: np.ndarray) -> np.ndarray:
     return np.where(whole, np.round(values), np.maximum(values, 0.0))
 
 
-def _evaluate(scenarios: Mapping[str, Scenario], chosen: FirstStage, options: SolveOptions, integer_units: bool,
+def _evaluate(scenarios: Mapping[str, ScenarioModel], chosen: FirstStage, options: SolveOptions, integer_units: bool,
               backend: Backend, mapper: Mapper, whole: bool) -> dict[str, SolverResult] | None:
     """Each scenario's best recourse to `chosen` (in whole units, or screened with counts continuous);
     None when one has none."""

@@ -23,7 +23,7 @@ FirstStage = dict[tuple[str, Key], float]
 
 
 @dataclasses.dataclass(frozen=True)
-class Scenario:
+class ScenarioModel:
     """One scenario ready to solve: its problem, model data and stage."""
 
     problem: Problem
@@ -31,14 +31,14 @@ class Scenario:
     stage: Stage
 
 
-def prepare(given: Iterable[ScenarioProblem], reveal: int) -> dict[str, Scenario]:
+def prepare(given: Iterable[ScenarioProblem], reveal: int) -> dict[str, ScenarioModel]:
     """Each scenario's model, built from its own problem, with its first-stage columns marked."""
     found = {}
     for scenario in given:
         check_model_size(scenario.problem)
         data = build_model_data(scenario.problem)
         lp = build(data)
-        found[scenario.name] = Scenario(scenario.problem, data,
+        found[scenario.name] = ScenarioModel(scenario.problem, data,
                                         Stage(scenario.name, scenario.probability, lp, first_stage(lp, data, reveal)))
     return found
 
@@ -60,7 +60,7 @@ def with_first_stage(stage: Stage, values: Mapping[tuple[str, Key], float]) -> L
     return dataclasses.replace(lp, lower=lower, upper=upper)
 
 
-def recourse(scenarios: Mapping[str, Scenario], values: Mapping[tuple[str, Key], float], options: SolveOptions,
+def recourse(scenarios: Mapping[str, ScenarioModel], values: Mapping[tuple[str, Key], float], options: SolveOptions,
              integer_units: bool, backend: Backend, whole: bool = True) -> dict[str, SolverResult | str]:
     """Each scenario's best recourse to the first stage `values`, or why it has none; with `whole`
     False, counts stay continuous (a screening value, at most the whole-unit one)."""
@@ -77,7 +77,7 @@ def recourse(scenarios: Mapping[str, Scenario], values: Mapping[tuple[str, Key],
     return found
 
 
-def recourse_task(task: tuple[Mapping[str, Scenario], Mapping[tuple[str, Key], float], SolveOptions, bool,
+def recourse_task(task: tuple[Mapping[str, ScenarioModel], Mapping[tuple[str, Key], float], SolveOptions, bool,
                                 Backend, bool]) -> dict[str, SolverResult | str]:
     """`recourse` on one packed argument tuple, for a mapper over worker processes."""
     return recourse(*task)

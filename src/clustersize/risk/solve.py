@@ -32,7 +32,7 @@ from .decompose import Mapper, decompose
 from .extensive import Stage, extensive_form, offsets
 from .figures import assemble
 from .plan import TwoStagePlan
-from .recourse import FirstStage, Scenario, first_values, prepare, recourse_task
+from .recourse import FirstStage, ScenarioModel, first_values, prepare, recourse_task
 from .sampling import sample_overrides, sampled_problem
 from .scenarios import ScenarioProblem, base_problem, scenario_problems
 from .stages import first_stage
@@ -137,7 +137,7 @@ def _decomposes(problem: Problem, n_scenarios: int) -> bool:
                                          and n_scenarios > EXTENSIVE_MAX_SCENARIOS)
 
 
-def _deterministic(problem: Problem, scenarios: dict[str, Scenario], reveal: int, settings: SolverOptions,
+def _deterministic(problem: Problem, scenarios: dict[str, ScenarioModel], reveal: int, settings: SolverOptions,
                    backend: Backend, options: SolveOptions, mapper: Mapper,
                    messages: list[str]) -> tuple[Plan, FirstStage | None, dict[str, SolverResult] | None]:
     """The deterministic plan, its first stage, and that first stage with the best recourse in each
@@ -167,7 +167,7 @@ def _alone(task: tuple[Backend, LinearProgram, SolveOptions, bool]) -> float | N
     return float(result.objective) * USD_PER_MUSD if result.status.has_plan and result.objective is not None else None
 
 
-def _extensive(scenarios: dict[str, Scenario], eev: dict[str, SolverResult] | None, problem: Problem,
+def _extensive(scenarios: dict[str, ScenarioModel], eev: dict[str, SolverResult] | None, problem: Problem,
                backend: Backend, options: SolveOptions, integer_units: bool,
                messages: list[str]) -> tuple[Status, float | None, FirstStage | None, Parts]:
     """The extensive form solved, started from the deterministic plan where a start pays; that plan
@@ -193,7 +193,7 @@ def _extensive(scenarios: dict[str, Scenario], eev: dict[str, SolverResult] | No
     return result.status, result.bound, first_values(first.lp, first.first, parts[first.name]), parts
 
 
-def _decomposed(scenarios: dict[str, Scenario], start: FirstStage | None, eev: dict[str, SolverResult] | None,
+def _decomposed(scenarios: dict[str, ScenarioModel], start: FirstStage | None, eev: dict[str, SolverResult] | None,
                 options: SolveOptions, integer_units: bool, backend: Backend, mapper: Mapper,
                 messages: list[str], budget_s: float) -> tuple[Status, float | None, FirstStage | None, Parts]:
     """Scenario decomposition (risk/decompose.py) within `budget_s` [s]: (status, Lagrangian bound [$M],
@@ -224,7 +224,7 @@ def _stacked(eev: dict[str, SolverResult], stages: list[Stage], program: LinearP
     return x
 
 
-def _scenario_plans(problem: Problem, scenarios: dict[str, Scenario], status: Status, parts: Parts,
+def _scenario_plans(problem: Problem, scenarios: dict[str, ScenarioModel], status: Status, parts: Parts,
                     options: SolveOptions, solver: str) -> dict[str, Plan]:
     """Each scenario's part of the solution as a plan of its own problem, verified independently."""
     plans: dict[str, Plan] = {}
