@@ -332,3 +332,13 @@ def test_a_market_opening_after_the_horizon_is_listed_as_excluded():
     excluded = plan.table("exclusions")
     assert ((excluded.kind == "spot") & excluded.reason.str.contains("2035Q1")).any()
     assert plan.table("spot").empty
+
+
+def test_reports_show_deals_spot_and_sales(sold_plan, spot_plan):
+    from clustersize.reports.html import render_html
+    from clustersize.reports.supply import supply_options
+    options = supply_options(sold_plan)
+    assert list(options.option) == ["sell alpha at s1"]
+    assert list(options.cost_usd) == pytest.approx([-800 * SALE_VALUE], rel=REL)
+    assert list(supply_options(spot_plan).cost_usd.round(2)) == pytest.approx([200_000, 50_000])
+    assert "Supply deals, spot purchases and sales" in render_html(sold_plan)

@@ -20,6 +20,7 @@ from .. import __version__
 from ..plan.plan import Plan
 from . import charts
 from .numbers import count, flop, price, usd
+from .supply import supply_options
 from .terminal import binding_worth
 
 SECTIONS = ("answer", "mix", "timeline", "costs", "compute", "binding", "break-even", "assumptions", "provenance")
@@ -88,7 +89,9 @@ def _mix(plan: Plan) -> str:
     signed = contracts[contracts.signed][["contract", "site", "kind", "contracted_mw", "energy_mwh",
                                           "energy_cost_usd"]] if len(contracts) else contracts
     money = {"capex_usd": usd, "cost_usd": usd, "energy_cost_usd": usd}
-    return ("<h3>Accelerators bought</h3>" + html_table(bought, money) + "<h3>Cloud rented for runs</h3>"
+    options = supply_options(plan)
+    beyond = ("<h3>Supply deals, spot purchases and sales</h3>" + html_table(options, money)) if len(options) else ""
+    return ("<h3>Accelerators bought</h3>" + html_table(bought, money) + beyond + "<h3>Cloud rented for runs</h3>"
             + html_table(rented, money) + "<h3>Sites [MW]</h3>" + html_table(opened)
             + "<h3>Energy contracts</h3>" + html_table(signed, money))
 

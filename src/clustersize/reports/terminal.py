@@ -11,6 +11,7 @@ from ..families import definitional_names
 from ..plan.plan import Plan
 from ..status import Status
 from .numbers import usd
+from .supply import supply_options
 
 
 def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:
@@ -126,19 +127,13 @@ def serving_timeline(plan: Plan) -> Table | None:
     return frame_table(per_quarter, "Sustained demand served by quarter [PFLOP/s dense BF16]")
 
 
-def supply_options(plan: Plan) -> Table | None:
+def supply_table(plan: Plan) -> Table | None:
     """Supply deals taken, accelerators bought spot and servers sold; None when the plan has none."""
-    deals = plan.table("supply_deals")
-    rows = [(f"deal {r.deal}", f"{r.taken:.3g} taken", usd(r.cost_usd)) for r in deals[deals.taken > 0].itertuples()]
-    rows += [(f"deal {r.deal} (prepaid)", f"{r.units:,.0f} bought in {r.quarter}", usd(-r.credit_usd))
-             for r in plan.table("deal_credits").itertuples()]
-    rows += [(f"spot {r.accelerator}", f"{r.units:,.0f} in {r.quarter}", usd(r.premium_usd))
-             for r in plan.table("spot").itertuples()]
-    rows += [(f"sell {r.accelerator} at {r.site}", f"{r.units:,.0f} in {r.quarter} (ordered {r.ordered})",
-              usd(-r.proceeds_usd)) for r in plan.table("sales").itertuples()]
-    if not rows:
+    found = supply_options(plan)
+    if found.empty:
         return None
-    return frame_table(pd.DataFrame(rows, columns=["option", "amount", "cost"]), "Supply deals, spot purchases and sales")
+    return frame_table(found.assign(cost=found.cost_usd.map(usd))[["option", "amount", "cost"]],
+                       "Supply deals, spot purchases and sales")
 
 
 def binding_worth(plan: Plan) -> pd.DataFrame:
@@ -196,7 +191,7 @@ def render(plan: Plan, console: Console | None = None) -> None:
         compute = plan.table("compute")
         parts.append(frame_table(compute.assign(share=compute.flop / compute.flop.sum()), "Compute by source [FLOP]"))
         for item in (runs_table(plan), fleet_timeline(plan), serving_timeline(plan), mix_table(plan),
-                     supply_options(plan)):
+                     supply_table(plan)):
             if item is not None:
                 parts.append(item)
         sites = plan.table("sites")
