@@ -82,26 +82,32 @@ def targets(scale: dict, whatif: dict) -> list[str]:
     for what, measured, met in rows:
         verdict = met if isinstance(met, str) else "yes" if met else "distribution reported" if met is None else "no"
         out.append(f"| {what} | {measured or '-'} | {verdict} |")
-    out += ["", "Notes (the run of 2026-12-02, afternoon: SCIP's root cut loop capped at 5 rounds, catalogs read with "
-                "libyaml, break-even found by cost-line probes):",
+    out += ["", "Notes (the run of 2026-12-02, evening, after spot markets, sales and prepaid deals joined the "
+                "model: none of the generated instances or the shipped problems uses them, so their models are "
+                "unchanged, as the canonical-model digests confirm):",
             "- SCIP's cut loop at the root took most of each solve of this model; capped at 5 rounds "
             "(`separating/maxroundsroot`), gpt5, lab-roadmap and every medium seed reach the same optima in a half "
-            "to a fifth of the time (medium SCIP 0.9-5.7 s, median 2.4 s, against 0.7-22.9 s, median 7.1 s in the "
-            "morning's run). Seed 5 (5.7 s) is the one over 5 s.",
-            "- Large models use relax-and-fix (docs/formulation.md). On 30x200x20x200 it finds no plan in its 15 s "
-            "share (every restricted MILP fails), and the full MILP, started without a plan, finds none in the "
-            "36 s left; CP-SAT's plan is $3.3522B. Timed beside this run: SCIP on the full MILP alone for 55 s "
-            "finds a $3.3521B plan (the optimum's value) but proves only a bound of $1.92B (43 %), the same with "
-            "its cut loop uncapped; raw CBC on the same arrays proves the optimum ($3.3521B) in 47 s. The LP "
+            "to a fifth of the time. Medium SCIP in this run: 0.46-3.05 s, median 1.71 s, every seed under 5 s. "
+            "The afternoon's run of the same models had 0.9-5.7 s (median 2.4 s), seed 5 at 5.73 s; solved alone "
+            "between the two runs, seed 5 took 3.72 s. Timings on this machine vary that much from run to run, so "
+            "seed 5 stays close to the line.",
+            "- Large models use relax-and-fix (docs/formulation.md). On 30x200x20x200 it finds no plan in its "
+            "share (every restricted MILP fails); in this run the full MILP then found SCIP's $3.3522B plan at "
+            "61.4 s with a 44.6 % gap (the afternoon's run found none); CP-SAT's plan is $3.3522B. Timed beside the "
+            "afternoon's run: SCIP on the full MILP alone for 55 s proves only a bound of $1.92B (43 %), the same "
+            "with its cut loop uncapped; raw CBC on the same arrays proves the optimum ($3.3521B) in 47 s. The LP "
             "bound, $1.857B, is the weakness: the certified-gap target needs a stronger formulation, not time.",
-            "- gpt5 and lab-roadmap end to end: about 1.5 s of each is imports (pandas 0.5 s, the pydantic schema "
-            "0.3 s, SciPy and OR-Tools), 0.1 s reading the catalogs (0.3 s before libyaml), 0.7 s solving, "
-            "verifying and tabulating gpt5.",
+            "- gpt5 end to end: 1.97 s in this run's one fresh process, 2.0-2.6 s in other fresh runs the same "
+            "day: on the 2 s line. About 1.1-1.5 s of it is imports (pandas with pyarrow, the pydantic schema, "
+            "scipy.sparse, which pulls in numpy.f2py, OR-Tools), 0.1 s reading the catalogs, 0.7 s solving, "
+            "verifying and tabulating.",
             "- `clustersize explain problems/gpt5.yaml`: 25 options, 37 probes (bisection took 116 solves). The "
             "session's starting code took 73.9 s on this machine, alone.",
             "- What-if: the sweeps were measured before SCIP stopped taking what-if starts. With one worker a start "
             "made SCIP's medium sweep 32 % slower (142.7 s against 108.1 s) and CBC's 17 % faster (162.9 s against "
-            "195.7 s); SCIP now solves every point cold, so its 2-worker sweep is the cold figure, 62.8 s.",
+            "195.7 s); SCIP now solves every point cold, so its 2-worker sweep is the cold figure, 62.8 s (63.3 s "
+            "re-measured alone in the evening). A point takes 2.4 s: 2.0 s in SCIP, 0.2 s rounding, 0.3 s "
+            "building and verifying the plan: the solver, not the overhead, is the lever.",
             "- The greedy finds no plan on several feasible instances: its one-pass rules (location order, per-site "
             "power) dead-end where the optimizer succeeds; the comparison covers the instances where it does."]
     return out
