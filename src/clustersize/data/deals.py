@@ -27,6 +27,8 @@ class Deals:
     fee: np.ndarray = field(default_factory=lambda: np.zeros(0))
     divisible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     prepay: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))     # user units (accelerators, or
+    # component units) in one model unit of the deal's supply
     take_deal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     take_quarter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     supplies: list[str] = field(default_factory=list)
@@ -49,7 +51,8 @@ def build_deals(problem: Problem, acc_ids: list[str], units_per_server: np.ndarr
                 prog_ids: list[str], periods: list[str], usd_per_musd: float) -> Deals:
     """The deals of `problem` over the model's accelerators, components, programs and quarters; a deal on
     an accelerator the model rules out is left out (the plan's supply_deals table has no row for it)."""
-    ids, kinds, targets, amounts, covers, fees, divisible, prepay, labels = [], [], [], [], [], [], [], [], []
+    ids, kinds, targets, amounts, covers, fees, divisible, per_unit, labels = [], [], [], [], [], [], [], [], []
+    prepay = []
     for deal_id, deal in problem.supply_deals.items():
         kind, name = deal.target
         if kind == "component":
@@ -68,7 +71,8 @@ def build_deals(problem: Problem, acc_ids: list[str], units_per_server: np.ndarr
         covers.append([deal.covers(label) for label in periods])
         fees.append(deal.fee_usd / usd_per_musd)
         divisible.append(deal.divisible)
-        prepay.append(deal.prepay_usd_per_unit * deal.units_per_quarter / amount / usd_per_musd)
+        per_unit.append(deal.units_per_quarter / amount)
+        prepay.append(deal.prepay_usd_per_unit * per_unit[-1] / usd_per_musd)
     covered = np.array(covers, dtype=bool).reshape(len(kinds), len(periods))
     take_deal, take_quarter = np.nonzero(covered & (np.array(prepay) > 0)[:, None]) if ids else (np.zeros(0, int),) * 2
     supplies = sorted(set(labels[d] for d in take_deal.tolist()))
@@ -76,6 +80,6 @@ def build_deals(problem: Problem, acc_ids: list[str], units_per_server: np.ndarr
                  amount=np.array(amounts, dtype=float),
                  covers=np.array(covers, dtype=bool).reshape(len(kinds), len(periods)),
                  fee=np.array(fees, dtype=float), divisible=np.array(divisible, dtype=bool),
-                 prepay=np.array(prepay, dtype=float), take_deal=take_deal.astype(np.int64),
-                 take_quarter=take_quarter.astype(np.int64), supplies=supplies,
+                 prepay=np.array(prepay, dtype=float), per_unit=np.array(per_unit, dtype=float),
+                 take_deal=take_deal.astype(np.int64), take_quarter=take_quarter.astype(np.int64), supplies=supplies,
                  take_supply=np.array([supplies.index(labels[d]) for d in take_deal.tolist()], dtype=np.int64))

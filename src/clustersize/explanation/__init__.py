@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.deals import KINDS
 from ..data.modeldata import ModelData, build_model_data
 from ..families import definitional_names
 from ..formulation import LinearProgram, build
@@ -71,17 +70,11 @@ def solution_from_tables(plan: Plan, data: ModelData, lp: LinearProgram) -> np.n
 def _put_deals(put: Any, plan: Plan, data: ModelData) -> None:
     """Each supply deal's share taken, and the units credited against a prepaid one (in model units:
     servers, or component units)."""
-    deals = data.deals
-    per_model_unit = {}
-    for j, name in enumerate(deals.ids):
-        kind, target = KINDS[int(deals.kind[j])], int(deals.target[j])
-        acc = target if kind == "accelerator" else \
-            data.acc_ids.index(f"custom:{data.prog_ids[target]}") if kind == "program" else -1
-        per_model_unit[name] = float(data.acc_units_per_server[acc]) if acc >= 0 else 1.0
+    per_unit = dict(zip(data.deals.ids, data.deals.per_unit.tolist()))
     for r in plan.table("supply_deals").itertuples():
         put("deal", (r.deal,), float(r.taken))
     for r in plan.table("deal_credits").itertuples():
-        put("take", (r.deal, r.quarter), r.units / per_model_unit.get(str(r.deal), 1.0))
+        put("take", (r.deal, r.quarter), r.units / per_unit.get(str(r.deal), 1.0))
 
 
 def _put_run_choices(put: Any, data: ModelData, row: Any, window: str) -> None:

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..costlines import CATEGORY, ECONOMICS, HOURS_PER_MONTH, LINES
-from ..data.deals import KINDS
 from ..data.modeldata import FLOP_PER_EFLOPS_DAY, TPP_PER_MTPP, USD_PER_MUSD, ModelData
 from ..families import FAMILIES, hangs_on
 from ..formulation import LinearProgram
@@ -308,20 +307,10 @@ def credits_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFram
     keep = np.flatnonzero(units > ZERO)
     deals = d.deals
     deal = deals.take_deal[keep]
-    per_unit = np.array([_user_units(d, j) for j in deal.tolist()])
     return pd.DataFrame({"deal": [deals.ids[j] for j in deal.tolist()],
                          "quarter": [d.periods[t] for t in deals.take_quarter[keep].tolist()],
-                         "units": units[keep] * per_unit,
+                         "units": units[keep] * deals.per_unit[deal],
                          "credit_usd": units[keep] * deals.prepay[deal] * USD_PER_MUSD})
-
-
-def _user_units(d: ModelData, deal: int) -> float:
-    """User units (accelerators, or component units) in one model unit of a deal's extra supply."""
-    kind, target = KINDS[int(d.deals.kind[deal])], int(d.deals.target[deal])
-    if kind == "component":
-        return 1.0
-    acc = target if kind == "accelerator" else d.acc_ids.index(f"custom:{d.prog_ids[target]}")
-    return float(d.acc_units_per_server[acc])
 
 
 def sales_table(d: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
