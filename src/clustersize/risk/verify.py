@@ -18,6 +18,13 @@ from ..plan.plan import Plan
 from ..schema.problem import Problem
 
 REL_TOL = 1e-6
+DATED_DECISIONS = (   # (table, its date column, the decision's key, its amount): first-stage when dated before the reveal
+    ("purchases", "quarter", "buy {accelerator} at {site} in {quarter}", "units"),
+    ("sales", "quarter", "sell {accelerator} at {site} ordered {ordered} in {quarter}", "units"),
+    ("spot", "quarter", "buy {accelerator} spot in {quarter}", "units"),
+    ("commitments", "start", "commit {offer} from {start}", "instances"),
+    ("leases", "quarter", "lease {site} in {quarter} [MW]", "leased_mw"),
+)
 
 
 def first_stage_decisions(plan: Plan, problem: Problem) -> dict[str, float]:
@@ -30,9 +37,10 @@ def first_stage_decisions(plan: Plan, problem: Problem) -> dict[str, float]:
     def add(key: str, value: Any) -> None:
         found[key] = found.get(key, 0.0) + float(value)
 
-    for row in plan.table("purchases").itertuples():
-        if str(row.quarter) < first:
-            add(f"buy {row.accelerator} at {row.site} in {row.quarter}", row.units)
+    for table, date, label, value in DATED_DECISIONS:
+        for record in plan.table(table).to_dict("records"):
+            if str(record[date]) < first:
+                add(label.format(**record), record[value])
     for row in plan.table("sites").itertuples():
         add(f"open {row.site}", bool(row.opened))
         add(f"build {row.site} [MW]", row.new_mw)
@@ -43,18 +51,6 @@ def first_stage_decisions(plan: Plan, problem: Problem) -> dict[str, float]:
         add(f"fund {row.program}", bool(row.funded))
     for row in plan.table("supply_deals").itertuples():
         add(f"deal {row.deal}", row.taken)
-    for row in plan.table("sales").itertuples():
-        if str(row.quarter) < first:
-            add(f"sell {row.accelerator} at {row.site} ordered {row.ordered} in {row.quarter}", row.units)
-    for row in plan.table("spot").itertuples():
-        if str(row.quarter) < first:
-            add(f"buy {row.accelerator} spot in {row.quarter}", row.units)
-    for row in plan.table("commitments").itertuples():
-        if str(row.start) < first:
-            add(f"commit {row.offer} from {row.start}", row.instances)
-    for row in plan.table("leases").itertuples():
-        if str(row.quarter) < first:
-            add(f"lease {row.site} in {row.quarter} [MW]", row.leased_mw)
     early = {str(r.run): r for r in plan.table("runs").itertuples() if str(r.start) < reveal}
     for name, row in early.items():
         add(f"run {name} from {row.start} for {row.days:g} days", 1.0)
