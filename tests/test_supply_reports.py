@@ -32,5 +32,6 @@ def test_reports_show_deals_spot_and_sales():
     options = supply_options(sold_plan)
     assert list(options.option) == ["sell alpha at s1"]
     assert list(options.cost_usd) == pytest.approx([-800 * SALE_VALUE], rel=REL)
-    assert list(supply_options(spot_plan).cost_usd.round(2)) == pytest.approx([200_000, 50_000])
+    spot = supply_options(spot_plan)      # 100 units at $2,500, at most 80 in a quarter: how they split is free
+    assert spot.cost_usd.sum() == pytest.approx(250_000, rel=REL) and (spot.cost_usd <= 80 * 2_500 + 1e-6).all()
     assert "Supply deals, spot purchases and sales" in render_html(sold_plan)
