@@ -56,6 +56,8 @@ class Family:
         capacity but never bypass the choice.
     loose : the row is `x - M y <= 0` with M a bound derived from other limits (site power, supply,
         the target); the diagnosis replaces M by a huge bound so relaxing those limits is not blocked.
+    implied : a valid inequality: every integral plan of the other families satisfies it, and it only
+        strengthens the relaxation; the diagnosis drops it, since the limits it follows from may be relaxed.
     check : what the verifier recomputes for the family, in plain language.
     build, verify : optional implementations for a family added from outside the package (a
         plug-in or a test); the package's own families are implemented by name in
@@ -74,6 +76,7 @@ class Family:
     hangs_on: str | None = None
     linked: bool = False
     loose: bool = False
+    implied: bool = False
     build: Callable[..., Any] | None = None
     verify: Callable[..., Any] | None = None
 
@@ -215,7 +218,8 @@ FAMILIES: tuple[Family, ...] = (
         "sum_{w of r} units[a,s,w] - sum_t buy[a,s,t] <= 0   (implied by fleet) [servers]",
         "accelerator", "units_per_server", None,
         "a run's servers at a site, over all its candidate windows, within every purchase there (a valid "
-        "inequality: the relaxation cannot count one server in several windows of a run)", definitional=True),
+        "inequality: the relaxation cannot count one server in several windows of a run)", definitional=True,
+        implied=True),
     Family(
         "ramp_cluster", ("accelerator", "site", "window", "quarter"),
         "ramp[a,s,w,t] - units[a,s,w] <= 0 [servers]   (runs with grow: true; t before the window's last quarter)",
@@ -393,7 +397,7 @@ FAMILIES: tuple[Family, ...] = (
         "band_size", ("run",),
         "sum n units + sum n rent - sum_b Z[b] band[b] <= 0 [accelerators]",
         "accelerator", "one", None,
-        "a run's accelerators within its goodput band's size", definitional=True),
+        "a run's accelerators within its goodput band's size", definitional=True, loose=True),
     Family(
         "efficiency_loss", ("run", "band", "span", "extras"),
         "loss[r] - T[r] (f - 1) sum(binaries) + (f - 1) short[r] >= -T[r] (f - 1) (len(binaries) - 1),  "
@@ -407,7 +411,7 @@ FAMILIES: tuple[Family, ...] = (
         "[EFLOP/s-day]",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "a run loses at least the goodput of its band (a valid inequality that holds for fractional bands)",
-        definitional=True),
+        definitional=True, implied=True),
     Family(
         "compute_target", ("level",),
         "sum_{members at l} rho[l] n (d[w] units + sum_t d[w,t] ramp + d[w] rent) - loss[r] + short[r] "
@@ -424,7 +428,30 @@ FAMILIES: tuple[Family, ...] = (
         "[EFLOP/s-day]",
         "1e24 FLOP", "1e24flop_per_efday", None,
         "each run's compute at its members' own rates, after its losses, reaches its target (a valid "
-        "inequality that keeps the relaxation's bound strong)", definitional=True),
+        "inequality that keeps the relaxation's bound strong)", definitional=True, implied=True),
+    Family(
+        "run_site_power", ("run", "location"),
+        "sum_{a,w of r} W[a] units[a,s,w] - E[s] use[r,s] - new_mw[s] <= 0   (implied by site_power and "
+        "location_open) [MW]",
+        "MW", "one", None,
+        "a run's load at a site within the site's existing MW, where the run uses it, and its new MW (a valid "
+        "inequality: the relaxation cannot draw on the existing MW of many sites at a fraction of each)",
+        definitional=True, implied=True),
+    Family(
+        "location_reach", ("run", "location"),
+        "sum_{a,w of r} own[a,s,w] units[a,s,w] (+ ramp) - C[r,s] use[r,s] <= 0   (implied by the compute, power "
+        "and slot limits), own = rho[r,a] n d[w], C[r,s] = most compute the site can give the run [EFLOP/s-day]",
+        "1e24 FLOP", "1e24flop_per_efday", None,
+        "a run's compute at a site within what the site can give it, only where the run uses the site (a valid "
+        "inequality, tighter than run_location's MW)", definitional=True, implied=True),
+    Family(
+        "location_cover", ("run",),
+        "sum_loc min(C[r,loc], Nk[r]) use[r,loc] + short[r] - (Nk[r] - N[r]) spread[r,region] >= N[r]   (implied by "
+        "the compute, power and slot limits), N[r] = T[r] + least loss, Nk[r] = N[r] / eta[region] (N[r] if the run "
+        "may fall short), C[r,loc] = most compute the location can give the run [EFLOP/s-day]",
+        "1e24 FLOP", "1e24flop_per_efday", None,
+        "the locations a run uses can give the compute it needs (a valid inequality: the relaxation cannot mix "
+        "locations none of which could carry the run)", definitional=True, implied=True),
     Family(
         "sustained_demand", ("quarter",),
         "sum_{a,s} P[a] serve[a,s,t] + sum_o P[o] serve_rent[o,t] >= D[t] [PFLOP/s],  P = dense BF16 peak per "

@@ -91,6 +91,7 @@ class ModelData:
     site_existing_mw: np.ndarray
     site_new_mw_max: np.ndarray
     site_max_mw: np.ndarray
+    site_run_mw: np.ndarray                        # [s] most IT MW hardware there can draw (see _run_mw)
     site_ready: np.ndarray                         # [s] first quarter new capacity is powered
     site_region: list[str]
     site_continent: list[str]
@@ -447,6 +448,16 @@ def _contracts(ctx: _Context, site_ids: list[str]) -> dict[str, Any]:
         con_carbon=np.array([c.carbon_g_per_kwh for _, c in rows]))
 
 
+def _run_mw(sites: dict[str, Any], contracts: dict[str, Any]) -> np.ndarray:
+    """Most IT load hardware at each site can draw [MW]: its maximum capacity, and its contracts' firm
+    MW over its PUE, since `firm_power` holds a site's peak facility load within the firm MW of its
+    live contracts, each at most its size. The formulation's location and slot bounds use it."""
+    firm = np.bincount(contracts["con_site"], weights=contracts["con_firm"] * contracts["con_max_mw"],
+                       minlength=len(sites["site_ids"]))
+    run_mw: np.ndarray = np.minimum(np.asarray(sites["site_max_mw"], dtype=float), firm / np.asarray(sites["site_pue"]))
+    return run_mw
+
+
 def _cloud_and_programs(ctx: _Context) -> dict[str, Any]:
     """Cloud offers per instance [$M/h, instances] and custom programs [$M, servers]."""
     problem = ctx.problem
@@ -509,6 +520,7 @@ def build_model_data(problem: Problem, *, finish_by: dt.date | None = None, prun
     sites = _sites(ctx)
     cells, licences = _purchase_cells(ctx, accs, sites["site_ids"], sites["site_country"])
     contracts = _contracts(ctx, sites["site_ids"])
+    sites["site_run_mw"] = _run_mw(sites, contracts)
     origin = problem.planning_start
     hours = np.array([(quarter_start(origin, t + 1) - quarter_start(origin, t)).days * 24.0
                       for t in range(len(ctx.periods))])

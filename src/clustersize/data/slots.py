@@ -37,6 +37,7 @@ class Slots:
     location_continent: list[str]
     unit_bound: np.ndarray        # [w] most accelerators a window could hold
     unit_slot_bound: np.ndarray   # [u] most servers a (a, s, w) slot could hold
+    acc_servers: np.ndarray       # [a] most servers of each accelerator a window could hold
     unit_grow: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # [u] the slot's run grows
     ramp_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))   # [g] unit slot of each ramp column
     ramp_quarter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # [g] quarter it works in
@@ -117,7 +118,8 @@ def build_slots(runs: RunData, cells: dict[str, np.ndarray], site_ids: list[str]
                   energy_window=energy[:, 1].astype(int), location_ids=list(site_ids) + list(cloud["cloud_ids"]),
                   location_region=list(sites["site_region"]) + list(cloud["cloud_region"]),
                   location_continent=list(sites["site_continent"]) + list(cloud["cloud_continent"]),
-                  unit_bound=bound, unit_slot_bound=slot_bound)
+                  unit_bound=bound, unit_slot_bound=slot_bound,
+                  acc_servers=np.minimum(supply_total, float(np.sum(sites["site_max_mw"])) / acc_it_mw))
     _ramps(slots, runs, pairs, pair_ready)
     _work(slots, w)
     return slots

@@ -17,10 +17,13 @@ import numpy as np
 from ..costlines import LINES, NOT_CASH
 from ..data.deals import KINDS
 from ..data.modeldata import ModelData
+from ..data.reach import location_reach, own_compute
 from .program import ProgramBuilder, Term
 from .shape import SPAN_CODE
+from .variables import least_loss
 
 INF = np.inf
+LEAST_SHARE = 1e-3   # smallest reach in location_reach and location_cover, as a share of the run's need
 Columns = dict[str, np.ndarray]
 RowBuilder = Callable[[ProgramBuilder, ModelData, Columns], None]
 
@@ -676,11 +679,12 @@ def add_pace_choice(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 
 def _member_bounds(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
-    """Most accelerators of each kind, and of each offer, one run could hold [accelerators]."""
+    """Most accelerators of each kind, and of each offer, one run could hold [accelerators]: a window's
+    bound, and the accelerator's whole supply or what every site's power holds."""
     sl = d.slots
     per_acc = np.zeros(len(d.acc_ids))
     np.maximum.at(per_acc, sl.unit_acc, d.slots.unit_bound[sl.unit_window])
-    return per_acc, d.cloud_max * d.cloud_units_per_instance
+    return np.minimum(per_acc, sl.acc_servers * d.acc_units_per_server), d.cloud_max * d.cloud_units_per_instance
 
 
 def add_pace_member(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -885,20 +889,93 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     several = np.flatnonzero(np.bincount(r.level_run, minlength=len(r.ids)) > 1)
     row_of = np.full(len(r.ids), -1)
     row_of[several] = _arange(several.size)
-    run_u, run_v = w.run[sl.unit_window], w.run[sl.rent_window]
-    u, v = row_of[run_u] >= 0, row_of[run_v] >= 0
-    own_u = r.acc_rate[run_u, sl.unit_acc] * d.acc_units_per_server[sl.unit_acc] * sl.unit_days
-    own_v = r.offer_rate[run_v, sl.rent_offer] * d.cloud_units_per_instance[sl.rent_offer] * w.days[sl.rent_window]
-    ramp = sl.ramp_unit
-    run_g = run_u[ramp]
-    g = row_of[run_g] >= 0
-    own_g = r.acc_rate[run_g, sl.unit_acc[ramp]] * d.acc_units_per_server[sl.unit_acc[ramp]] * sl.ramp_days
+    own = own_compute(d)
+    run_u, run_v, run_g = w.run[sl.unit_window], w.run[sl.rent_window], w.run[sl.unit_window[sl.ramp_unit]]
+    u, v, g = row_of[run_u] >= 0, row_of[run_v] >= 0, row_of[run_g] >= 0
     b.add_rows("compute_bound", b.keys(("run",), several),
-               [Term(x["units"][u], row_of[run_u[u]], own_u[u]), Term(x["rent"][v], row_of[run_v[v]], own_v[v]),
-                Term(x["ramp"][g], row_of[run_g[g]], own_g[g]),
+               [Term(x["units"][u], row_of[run_u[u]], own.unit[u]), Term(x["rent"][v], row_of[run_v[v]], own.rent[v]),
+                Term(x["ramp"][g], row_of[run_g[g]], own.ramp[g]),
                 Term(x["loss"][several], _arange(several.size), -1.0),
                 Term(_shortfall_of(x, several), _arange(several.size) if x["shortfall"].size else 0, 1.0)],
                r.target[several], INF)
+
+
+def add_run_site_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, site) the run may use: its load there within the site's existing MW, only
+    when used, plus the new MW built. A valid inequality (site_power holds all the site's load within
+    E open + new_mw, and use <= open) that keeps the relaxation from harvesting the existing MW of
+    more sites than max_sites allows at a fraction of each."""
+    r, loc = b.column_keys("use").codes
+    site = np.flatnonzero(loc < len(d.site_ids))
+    sl, w = d.slots, d.runs.windows
+    row_of = np.full((len(d.runs.ids), len(d.site_ids)), -1)
+    row_of[r[site], loc[site]] = _arange(site.size)
+    b.add_rows("run_site_power", b.keys(("run", "location"), r[site], loc[site]),
+               [Term(x["units"], row_of[w.run[sl.unit_window], sl.unit_site], d.acc_it_mw[sl.unit_acc]),
+                Term(x["use"][site], _arange(site.size), -d.site_existing_mw[loc[site]]),
+                Term(x["new_mw"][loc[site]], _arange(site.size), -1.0)], -INF, 0.0)
+
+
+def add_location_reach(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per (run, site) the run may use: its own compute there within the site's reach, only
+    when used. A valid inequality, tighter than run_location's MW: the reach counts the site's firm
+    contracted MW and its slots' supply."""
+    r, loc = b.column_keys("use").codes
+    site = np.flatnonzero(loc < len(d.site_ids))
+    sl, w = d.slots, d.runs.windows
+    own = own_compute(d)
+    # Raising a tiny reach only weakens the row; it keeps the matrix well scaled.
+    need = d.runs.target[r[site]] + least_loss(d)[r[site]]
+    reach = np.maximum(location_reach(d, own)[r[site], loc[site]], LEAST_SHARE * need)
+    row_of = np.full((len(d.runs.ids), len(d.site_ids)), -1)
+    row_of[r[site], loc[site]] = _arange(site.size)
+    unit_row = row_of[w.run[sl.unit_window], sl.unit_site]
+    ramp_row = unit_row[sl.ramp_unit]
+    b.add_rows("location_reach", b.keys(("run", "location"), r[site], loc[site]),
+               [Term(x["units"], unit_row, own.unit), Term(x["ramp"], ramp_row, own.ramp),
+                Term(x["use"][site], _arange(site.size), -reach)], -INF, 0.0)
+
+
+def _spanned_need(b: ProgramBuilder, d: ModelData, x: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run: its need N[r] = target + least loss [EFLOP/s-day]; its need Nk[r] when it spans
+    several locations, N[r] over its region span efficiency (N[r] without a span column, or when it
+    may fall short); and the column of spread[r,region] (-1 without one)."""
+    r = d.runs
+    need = r.target + least_loss(d)
+    spread = np.full(len(r.ids), -1)
+    spread_r, level = b.column_keys("spread").codes
+    region = level == SPAN_CODE["region"]
+    spread[spread_r[region]] = x["spread"][region]
+    spans = (spread >= 0) & (x["shortfall"].size == 0)
+    return need, np.where(spans, need / r.span_efficiency[:, 0], need), spread
+
+
+def _spread_terms(x: Columns, spread: np.ndarray, runs: np.ndarray, rows: np.ndarray, extra: np.ndarray) -> Term:
+    """-extra[i] spread[run, region] in row rows[i] for the runs that have the column."""
+    has = spread[runs] >= 0
+    return Term(spread[runs[has]], rows[has], -extra[has])
+
+
+def add_location_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
+    """One row per run with locations: the locations it uses can reach what it must compute.
+
+    A run must compute at its members' own rates at least N = target + least loss (less any
+    shortfall), Nk = N / its region span efficiency when it spans several locations (spread), and a
+    location gives at most its reach (data/reach.py), only when used; with `use` binary, a
+    coefficient above Nk can be lowered to Nk. The row cuts off the relaxation's mixes of locations
+    none of which, within max_sites, could carry the run."""
+    r, loc = b.column_keys("use").codes
+    runs = np.unique(r)
+    need, spanned, spread = _spanned_need(b, d, x)
+    reach = location_reach(d, own_compute(d))[r, loc]
+    row_of = np.full(len(d.runs.ids), -1)
+    row_of[runs] = _arange(runs.size)
+    coef = np.clip(reach, LEAST_SHARE * need[r], spanned[r])   # as in location_reach
+    b.add_rows("location_cover", b.keys(("run",), runs),
+               [Term(x["use"], row_of[r], coef),
+                Term(_shortfall_of(x, runs), _arange(runs.size) if x["shortfall"].size else 0, 1.0),
+                _spread_terms(x, spread, runs, _arange(runs.size), spanned[runs] - need[runs])],
+               need[runs], INF)
 
 
 def add_serving_energy(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
@@ -977,7 +1054,9 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "pace_member": add_pace_member, "stack_member": add_stack_member, "stack_count": add_stack_count,
     "band_choice": add_band_choice, "band_size": add_band_size, "efficiency_loss": add_efficiency_loss,
     "goodput_loss": add_goodput_loss,
-    "compute_target": add_compute_target, "compute_bound": add_compute_bound, "export_cap": add_export_cap,
+    "compute_target": add_compute_target, "compute_bound": add_compute_bound,
+    "run_site_power": add_run_site_power, "location_reach": add_location_reach, "location_cover": add_location_cover,
+    "export_cap": add_export_cap,
     "budget": add_budget, "annual_budget": add_annual_budget,
 }
 """The package's implementation of each family declared in families.py, by name."""

@@ -12,6 +12,7 @@ one call; diagnosis and reports read the keys.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -209,6 +210,16 @@ class LinearProgram:
             row_lower=np.concatenate([self.row_lower, lower]), row_upper=np.concatenate([self.row_upper, upper]),
             col_family=self.col_family, row_family=np.concatenate([self.row_family, _family_array(family, len(keys))]),
             col_keys=self.col_keys, row_keys=self.row_keys.appended(family, keys))
+
+    def without_rows(self, families: Sequence[str]) -> LinearProgram:
+        """A copy without the row families named (e.g. valid inequalities whose premises a diagnosis relaxes)."""
+        keep = ~np.isin(self.row_family, list(families))
+        index = KeyIndex()
+        for block in self.row_keys.blocks:
+            if block.family not in families:
+                index = index.appended(block.family, block.keys)
+        return dataclasses.replace(self, matrix=self.matrix[keep], row_lower=self.row_lower[keep],
+                                   row_upper=self.row_upper[keep], row_family=self.row_family[keep], row_keys=index)
 
     def with_columns(self, family: str, keys: Keys, matrix: sp.spmatrix, lower: np.ndarray, upper: np.ndarray,
                      cost: np.ndarray) -> LinearProgram:

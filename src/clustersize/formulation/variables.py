@@ -126,7 +126,7 @@ def _purchase_variables(builder: ProgramBuilder, data: ModelData) -> dict[str, n
             for family, keys, lower, upper, cost, integer in table}
 
 
-def _least_loss(data: ModelData) -> np.ndarray:
+def least_loss(data: ModelData) -> np.ndarray:
     """The loss no run avoids: its target x (1 / its best goodput - 1) [EFLOP/s-day]; none when a run
     may fall short of its target (the loss is then that of the compute delivered)."""
     r = data.runs
@@ -168,7 +168,7 @@ def _run_variables(builder: ProgramBuilder, data: ModelData, shape: RunShape) ->
          0.0, 1.0, 0.0, False),
         ("stack_used", builder.keys(("run", "stack"), shape.stack_run, shape.stack), 0.0, 1.0, 0.0, True),
         ("extra",      builder.keys(("run", "extra"), shape.extra_run, shape.extra), 0.0, 1.0, 0.0, True),
-        ("loss",       builder.all_of("run"), _least_loss(data), INF, 0.0, False),
+        ("loss",       builder.all_of("run"), least_loss(data), INF, 0.0, False),
         ("active",     builder.keys(("site", "window"), shape.active_site, shape.active_window), 0.0, 1.0, 0.0, False),
         ("shortfall",  builder.keys(("run",), np.arange(len(data.runs.ids)) if has_shortfall(data) else [], ),
          0.0, data.runs.target if has_shortfall(data) else 0.0, m.charges("shortfall", len(data.runs.ids))

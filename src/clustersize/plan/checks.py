@@ -448,7 +448,8 @@ CHECKS: dict[str, Check] = {
     "window_units": _defined, "slot_window": _defined, "pace_choice": _defined, "pace_member": check_pace_member,
     "stack_member": _defined, "stack_count": _defined, "band_choice": _defined, "band_size": _defined,
     "efficiency_loss": _defined, "goodput_loss": _defined, "compute_target": check_compute_target,
-    "compute_bound": _defined, "export_cap": check_export_cap, "budget": check_budget,
+    "compute_bound": _defined, "run_site_power": _defined, "location_reach": _defined, "location_cover": _defined,
+    "export_cap": check_export_cap, "budget": check_budget,
     "annual_budget": check_annual_budget, "installed_mw": _defined, "site_lease": check_site_lease,
     "commitment_cover": check_commitment_cover, "site_phase": check_site_phase, "phase_build": _defined,
 }

@@ -229,8 +229,11 @@ def split_links(lp: LinearProgram, families: tuple[Family, ...] = FAMILIES) -> L
 
 def elastic_program(lp: LinearProgram, d: ModelData,
                     families: tuple[Family, ...] = FAMILIES) -> tuple[LinearProgram, np.ndarray]:
-    """The program with a priced slack column on every relaxable row; returns it and the slack rows."""
-    lp = split_links(lp, families)
+    """The program with a priced slack column on every relaxable row; returns it and the slack rows.
+
+    Valid inequalities (`Family.implied`) are dropped: they follow from limits the elastic program
+    may exceed, and would otherwise keep those limits hard."""
+    lp = split_links(lp.without_rows([f.name for f in families if f.implied]), families)
     relaxable = {f.name: f for f in families if f.relaxation is not None}
     rows = np.flatnonzero(np.isin(lp.row_family, list(relaxable)))
     # A >= row (the target) gains from its slack; a <= limit gives.
