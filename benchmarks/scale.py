@@ -1,6 +1,6 @@
 """Speed at every scale; writes benchmarks/scale.json and the tables in BENCHMARKS.md.
 
-    python benchmarks/scale.py [--sizes small medium large x1m] [--time-limit 60] [--seeds 10 --seed-sizes medium]
+    python benchmarks/scale.py [--sizes small medium large x1m] [--time-limit 60] [--seeds 10 --seed-sizes medium large:4]
                                [--skip startup problems greedy] [--out benchmarks/scale.json]
 
 For each size (generated, seeds 0..N-1 with --seeds N, default seed 0 only) and installed
@@ -211,6 +211,14 @@ def first_plan(size: str, budget: float = 10.0) -> dict:
     return record
 
 
+def seed_count(size: str, seeds: int, seed_sizes: list[str] | None) -> int:
+    """Seeds to solve of a size: --seeds if it is listed alone (or nothing is listed), N if listed as SIZE:N, else 1."""
+    if seed_sizes is None:
+        return seeds
+    counts = dict(entry.split(":", 1) if ":" in entry else (entry, str(seeds)) for entry in seed_sizes)
+    return int(counts.get(size, 1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=["small", "medium", "large", "x1m"])
@@ -220,7 +228,8 @@ def main() -> None:
                         help="Solve seeds 0..N-1 of each size (one record per seed); the greedy runs on these seeds "
                              "of the medium size, at least 10.")
     parser.add_argument("--seed-sizes", nargs="*", default=None,
-                        help="The sizes --seeds applies to (default: all); the others solve seed 0 only.")
+                        help="The sizes --seeds applies to (default: all), SIZE:N for N seeds of that size; the "
+                             "others solve seed 0 only.")
     parser.add_argument("--skip", nargs="*", default=[], choices=["startup", "problems", "greedy"],
                         help="Leave out these measurements.")
     parser.add_argument("--out", type=Path, default=HERE / "scale.json")
@@ -238,7 +247,7 @@ def main() -> None:
                                      "peak_process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
             print(json.dumps(record["solves"][-1]), flush=True)
             continue
-        seeds = args.seeds if args.seed_sizes is None or name in args.seed_sizes else 1
+        seeds = seed_count(name, args.seeds, args.seed_sizes)
         for seed in range(seeds):
             # CP-SAT proves nothing here and runs to its limit: seed 0 shows it, the provers take every seed.
             for backend in [b for b in backends if seed == 0 or b != "cpsat"]:
