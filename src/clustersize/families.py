@@ -505,7 +505,8 @@ def markdown_table(families: tuple[Family, ...] = FAMILIES) -> str:
              "|---|---|---|---|---|---|"]
     for f in families:
         value = "definition" if f.definitional else (f.dual_unit if f.meaning else "not reported")
-        relaxed = f"${f.relaxation.price_usd:,.0f} per {f.unit}" if f.relaxation else "hard"
+        relaxed = (f"${f.relaxation.price_usd:,.0f} per {f.unit}" if f.relaxation
+                   else "left out (valid inequality)" if f.implied else "hard")
         lines.append(f"| `{f.name}` | {', '.join(f.index)} | `{f.math}` | {f.unit} | {value} | {relaxed} |")
     return "\n".join(lines) + "\n"
 

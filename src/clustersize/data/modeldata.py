@@ -451,7 +451,7 @@ def _contracts(ctx: _Context, site_ids: list[str]) -> dict[str, Any]:
 def _run_mw(sites: dict[str, Any], contracts: dict[str, Any]) -> np.ndarray:
     """Most IT load hardware at each site can draw [MW]: its maximum capacity, and its contracts' firm
     MW over its PUE, since `firm_power` holds a site's peak facility load within the firm MW of its
-    live contracts, each at most its size. The formulation's location and slot bounds use it."""
+    live contracts, each at most its size. A site's reach (data/reach.py) uses it."""
     firm = np.bincount(contracts["con_site"], weights=contracts["con_firm"] * contracts["con_max_mw"],
                        minlength=len(sites["site_ids"]))
     run_mw: np.ndarray = np.minimum(np.asarray(sites["site_max_mw"], dtype=float), firm / np.asarray(sites["site_pue"]))
