@@ -1,5 +1,5 @@
 """How much compute each location can give each run: the data behind the formulation's valid
-inequalities `compute_bound` and `location_cover`.
+inequalities `compute_bound` (own compute), `location_reach` and `location_cover` (reach).
 
 A member's own compute is its rate in the run (dense peak at the run's precision x MFU) x the
 accelerators of one server or instance x the days it works [EFLOP/s-day]; a growing run's ramp

@@ -900,9 +900,15 @@ def add_compute_bound(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
                r.target[several], INF)
 
 
+def _need(d: ModelData) -> np.ndarray:
+    """Per run, the compute it must deliver at its members' own rates: its target plus its least
+    loss [EFLOP/s-day] (the N[r] of location_reach and location_cover)."""
+    return np.asarray(d.runs.target + least_loss(d))
+
+
 def add_run_site_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (run, site) the run may use: its load there within the site's existing MW, only
-    when used, plus the new MW built. A valid inequality (site_power holds all the site's load within
+    when used, plus the new MW built [MW]. A valid inequality (site_power holds all the site's load within
     E open + new_mw, and use <= open) that keeps the relaxation from harvesting the existing MW of
     more sites than max_sites allows at a fraction of each."""
     r, loc = b.column_keys("use").codes
@@ -918,15 +924,14 @@ def add_run_site_power(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
 
 def add_location_reach(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
     """One row per (run, site) the run may use: its own compute there within the site's reach, only
-    when used. A valid inequality, tighter than run_location's MW: the reach counts the site's firm
+    when used [EFLOP/s-day]. A valid inequality, tighter than run_location's MW: the reach counts the site's firm
     contracted MW and its slots' supply."""
     r, loc = b.column_keys("use").codes
     site = np.flatnonzero(loc < len(d.site_ids))
     sl, w = d.slots, d.runs.windows
     own = own_compute(d)
     # Raising a tiny reach only weakens the row; it keeps the matrix well scaled.
-    need = d.runs.target[r[site]] + least_loss(d)[r[site]]
-    reach = np.maximum(location_reach(d, own)[r[site], loc[site]], LEAST_SHARE * need)
+    reach = np.maximum(location_reach(d, own)[r[site], loc[site]], LEAST_SHARE * _need(d)[r[site]])
     row_of = np.full((len(d.runs.ids), len(d.site_ids)), -1)
     row_of[r[site], loc[site]] = _arange(site.size)
     unit_row = row_of[w.run[sl.unit_window], sl.unit_site]
@@ -941,7 +946,7 @@ def _spanned_need(b: ProgramBuilder, d: ModelData, x: Columns) -> tuple[np.ndarr
     several locations, N[r] over its region span efficiency (N[r] without a span column, or when it
     may fall short); and the column of spread[r,region] (-1 without one)."""
     r = d.runs
-    need = r.target + least_loss(d)
+    need = _need(d)
     spread = np.full(len(r.ids), -1)
     spread_r, level = b.column_keys("spread").codes
     region = level == SPAN_CODE["region"]
@@ -957,7 +962,7 @@ def _spread_terms(x: Columns, spread: np.ndarray, runs: np.ndarray, rows: np.nda
 
 
 def add_location_cover(b: ProgramBuilder, d: ModelData, x: Columns) -> None:
-    """One row per run with locations: the locations it uses can reach what it must compute.
+    """One row per run with locations: the locations it uses can reach what it must compute [EFLOP/s-day].
 
     A run must compute at its members' own rates at least N = target + least loss (less any
     shortfall), Nk = N / its region span efficiency when it spans several locations (spread), and a
